@@ -1,0 +1,92 @@
+"""What the caller of a request may do: effective permission nodes and client scope, computed once per request."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db.models import Model, QuerySet
+
+from psa.nodes import grants
+
+_NODES_ATTR = "_psa_nodes"
+_SCOPE_ATTR = "_psa_client_scope"
+
+
+def _base_request(request: Any) -> Any:
+    # DRF's Request wraps Django's HttpRequest; cache on the inner one so views and templates share it.
+    return getattr(request, "_request", request)
+
+
+def effective_nodes(request: Any) -> frozenset[str]:
+    base = _base_request(request)
+    cached = getattr(base, _NODES_ATTR, None)
+    if cached is None:
+        user = getattr(request, "user", None)
+        cached = user.effective_nodes() if user is not None and user.is_authenticated else frozenset()
+        setattr(base, _NODES_ATTR, cached)
+    return cached
+
+
+def has_node(request: Any, node: str) -> bool:
+    return grants(effective_nodes(request), node)
+
+
+def has_nodes(request: Any, nodes: list[str] | tuple[str, ...]) -> bool:
+    granted = effective_nodes(request)
+    return all(grants(granted, node) for node in nodes)
+
+
+def client_scope(request: Any) -> frozenset[uuid.UUID] | None:
+    """The client ids the caller may see, or ``None`` for all clients.
+
+    A user's allowed clients (empty means all) are narrowed by the API key's own scope; the intersection of two
+    non-empty scopes may be empty, and then the caller sees no client at all.
+    """
+    base = _base_request(request)
+    if hasattr(base, _SCOPE_ATTR):
+        return getattr(base, _SCOPE_ATTR)
+    user = getattr(request, "user", None)
+    scope: frozenset[uuid.UUID] | None = frozenset()
+    if user is not None and user.is_authenticated:
+        scope = user.client_scope()
+        key = getattr(request, "auth", None)
+        key_scope = key.client_scope() if hasattr(key, "client_scope") else None
+        if key_scope is not None:
+            scope = key_scope if scope is None else scope & key_scope
+    setattr(base, _SCOPE_ATTR, scope)
+    return scope
+
+
+def restrict(queryset: QuerySet, request: Any) -> QuerySet:
+    """Limit a queryset of a client-owned model to the caller's client scope."""
+    path = getattr(queryset.model, "scope_path", None)
+    if path is None:
+        return queryset
+    scope = client_scope(request)
+    if scope is None:
+        return queryset
+    return queryset.filter(**{f"{path}__in": scope})
+
+
+def client_id_of(obj: Model) -> Any:
+    """The id of the client that owns ``obj``, following its model's ``scope_path``; ``None`` if not client-owned."""
+    path = getattr(type(obj), "scope_path", None)
+    if not path:
+        return None
+    if path == "pk":
+        return obj.pk
+    *parents, last = path.split("__")
+    value: Any = obj
+    for part in parents:
+        value = getattr(value, part, None)
+        if value is None:
+            return None
+    return getattr(value, f"{last}_id", None)
+
+
+def in_scope(obj: Model, request: Any) -> bool:
+    scope = client_scope(request)
+    if scope is None or getattr(type(obj), "scope_path", None) is None:
+        return True
+    return client_id_of(obj) in scope

@@ -1,0 +1,90 @@
+"""Page-number pagination with the envelope of design.md and strict parameters (a bad one is a 400)."""
+
+from __future__ import annotations
+
+import math
+
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import BasePagination
+
+from psa.api.exceptions import EnvelopedResponse
+
+DEFAULT_LIMIT = 25
+MAX_LIMIT = 100
+
+
+def _positive_int(request, name: str, default: int, maximum: int | None = None) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationError({name: [f"'{raw}' is not a whole number."]}) from None
+    if value < 1:
+        raise ValidationError({name: ["Must be 1 or more."]})
+    if maximum is not None and value > maximum:
+        raise ValidationError({name: [f"Must be at most {maximum}."]})
+    return value
+
+
+class EnvelopePagination(BasePagination):
+    def paginate_queryset(self, queryset, request, view=None):
+        self.page = _positive_int(request, "page", 1)
+        self.limit = _positive_int(request, "limit", DEFAULT_LIMIT, MAX_LIMIT)
+        self.total = queryset.count()
+        self.meta = view.get_list_meta(queryset) if view is not None and hasattr(view, "get_list_meta") else {}
+        offset = (self.page - 1) * self.limit
+        if offset >= self.total:
+            return []
+        return list(queryset[offset : offset + self.limit])
+
+    def get_paginated_response(self, data):
+        pages = math.ceil(self.total / self.limit) if self.total else 0
+        return EnvelopedResponse(
+            {
+                "data": data,
+                "pagination": {
+                    "page": self.page,
+                    "limit": self.limit,
+                    "total": self.total,
+                    "totalPages": pages,
+                    "hasNext": self.page < pages,
+                    "hasPrev": self.page > 1,
+                },
+                "meta": self.meta,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": ["data", "pagination", "meta"],
+            "properties": {
+                "data": schema,
+                "pagination": {
+                    "type": "object",
+                    "required": ["page", "limit", "total", "totalPages", "hasNext", "hasPrev"],
+                    "properties": {
+                        "page": {"type": "integer", "minimum": 1},
+                        "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+                        "total": {"type": "integer"},
+                        "totalPages": {"type": "integer"},
+                        "hasNext": {"type": "boolean"},
+                        "hasPrev": {"type": "boolean"},
+                    },
+                },
+                "meta": {"type": "object", "additionalProperties": True},
+            },
+        }
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {"name": "page", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1}},
+            {
+                "name": "limit",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+            },
+        ]

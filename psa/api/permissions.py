@@ -1,0 +1,20 @@
+from rest_framework.permissions import BasePermission
+
+from psa.access import has_nodes
+
+
+class NodePermission(BasePermission):
+    """Deny by default: a view must declare the permission nodes each action needs (see ``NodeGuard``)."""
+
+    message = "You do not have the permission nodes this action requires."
+
+    def has_permission(self, request, view) -> bool:
+        if not (request.user and request.user.is_authenticated):
+            return False
+        required = view.required_nodes() if hasattr(view, "required_nodes") else None
+        if required is None:
+            return False
+        if has_nodes(request, required):
+            return True
+        self.message = f"Missing permission: {', '.join(required)}."
+        return False

@@ -1,0 +1,103 @@
+"""Base serializers: strict input (unknown fields are a 400), field-level gating, client-scoped relations."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied
+
+from psa.access import has_node, restrict
+
+ALWAYS_VISIBLE = frozenset({"id"})
+
+
+class StrictInputMixin:
+    """Refuses body fields the serializer does not accept, instead of silently dropping them."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            raise serializers.ValidationError(
+                {"non_field_errors": [f"Expected a JSON object, got {type(data).__name__}."]}
+            )
+        writable = {name for name, field in self.fields.items() if not field.read_only}
+        unknown = [key for key in data if key not in writable]
+        if unknown:
+            errors = {key: ["This field is read-only." if key in self.fields else "Unknown field."] for key in unknown}
+            raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
+class PassiveSerializer(StrictInputMixin, serializers.Serializer):
+    """For request and response bodies that are not models."""
+
+    def create(self, validated_data):  # pragma: no cover - never saved
+        raise TypeError("PassiveSerializer is not saved")
+
+    def update(self, instance, validated_data):  # pragma: no cover - never saved
+        raise TypeError("PassiveSerializer is not saved")
+
+
+class GatedModelSerializer(StrictInputMixin, serializers.ModelSerializer):
+    """A model serializer whose fields are gated by ``obj.<gating_scope>.<field>`` nodes (design.md).
+
+    Gated fields are absent from responses, and writing one is refused with a 403.
+    """
+
+    gating_scope: str | None = None
+    gating_label: str | None = None
+
+    def _request(self):
+        return self.context.get("request")
+
+    def visible_fields(self) -> frozenset[str]:
+        cached = getattr(self, "_visible_fields", None)
+        if cached is not None:
+            return cached
+        request = self._request()
+        names = frozenset(self.fields)
+        if self.gating_scope and request is not None:
+            names = frozenset(
+                name for name in names if name in ALWAYS_VISIBLE or has_node(request, f"obj.{self.gating_scope}.{name}")
+            )
+        self._visible_fields = names
+        return names
+
+    def to_representation(self, instance: Any) -> dict:
+        data = super().to_representation(instance)
+        visible = self.visible_fields()
+        return {key: value for key, value in data.items() if key in visible}
+
+    def validate(self, attrs: dict) -> dict:
+        if self.gating_scope and self._request() is not None:
+            hidden = (
+                sorted(set(self.initial_data) - self.visible_fields()) if isinstance(self.initial_data, Mapping) else []
+            )
+            if hidden:
+                raise PermissionDenied(f"You may not write these fields: {', '.join(hidden)}.")
+        return super().validate(attrs)
+
+
+class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """A relation whose choices are limited to the caller's client scope: other clients' rows do not exist."""
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        request = self.context.get("request")
+        return restrict(queryset, request) if request is not None else queryset
+
+
+class NodeListField(serializers.ListField):
+    """A list of permission nodes; each must be registered or a wildcard covering registered nodes."""
+
+    child = serializers.CharField(max_length=200)
+
+    def to_internal_value(self, data):
+        from psa.nodes import is_known
+
+        values = super().to_internal_value(data)
+        unknown = [value for value in values if not is_known(value)]
+        if unknown:
+            raise serializers.ValidationError(f"Unknown permission nodes: {', '.join(unknown)}.")
+        return sorted(set(values))

@@ -1,0 +1,164 @@
+"""The one place that holds the API's security logic.
+
+App views declare ``queryset``, ``serializer_class``, ``filterset_class``, ``node_prefix`` (or ``action_nodes``)
+and ``sort_fields``; this module supplies permission nodes per action, client scoping, deterministic ordering,
+strict pagination, partial updates, and an audit record for every write.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.db import transaction
+from django.db.models import F
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import mixins, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.filters import BaseFilterBackend
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework.viewsets import GenericViewSet
+
+from psa import audit
+from psa.access import restrict
+
+UUID_REGEX = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
+
+DEFAULT_ACTION_VERBS = {
+    "list": "read",
+    "retrieve": "read",
+    "create": "create",
+    "update": "update",
+    "partial_update": "update",
+    "destroy": "delete",
+}
+
+
+class NodeGuard:
+    """Declares which permission nodes a view needs; read by :class:`psa.api.permissions.NodePermission`.
+
+    ``action_nodes`` maps a viewset action name, or an HTTP method for plain views, to the nodes it needs (all of
+    them). Otherwise ``node_prefix`` gives ``<prefix>.read``/``create``/``update``/``delete`` for the standard
+    actions. Anything else is denied.
+    """
+
+    node_prefix: ClassVar[str | None] = None
+    action_nodes: ClassVar[dict[str, list[str]]] = {}
+
+    @classmethod
+    def nodes_for(cls, action: str | None, method: str) -> list[str] | None:
+        if action and action in cls.action_nodes:
+            return list(cls.action_nodes[action])
+        if method in cls.action_nodes:
+            return list(cls.action_nodes[method])
+        if cls.node_prefix and action in DEFAULT_ACTION_VERBS:
+            return [f"{cls.node_prefix}.{DEFAULT_ACTION_VERBS[action]}"]
+        return None
+
+    def required_nodes(self) -> list[str] | None:
+        return self.nodes_for(getattr(self, "action", None), self.request.method)
+
+
+class SortBackend(BaseFilterBackend):
+    """``sort`` (one of the view's ``sort_fields``) and ``order`` (``asc``/``desc``), always ending on the pk."""
+
+    def filter_queryset(self, request, queryset, view):
+        fields: dict[str, str] = getattr(view, "sort_fields", {})
+        order = request.query_params.get("order")
+        if order is not None and order not in ("asc", "desc"):
+            raise ValidationError({"order": ["Must be 'asc' or 'desc'."]})
+        sort = request.query_params.get("sort")
+        if sort is not None and sort not in fields:
+            choices = ", ".join(sorted(fields)) or "none"
+            raise ValidationError({"sort": [f"Unknown sort field '{sort}'. Allowed: {choices}."]})
+        default = getattr(view, "default_sort", None) or "pk"
+        if sort is None:
+            descending = default.startswith("-") if order is None else order == "desc"
+            path = default.lstrip("-")
+        else:
+            descending = order == "desc"
+            path = fields[sort]
+        expression = F(path).desc(nulls_last=True) if descending else F(path).asc(nulls_last=True)
+        tie = "-pk" if descending else "pk"
+        return queryset.order_by(expression, tie) if path != "pk" else queryset.order_by(tie)
+
+    def get_schema_operation_parameters(self, view):
+        fields = sorted(getattr(view, "sort_fields", {}))
+        params = [
+            {"name": "order", "in": "query", "required": False, "schema": {"type": "string", "enum": ["asc", "desc"]}}
+        ]
+        if fields:
+            params.insert(
+                0, {"name": "sort", "in": "query", "required": False, "schema": {"type": "string", "enum": fields}}
+            )
+        return params
+
+
+class PsaAPIView(NodeGuard, APIView):
+    """A non-model endpoint; declare ``action_nodes`` by HTTP method."""
+
+
+class AuditedWritesMixin:
+    """Each write runs in a transaction together with its audit record.
+
+    Viewsets list ``PsaGenericViewSet`` before DRF's mixins, so these methods win over the mixins' own.
+    """
+
+    def perform_create(self, serializer):
+        with transaction.atomic():
+            instance = serializer.save(**self.get_create_kwargs())
+            audit.record(self.request, "create", instance, changes=audit.diff({}, audit.snapshot(instance)))
+
+    def get_create_kwargs(self) -> dict[str, Any]:
+        return {}
+
+    def perform_update(self, serializer):
+        with transaction.atomic():
+            before = audit.snapshot(serializer.instance)
+            instance = serializer.save()
+            changes = audit.diff(before, audit.snapshot(instance))
+            if changes:
+                audit.record(self.request, "update", instance, changes=changes)
+
+    def perform_destroy(self, instance):
+        with transaction.atomic():
+            before = audit.snapshot(instance)
+            event_kwargs = {"object_type": instance._meta.label_lower, "object_id": instance.pk}
+            audit.record(self.request, "delete", instance, changes=audit.diff(before, {}), **event_kwargs)
+            instance.delete()
+
+
+class PsaGenericViewSet(AuditedWritesMixin, NodeGuard, GenericViewSet):
+    lookup_value_regex = UUID_REGEX
+    filter_backends = [DjangoFilterBackend, SortBackend]
+    sort_fields: ClassVar[dict[str, str]] = {}
+    default_sort: ClassVar[str | None] = None
+
+    def get_queryset(self):
+        return restrict(super().get_queryset(), self.request)
+
+    def get_list_meta(self, queryset) -> dict[str, Any]:
+        return {}
+
+
+class PsaReadOnlyViewSet(PsaGenericViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+    pass
+
+
+class PsaModelViewSet(
+    PsaGenericViewSet,
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+):
+    """CRUD with PUT and PATCH both changing only the fields sent."""
+
+    def update(self, request, *args, **kwargs):
+        kwargs["partial"] = True
+        return super().update(request, *args, **kwargs)
+
+    def destroy(self, request, *args, **kwargs):
+        self.perform_destroy(self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)

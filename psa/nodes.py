@@ -1,0 +1,101 @@
+"""The permission-node registry.
+
+Each app declares its nodes in its ``permissions.py`` with :func:`category` and :func:`node`. Nodes are dotted
+strings (``ticket.read``); a grant of ``*`` covers everything and ``x.*`` covers every node under ``x``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.utils.module_loading import autodiscover_modules
+
+
+@dataclass(frozen=True)
+class Node:
+    node: str
+    description: str
+    category: str
+    dependencies: tuple[str, ...] = ()
+
+
+@dataclass
+class Category:
+    key: str
+    name: str
+    description: str
+    nodes: dict[str, Node] = field(default_factory=dict)
+
+
+_categories: dict[str, Category] = {}
+_nodes: dict[str, Node] = {}
+
+
+def category(key: str, name: str, description: str) -> str:
+    _categories.setdefault(key, Category(key, name, description))
+    return key
+
+
+def node(name: str, description: str, category: str, dependencies: Iterable[str] = ()) -> str:
+    if category not in _categories:
+        raise LookupError(f"permission category {category!r} is not declared")
+    entry = Node(name, description, category, tuple(dependencies))
+    _nodes[name] = entry
+    _categories[category].nodes[name] = entry
+    return name
+
+
+def field_nodes(scope: str, fields: Iterable[str], label: str) -> None:
+    """Declare ``obj.<scope>.*`` and one ``obj.<scope>.<field>`` node per field for field-level gating."""
+    key = category(f"obj.{scope}", f"{label} fields", f"Which {label.lower()} fields a caller may see and write")
+    node(f"obj.{scope}.*", f"See and write every {label.lower()} field", key)
+    for name in fields:
+        node(f"obj.{scope}.{name}", f"See and write the {label.lower()} field '{name}'", key)
+
+
+def autodiscover() -> None:
+    """Load every app's ``permissions.py``, then declare the field nodes of every gated serializer."""
+    autodiscover_modules("permissions")
+    autodiscover_modules("api.serializers")
+    from psa.api.serializers import GatedModelSerializer
+
+    for serializer in _subclasses(GatedModelSerializer):
+        scope = serializer.gating_scope
+        if scope and f"obj.{scope}.*" not in _nodes:
+            fields = [name for name in serializer.Meta.fields if name != "id"]
+            field_nodes(scope, fields, serializer.gating_label or scope.capitalize())
+
+
+def _subclasses(cls: type) -> list[type]:
+    found = []
+    for sub in cls.__subclasses__():
+        found.append(sub)
+        found.extend(_subclasses(sub))
+    return found
+
+
+def categories() -> dict[str, Category]:
+    return _categories
+
+
+def all_nodes() -> dict[str, Node]:
+    return _nodes
+
+
+def is_known(grant: str) -> bool:
+    """A grant is valid when it names a registered node or is a wildcard covering at least one."""
+    if grant == "*" or grant in _nodes:
+        return True
+    if grant.endswith(".*"):
+        prefix = grant[:-1]
+        return any(name.startswith(prefix) for name in _nodes)
+    return False
+
+
+def grants(granted: frozenset[str] | set[str], wanted: str) -> bool:
+    """True when the set ``granted`` covers the node ``wanted``, directly or through a wildcard."""
+    if "*" in granted or wanted in granted:
+        return True
+    parts = wanted.split(".")
+    return any(".".join(parts[:i]) + ".*" in granted for i in range(1, len(parts)))
