@@ -1,0 +1,16 @@
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.permissions import IsAuthenticated
+
+from psa.api.renderers import EnvelopeRenderer
+
+
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI document, for authenticated callers; its errors use the JSON envelope, not YAML."""
+
+    permission_classes = [IsAuthenticated]
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        self.request.accepted_renderer = EnvelopeRenderer()
+        self.request.accepted_media_type = EnvelopeRenderer.media_type
+        return response

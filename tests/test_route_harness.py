@@ -1,0 +1,391 @@
+"""The route harness: every ``/api/v1`` route, taken from the URL resolver, against every kind of caller.
+
+For each route and method it checks that
+- no credentials, and each kind of bad key, give 401 with one identical body;
+- a key lacking any one of the route's permission nodes gives 403;
+- a key holding exactly the route's nodes succeeds;
+- a key scoped to client A gets 404 for client B's objects, and B's objects never appear in its lists;
+- a list's query count does not grow with the number of rows.
+
+New routes are picked up automatically. A route that needs a request body or an object this module does not
+know yet fails with a message saying what to add; routes that cannot be checked one way are listed, with the
+reason, in ``NOT_APPLICABLE``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+
+from accounts.models import ApiKey, Role, User
+from clients.models import Client, Contact
+from psa.models import AuditEvent, JobRun
+from tests.factories import api_client, make_client, make_contact, make_key, make_role, make_user
+
+# Routes reachable without credentials, and the status they answer with.
+PUBLIC_ROUTES = {"teapot": 418}
+
+# Routes that need authentication but no permission node, so there is no 403 to provoke.
+NO_NODE_ROUTES = {"schema": "the OpenAPI document is readable by any authenticated caller"}
+
+FIELD_NODES = ["obj.*"]  # field gating is tested on its own; here every caller may see every field
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    pattern: str
+    view_cls: type
+    method: str
+    action: str | None
+    kwarg_names: tuple[str, ...]
+
+    @property
+    def model(self) -> type | None:
+        queryset = getattr(self.view_cls, "queryset", None)
+        return queryset.model if queryset is not None else None
+
+    @property
+    def required_nodes(self) -> list[str] | None:
+        guard = getattr(self.view_cls, "nodes_for", None)
+        return guard(self.action, self.method) if guard else None
+
+    @property
+    def id(self) -> str:
+        return f"{self.method} {self.name}"
+
+
+def _walk(patterns, prefix: str = "") -> Iterator[tuple[str, URLPattern]]:
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _walk(pattern.url_patterns, prefix + str(pattern.pattern))
+        else:
+            yield prefix + str(pattern.pattern), pattern
+
+
+def collect_routes() -> list[Route]:
+    routes = []
+    for text, pattern in _walk(get_resolver().url_patterns):
+        if not text.startswith("api/v1/"):
+            continue
+        callback = pattern.callback
+        view_cls = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
+        kwarg_names = tuple(pattern.pattern.regex.groupindex)
+        actions = getattr(callback, "actions", None)
+        if actions:
+            methods = [(method.upper(), action) for method, action in actions.items()]
+        else:
+            methods = [
+                (method.upper(), None)
+                for method in view_cls.http_method_names
+                if method not in ("options", "head") and hasattr(view_cls, method)
+            ]
+        for method, action in methods:
+            routes.append(Route(pattern.name, text, view_cls, method, action, kwarg_names))
+    return routes
+
+
+ROUTES = collect_routes()
+
+
+@dataclass
+class World:
+    """One of each object, in client A (in scope) and client B (out of scope where client-owned)."""
+
+    client_a: Client
+    client_b: Client
+    contact_a: Contact
+    contact_b: Contact
+    role: Role
+    other_user: User
+    other_key: ApiKey
+    audit_a: AuditEvent
+    audit_b: AuditEvent
+    job_run: JobRun
+    caller_key: ApiKey | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def in_scope(self, model: type) -> Any:
+        objects = {
+            Client: self.client_a,
+            Contact: self.contact_a,
+            Role: self.role,
+            User: self.other_user,
+            ApiKey: self.caller_key or self.other_key,
+            AuditEvent: self.audit_a,
+            JobRun: self.job_run,
+        }
+        if model not in objects:
+            pytest.fail(f"The route harness has no object for {model.__name__}: add one to World.in_scope")
+        return objects[model]
+
+    def out_of_scope(self, model: type) -> Any:
+        return {Client: self.client_b, Contact: self.contact_b, AuditEvent: self.audit_b}.get(model)
+
+
+def build_world() -> World:
+    client_a, client_b = make_client("Harness A"), make_client("Harness B")
+    other_user = make_user(["user.read"], login="harness-target")
+    other_key, _ = make_key(other_user)
+    return World(
+        client_a=client_a,
+        client_b=client_b,
+        contact_a=make_contact(client_a),
+        contact_b=make_contact(client_b),
+        role=make_role(["client.read"], moniker="harness-role"),
+        other_user=other_user,
+        other_key=other_key,
+        audit_a=AuditEvent.objects.create(action="create", object_type="clients.client", client=client_a),
+        audit_b=AuditEvent.objects.create(action="create", object_type="clients.client", client=client_b),
+        job_run=JobRun.objects.create(task_id="harness-task", task_name="psa.tasks.heartbeat"),
+    )
+
+
+def _kwarg_value(route: Route, name: str, obj: Any) -> str:
+    if name == "category":
+        return "user"
+    if obj is None:
+        pytest.fail(f"{route.id}: no object to fill '{name}'")
+    return str(obj.pk)
+
+
+def build_url(route: Route, world: World, *, out_of_scope: bool = False) -> str:
+    obj = None
+    if route.kwarg_names and route.model is not None:
+        obj = world.out_of_scope(route.model) if out_of_scope else world.in_scope(route.model)
+    path = route.pattern[len("api/v1/") :]
+    for name in route.kwarg_names:
+        value = _kwarg_value(route, name, obj)
+        path = re.sub(rf"\(\?P<{name}>[^)]*\)|<(?:\w+:)?{name}>", value, path)
+    return "/api/v1/" + path.replace("^", "").replace("$", "")
+
+
+# Request bodies that succeed for a caller holding exactly the route's nodes.
+Body = Callable[[World], dict]
+BODIES: dict[tuple[str, str], Body] = {
+    ("user-me", "PATCH"): lambda w: {"name": "Harness Caller"},
+    ("user-me-check-permission", "POST"): lambda w: {"permissions": ["user.read", "client.read"]},
+    ("user-list", "POST"): lambda w: {"login": "harness-new", "email": "new@example.com", "name": "New"},
+    ("user-detail", "PUT"): lambda w: {"name": "Renamed"},
+    ("user-detail", "PATCH"): lambda w: {"name": "Renamed"},
+    ("user-check-permission", "POST"): lambda w: {"permissions": ["user.read"]},
+    ("role-list", "POST"): lambda w: {"title": "New role", "moniker": "new-role", "permissions": []},
+    ("role-detail", "PUT"): lambda w: {"title": "Renamed role"},
+    ("role-detail", "PATCH"): lambda w: {"title": "Renamed role"},
+    # The caller may only grant nodes it holds; it holds the field nodes.
+    ("role-permissions", "POST"): lambda w: {"permissions": ["obj.client.name"]},
+    ("role-permissions", "DELETE"): lambda w: {"permissions": ["client.read"]},
+    ("apikey-list", "POST"): lambda w: {
+        "description": "harness",
+        "expires_at": (timezone.now() + timedelta(days=10)).isoformat(),
+    },
+    ("client-list", "POST"): lambda w: {"name": "New client"},
+    ("client-detail", "PUT"): lambda w: {"name": "Renamed client"},
+    ("client-detail", "PATCH"): lambda w: {"notes": "patched"},
+    ("contact-list", "POST"): lambda w: {"client_id": str(w.client_a.pk), "first_name": "New"},
+    ("contact-detail", "PUT"): lambda w: {"first_name": "Renamed"},
+    ("contact-detail", "PATCH"): lambda w: {"title": "CTO"},
+}
+
+
+def body_for(route: Route, world: World) -> dict | None:
+    if route.method not in ("POST", "PUT", "PATCH") and (route.name, route.method) not in BODIES:
+        return None
+    if (route.name, route.method) not in BODIES:
+        pytest.fail(f"{route.id}: add a request body that succeeds to BODIES in the route harness")
+    return BODIES[(route.name, route.method)](world)
+
+
+def call(client, route: Route, url: str, body: dict | None):
+    if body is None:
+        return client.generic(route.method, url)
+    return client.generic(route.method, url, json.dumps(body), content_type="application/json")
+
+
+def caller(nodes: list[str], clients: list[Client] = (), key_clients: list[Client] = ()):
+    user = make_user(nodes, clients)
+    key, plaintext = make_key(user, key_clients)
+    return api_client(plaintext), key
+
+
+def _id(route: Route) -> str:
+    return route.id
+
+
+AUTHENTICATED_ROUTES = [r for r in ROUTES if r.name not in PUBLIC_ROUTES]
+GUARDED_ROUTES = [r for r in AUTHENTICATED_ROUTES if r.name not in NO_NODE_ROUTES]
+
+
+def test_every_route_is_accounted_for():
+    """Each route either declares permission nodes or is listed here with its reason."""
+    assert ROUTES, "no /api/v1 routes found"
+    unguarded = [r.id for r in GUARDED_ROUTES if not r.required_nodes]
+    assert not unguarded, f"routes without permission nodes: {unguarded}"
+
+
+def test_every_node_a_route_checks_is_registered():
+    from psa.nodes import all_nodes
+
+    unknown = {(r.id, n) for r in GUARDED_ROUTES for n in r.required_nodes if n not in all_nodes()}
+    assert not unknown, f"routes check nodes the registry lacks: {sorted(unknown)}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", [r for r in ROUTES if r.name in PUBLIC_ROUTES], ids=_id)
+def test_public_route_answers_without_credentials(route):
+    world = build_world()
+    response = api_client().generic(route.method, build_url(route, world))
+    assert response.status_code == PUBLIC_ROUTES[route.name]
+
+
+def _bad_credentials(world: World) -> dict[str, dict]:
+    """Header sets for every kind of bad credential."""
+    owner = make_user(["*"])
+    _, expired = make_key(owner, expires_in=timedelta(days=-1))
+    revoked_key, revoked = make_key(owner)
+    revoked_key.deactivate()
+    inactive_owner = make_user(["*"])
+    _, orphaned = make_key(inactive_owner)
+    inactive_owner.is_active = False
+    inactive_owner.save(update_fields=["is_active"])
+    _, good = make_key(owner)
+    wrong_secret = good[:-4] + ("AAAA" if not good.endswith("AAAA") else "BBBB")
+    return {
+        "missing": {},
+        "malformed": {"HTTP_X_API_KEY": "not-a-key"},
+        "wrong secret": {"HTTP_X_API_KEY": wrong_secret},
+        "unknown key id": {"HTTP_X_API_KEY": "psa_ZZZZZZZZZZZZ_" + "x" * 43},
+        "expired": {"HTTP_X_API_KEY": expired},
+        "revoked": {"HTTP_X_API_KEY": revoked},
+        "inactive owner": {"HTTP_AUTHORIZATION": f"Bearer {orphaned}"},
+        "query string": {"QUERY_STRING": f"api_key={good}"},
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", AUTHENTICATED_ROUTES, ids=_id)
+def test_bad_credentials_get_one_identical_401(route):
+    world = build_world()
+    url = build_url(route, world)
+    body = body_for(route, world)
+    seen = {}
+    for kind, headers in _bad_credentials(world).items():
+        client = api_client()
+        if body is None:
+            response = client.generic(route.method, url, **headers)
+        else:
+            response = client.generic(route.method, url, json.dumps(body), content_type="application/json", **headers)
+        assert response.status_code == 401, f"{kind}: {response.status_code} {response.content[:200]}"
+        seen[kind] = response.json()
+    assert len({json.dumps(b, sort_keys=True) for b in seen.values()}) == 1, seen
+    assert next(iter(seen.values()))["error"]["code"] == "UNAUTHORIZED"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", GUARDED_ROUTES, ids=_id)
+def test_missing_any_required_node_is_403(route):
+    world = build_world()
+    required = route.required_nodes
+    for missing in required:
+        held = [n for n in required if n != missing] + FIELD_NODES
+        client, world.caller_key = caller(held)
+        response = call(client, route, build_url(route, world), body_for(route, world))
+        assert response.status_code == 403, f"without {missing}: {response.status_code} {response.content[:300]}"
+        assert response.json()["error"]["code"] == "FORBIDDEN"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", AUTHENTICATED_ROUTES, ids=_id)
+def test_exactly_the_required_nodes_succeed(route):
+    world = build_world()
+    client, world.caller_key = caller((route.required_nodes or []) + FIELD_NODES)
+    response = call(client, route, build_url(route, world), body_for(route, world))
+    assert 200 <= response.status_code < 300, f"{response.status_code} {response.content[:400]}"
+
+
+def _scoped_routes() -> list[Route]:
+    return [r for r in GUARDED_ROUTES if r.model is not None and getattr(r.model, "scope_path", None) is not None]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", [r for r in _scoped_routes() if r.kwarg_names], ids=_id)
+def test_client_scoped_key_gets_404_for_other_clients_objects(route):
+    world = build_world()
+    client, world.caller_key = caller(["*"], key_clients=[world.client_a])
+    before = AuditEvent.objects.count()
+    response = call(client, route, build_url(route, world, out_of_scope=True), body_for(route, world))
+    assert response.status_code == 404, f"{response.status_code} {response.content[:300]}"
+    assert str(world.out_of_scope(route.model).pk) not in response.content.decode()
+    assert AuditEvent.objects.count() == before, "a refused request wrote to the audit log"
+    # The same route works for the key's own client.
+    response = call(client, route, build_url(route, world), body_for(route, world))
+    assert 200 <= response.status_code < 300, f"in scope: {response.status_code} {response.content[:300]}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", [r for r in _scoped_routes() if r.action == "list"], ids=_id)
+def test_client_scoped_lists_never_show_other_clients(route):
+    world = build_world()
+    for key_scope, user_scope in (([world.client_a], []), ([], [world.client_a])):
+        client, world.caller_key = caller(["*"], clients=user_scope, key_clients=key_scope)
+        response = client.get(build_url(route, world), {"limit": 100})
+        assert response.status_code == 200
+        ids = {row["id"] for row in response.json()["data"]}
+        hidden = world.out_of_scope(route.model)
+        assert str(hidden.pk) not in ids, "a list leaked another client's object"
+        assert str(world.in_scope(route.model).pk) in ids
+        assert response.json()["pagination"]["total"] == len(ids)
+
+
+# Row factories for the query-count check: each makes one more row the list will show.
+ROW_FACTORIES: dict[type, Callable[[World, int], Any]] = {
+    Client: lambda w, i: make_client(f"Row {i}"),
+    Contact: lambda w, i: make_contact(w.client_a),
+    User: lambda w, i: make_user(["user.read"], clients=[w.client_a]),
+    Role: lambda w, i: make_role(["client.read", "contact.read"]),
+    ApiKey: lambda w, i: make_key(w.other_user, clients=[w.client_a])[0],
+    AuditEvent: lambda w, i: AuditEvent.objects.create(action="update", object_type="x", client=w.client_a),
+    JobRun: lambda w, i: JobRun.objects.create(task_id=f"row-{i}", task_name="psa.tasks.heartbeat"),
+}
+
+
+def _add_rows(route: Route, world: World, rows: int) -> None:
+    factory = ROW_FACTORIES.get(route.model)
+    if factory is None:
+        pytest.fail(f"{route.id}: add a row factory for {route.model.__name__} to ROW_FACTORIES")
+    for _ in range(rows):
+        factory(world, next(_row_numbers))
+
+
+def _count_queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, {"limit": 100})
+    assert response.status_code == 200
+    return len(captured)
+
+
+_row_numbers = iter(range(10**9))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", [r for r in GUARDED_ROUTES if r.method == "GET" and r.action == "list"], ids=_id)
+def test_list_query_count_does_not_grow_with_rows(route):
+    world = build_world()
+    client, world.caller_key = caller(["*"])
+    url = build_url(route, world)
+    client.get(url)  # the first use of a key writes last_used_at; measure the steady state
+    _add_rows(route, world, 1)
+    one = _count_queries(client, url)
+    _add_rows(route, world, 49)
+    fifty = _count_queries(client, url)
+    assert one == fifty, f"{one} queries with few rows, {fifty} with 49 more"
