@@ -14,10 +14,12 @@ reason, in ``NOT_APPLICABLE``.
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -98,57 +100,69 @@ def collect_routes() -> list[Route]:
 ROUTES = collect_routes()
 
 
-@dataclass
-class World:
-    """One of each object, in client A (in scope) and client B (out of scope where client-owned)."""
+def _load_extensions() -> list:
+    """``tests/<app>/harness.py`` modules: each has ``build(world)``, and may have ``BODIES`` and ``ROW_FACTORIES``."""
+    import tests
 
-    client_a: Client
-    client_b: Client
-    contact_a: Contact
-    contact_b: Contact
-    role: Role
-    other_user: User
-    other_key: ApiKey
-    audit_a: AuditEvent
-    audit_b: AuditEvent
-    job_run: JobRun
-    caller_key: ApiKey | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    found = []
+    for info in pkgutil.iter_modules(tests.__path__):
+        if info.ispkg:
+            try:
+                found.append(importlib.import_module(f"tests.{info.name}.harness"))
+            except ModuleNotFoundError as exc:
+                if exc.name != f"tests.{info.name}.harness":
+                    raise
+    return found
+
+
+EXTENSIONS = _load_extensions()
+
+
+class World:
+    """One object per model in client A (in scope), and one in client B (out of scope) where client-owned.
+
+    The core objects are built here; each app adds its own in ``tests/<app>/harness.py`` (see ``EXTENSIONS``).
+    """
+
+    def __init__(self) -> None:
+        self.client_a = make_client("Harness A")
+        self.client_b = make_client("Harness B")
+        self.caller_key: ApiKey | None = None
+        self.objects: dict[type, Any] = {}
+        self.hidden: dict[type, Any] = {}
+        self.other_user = make_user(["user.read"], login="harness-target")
+        self.other_key, _ = make_key(self.other_user)
+        self.add(Client, self.client_a, self.client_b)
+        self.add(Contact, make_contact(self.client_a), make_contact(self.client_b))
+        self.add(Role, make_role(["client.read"], moniker="harness-role"))
+        self.add(User, self.other_user)
+        self.add(
+            AuditEvent,
+            AuditEvent.objects.create(action="create", object_type="clients.client", client=self.client_a),
+            AuditEvent.objects.create(action="create", object_type="clients.client", client=self.client_b),
+        )
+        self.add(JobRun, JobRun.objects.create(task_id="harness-task", task_name="psa.tasks.heartbeat"))
+        for extension in EXTENSIONS:
+            extension.build(self)
+
+    def add(self, model: type, visible: Any, hidden: Any = None) -> None:
+        self.objects[model] = visible
+        if hidden is not None:
+            self.hidden[model] = hidden
 
     def in_scope(self, model: type) -> Any:
-        objects = {
-            Client: self.client_a,
-            Contact: self.contact_a,
-            Role: self.role,
-            User: self.other_user,
-            ApiKey: self.caller_key or self.other_key,
-            AuditEvent: self.audit_a,
-            JobRun: self.job_run,
-        }
-        if model not in objects:
-            pytest.fail(f"The route harness has no object for {model.__name__}: add one to World.in_scope")
-        return objects[model]
+        if model is ApiKey:
+            return self.caller_key or self.other_key
+        if model not in self.objects:
+            pytest.fail(f"The route harness has no object for {model.__name__}: add one in tests/<app>/harness.py")
+        return self.objects[model]
 
     def out_of_scope(self, model: type) -> Any:
-        return {Client: self.client_b, Contact: self.contact_b, AuditEvent: self.audit_b}.get(model)
+        return self.hidden.get(model)
 
 
 def build_world() -> World:
-    client_a, client_b = make_client("Harness A"), make_client("Harness B")
-    other_user = make_user(["user.read"], login="harness-target")
-    other_key, _ = make_key(other_user)
-    return World(
-        client_a=client_a,
-        client_b=client_b,
-        contact_a=make_contact(client_a),
-        contact_b=make_contact(client_b),
-        role=make_role(["client.read"], moniker="harness-role"),
-        other_user=other_user,
-        other_key=other_key,
-        audit_a=AuditEvent.objects.create(action="create", object_type="clients.client", client=client_a),
-        audit_b=AuditEvent.objects.create(action="create", object_type="clients.client", client=client_b),
-        job_run=JobRun.objects.create(task_id="harness-task", task_name="psa.tasks.heartbeat"),
-    )
+    return World()
 
 
 def _kwarg_value(route: Route, name: str, obj: Any) -> str:
@@ -196,6 +210,10 @@ BODIES: dict[tuple[str, str], Body] = {
     ("contact-detail", "PUT"): lambda w: {"first_name": "Renamed"},
     ("contact-detail", "PATCH"): lambda w: {"title": "CTO"},
 }
+
+
+for _extension in EXTENSIONS:
+    BODIES.update(getattr(_extension, "BODIES", {}))
 
 
 def body_for(route: Route, world: World) -> dict | None:
@@ -357,6 +375,10 @@ ROW_FACTORIES: dict[type, Callable[[World, int], Any]] = {
     AuditEvent: lambda w, i: AuditEvent.objects.create(action="update", object_type="x", client=w.client_a),
     JobRun: lambda w, i: JobRun.objects.create(task_id=f"row-{i}", task_name="psa.tasks.heartbeat"),
 }
+
+
+for _extension in EXTENSIONS:
+    ROW_FACTORIES.update(getattr(_extension, "ROW_FACTORIES", {}))
 
 
 def _add_rows(route: Route, world: World, rows: int) -> None:
