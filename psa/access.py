@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 
 from psa.nodes import grants
 
@@ -66,7 +66,11 @@ def restrict(queryset: QuerySet, request: Any) -> QuerySet:
     scope = client_scope(request)
     if scope is None:
         return queryset
-    return queryset.filter(**{f"{path}__in": scope})
+    condition = Q(**{f"{path}__in": scope})
+    if getattr(queryset.model, "scope_includes_shared", False):
+        # Rows without a client (e.g. the MSP's own vendors) are shared by every scope.
+        condition |= Q(**{f"{path}__isnull": True})
+    return queryset.filter(condition)
 
 
 def client_id_of(obj: Model) -> Any:
@@ -89,4 +93,5 @@ def in_scope(obj: Model, request: Any) -> bool:
     scope = client_scope(request)
     if scope is None or getattr(type(obj), "scope_path", None) is None:
         return True
-    return client_id_of(obj) in scope
+    owner = client_id_of(obj)
+    return owner in scope or (owner is None and getattr(type(obj), "scope_includes_shared", False))

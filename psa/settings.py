@@ -19,6 +19,9 @@ API_KEY_PEPPERS = parse_keyring(env_str("PSA_API_KEY_PEPPERS") or f"1:{local_sec
 API_KEY_MAX_LIFETIME_DAYS = 366
 API_KEY_LAST_USED_INTERVAL = 60  # seconds between writes of last_used_at
 
+# Ticket numbers are this prefix followed by a per-prefix sequence (TIC1001, TIC1002, ...).
+TICKET_NUMBER_PREFIX = env_str("PSA_TICKET_PREFIX", "TIC")
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -155,7 +158,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {},
+    # Several models have a "type" or "status" choice field; name each enum after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "ClientTypeEnum": "clients.models.Client.Type",
+        "AssetTypeEnum": "assets.models.Asset.Type",
+        "AssetStatusEnum": "assets.models.Asset.Status",
+        "SoftwareTypeEnum": "assets.models.Software.Type",
+        "JobRunStatusEnum": "psa.models.JobRun.Status",
+    },
     "APPEND_COMPONENTS": {
         "securitySchemes": {
             "ApiKeyHeader": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
@@ -194,7 +204,13 @@ CELERY_TASK_TIME_LIMIT = 600
 CELERY_TASK_SOFT_TIME_LIMIT = 540
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 HEARTBEAT_INTERVAL = env_int("PSA_HEARTBEAT_INTERVAL", 60)
+EXPIRATION_WINDOW_DAYS = env_int("PSA_EXPIRATION_WINDOW_DAYS", 90)
 CELERY_BEAT_SCHEDULE = {
+    "record-expirations": {
+        "task": "assets.tasks.record_expirations",
+        "schedule": 24 * 60 * 60,
+        "options": {"expires": 60 * 60},
+    },
     "heartbeat": {
         "task": "psa.tasks.heartbeat",
         "schedule": HEARTBEAT_INTERVAL,

@@ -130,6 +130,7 @@ class World:
         self.caller_key: ApiKey | None = None
         self.objects: dict[type, Any] = {}
         self.hidden: dict[type, Any] = {}
+        self.kwargs: dict[str, tuple[Any, Any]] = {}
         self.other_user = make_user(["user.read"], login="harness-target")
         self.other_key, _ = make_key(self.other_user)
         self.add(Client, self.client_a, self.client_b)
@@ -150,6 +151,10 @@ class World:
         if hidden is not None:
             self.hidden[model] = hidden
 
+    def add_kwarg(self, name: str, visible: Any, hidden: Any) -> None:
+        """The objects whose ids fill the URL keyword ``name`` (e.g. a nested route's parent)."""
+        self.kwargs[name] = (visible, hidden)
+
     def in_scope(self, model: type) -> Any:
         if model is ApiKey:
             return self.caller_key or self.other_key
@@ -165,9 +170,13 @@ def build_world() -> World:
     return World()
 
 
-def _kwarg_value(route: Route, name: str, obj: Any) -> str:
+def _kwarg_value(route: Route, name: str, obj: Any, world: World, out_of_scope: bool) -> str:
     if name == "category":
         return "user"
+    if name == "client_id":  # routes nested under a client, e.g. /clients/{client_id}/credentials
+        return str((world.client_b if out_of_scope else world.client_a).pk)
+    if name in world.kwargs:
+        return str(world.kwargs[name][1 if out_of_scope else 0].pk)
     if obj is None:
         pytest.fail(f"{route.id}: no object to fill '{name}'")
     return str(obj.pk)
@@ -179,7 +188,7 @@ def build_url(route: Route, world: World, *, out_of_scope: bool = False) -> str:
         obj = world.out_of_scope(route.model) if out_of_scope else world.in_scope(route.model)
     path = route.pattern[len("api/v1/") :]
     for name in route.kwarg_names:
-        value = _kwarg_value(route, name, obj)
+        value = _kwarg_value(route, name, obj, world, out_of_scope)
         path = re.sub(rf"\(\?P<{name}>[^)]*\)|<(?:\w+:)?{name}>", value, path)
     return "/api/v1/" + path.replace("^", "").replace("$", "")
 

@@ -1,30 +1,33 @@
 from django.utils import timezone
 from rest_framework import serializers
 
-from clients.models import Client, Contact
+from clients.models import Client, Contact, Location, Vendor
 from psa.api.serializers import GatedModelSerializer, ScopedPrimaryKeyRelatedField
+
+
+class TagListField(serializers.ListField):
+    child = serializers.CharField(max_length=50)
+
+    def to_internal_value(self, data):
+        values = super().to_internal_value(data)
+        return sorted({value.strip() for value in values if value.strip()})
 
 
 class ClientSerializer(GatedModelSerializer):
     gating_scope = "client"
     is_active = serializers.BooleanField(required=False)
     identifier = serializers.CharField(max_length=50, required=False, allow_null=True, allow_blank=True)
+    tags = TagListField(required=False, max_length=50)
 
     class Meta:
         model = Client
         fields = [
-            "id",
-            "name",
-            "identifier",
-            "type",
-            "website",
-            "notes",
-            "is_active",
-            "archived_at",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = ["archived_at", "created_at", "updated_at"]
+            "id", "name", "identifier", "type", "website", "phone", "email", "address", "notes", "hourly_rate",
+            "currency", "tags", "is_lead", "is_active", "archived_at", "cw_company_id", "cw_identifier", "hudu_id",
+            "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = ["archived_at", "cw_company_id", "cw_identifier", "hudu_id", "created_at", "updated_at"]
+        validators = []  # uniqueness is checked in validate(), with messages naming the field
 
     def validate_identifier(self, value):
         value = (value or "").strip() or None
@@ -35,6 +38,9 @@ class ClientSerializer(GatedModelSerializer):
             if clash.exists():
                 raise serializers.ValidationError("Another client already uses this identifier.")
         return value
+
+    def validate_currency(self, value: str) -> str:
+        return value.upper()
 
     def _apply_active(self, validated_data, instance=None):
         if "is_active" not in validated_data:
@@ -51,37 +57,114 @@ class ClientSerializer(GatedModelSerializer):
         return super().update(instance, self._apply_active(validated_data, instance))
 
 
+def _only_one_primary(serializer, attrs: dict, model, field: str = "is_primary") -> None:
+    """Refuse a second primary row for the same client, with a message naming the field."""
+    client = attrs.get("client", getattr(serializer.instance, "client", None))
+    primary = attrs.get(field, getattr(serializer.instance, field, False))
+    if not primary or client is None:
+        return
+    others = model.objects.filter(client=client, **{field: True})
+    if serializer.instance is not None:
+        others = others.exclude(pk=serializer.instance.pk)
+    if others.exists():
+        raise serializers.ValidationError({field: [f"This client already has a primary {model._meta.verbose_name}."]})
+
+
+def _same_client(attrs: dict, instance, *fields: str) -> None:
+    """Related rows (a location, a vendor...) must belong to the same client as the object itself."""
+    client = attrs.get("client", getattr(instance, "client", None))
+    for name in fields:
+        related = attrs.get(name)
+        if related is None or client is None:
+            continue
+        owner = getattr(related, "client_id", None)
+        if owner is not None and owner != client.pk:
+            raise serializers.ValidationError({f"{name}_id": ["Belongs to another client."]})
+
+
 class ContactSerializer(GatedModelSerializer):
     gating_scope = "contact"
     client_id = ScopedPrimaryKeyRelatedField(source="client", queryset=Client.objects.all())
+    location_id = ScopedPrimaryKeyRelatedField(
+        source="location", queryset=Location.objects.all(), required=False, allow_null=True
+    )
     name = serializers.CharField(read_only=True)
 
     class Meta:
         model = Contact
         fields = [
-            "id",
-            "client_id",
-            "first_name",
-            "last_name",
-            "name",
-            "email",
-            "phone",
-            "title",
-            "is_primary",
-            "is_active",
-            "created_at",
-            "updated_at",
-        ]
+            "id", "client_id", "first_name", "last_name", "name", "title", "department", "email", "phone", "mobile",
+            "extension", "location_id", "is_primary", "is_billing", "is_technical", "notes", "is_active",
+            "created_at", "updated_at",
+        ]  # fmt: skip
         read_only_fields = ["created_at", "updated_at"]
+        validators = []  # uniqueness is checked in validate(), with messages naming the field
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
-        client = attrs.get("client", getattr(self.instance, "client", None))
-        primary = attrs.get("is_primary", getattr(self.instance, "is_primary", False))
-        if primary and client is not None:
-            others = Contact.objects.filter(client=client, is_primary=True)
-            if self.instance is not None:
-                others = others.exclude(pk=self.instance.pk)
-            if others.exists():
-                raise serializers.ValidationError({"is_primary": ["This client already has a primary contact."]})
+        _same_client(attrs, self.instance, "location")
+        _only_one_primary(self, attrs, Contact)
         return attrs
+
+
+class LocationSerializer(GatedModelSerializer):
+    gating_scope = "location"
+    client_id = ScopedPrimaryKeyRelatedField(source="client", queryset=Client.objects.all())
+
+    class Meta:
+        model = Location
+        fields = [
+            "id", "client_id", "name", "address1", "address2", "city", "state", "zip", "country", "phone",
+            "is_primary", "notes", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = ["created_at", "updated_at"]
+        validators = []  # uniqueness is checked in validate(), with messages naming the field
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        _only_one_primary(self, attrs, Location)
+        return attrs
+
+
+class VendorSerializer(GatedModelSerializer):
+    gating_scope = "vendor"
+    client_id = ScopedPrimaryKeyRelatedField(
+        source="client", queryset=Client.objects.all(), required=False, allow_null=True
+    )
+
+    class Meta:
+        model = Vendor
+        fields = [
+            "id", "client_id", "name", "description", "contact_name", "phone", "email", "website", "account_number",
+            "notes", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = ["created_at", "updated_at"]
+        validators = []  # uniqueness is checked in validate(), with messages naming the field
+
+
+class ClientAddressSerializer(serializers.Serializer):
+    address = serializers.CharField()
+    primary_location = LocationSerializer(allow_null=True)
+
+
+class ClientDetailSerializer(ClientSerializer):
+    """A client with the optional parts of seed 004's company detail, present only when asked for."""
+
+    class Meta(ClientSerializer.Meta):
+        fields = ClientSerializer.Meta.fields
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        extras = self.context.get("include", ())
+        if "address" in extras:
+            primary = next((loc for loc in instance.locations.all() if loc.is_primary), None)
+            data["address_details"] = {
+                "address": instance.address,
+                "primary_location": LocationSerializer(primary, context=self.context).data if primary else None,
+            }
+        if "primary_contact" in extras:
+            primary = next((c for c in instance.contacts.all() if c.is_primary), None)
+            data["primary_contact"] = ContactSerializer(primary, context=self.context).data if primary else None
+        if "all_contacts" in extras:
+            data["contacts"] = ContactSerializer(list(instance.contacts.all()), many=True, context=self.context).data
+        return data

@@ -1,7 +1,30 @@
-from clients.api.serializers import ClientSerializer, ContactSerializer
-from clients.filtersets import ClientFilterSet, ContactFilterSet
-from clients.models import Client, Contact
+from django.db.models import Prefetch
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from assets.api.serializers import AssetSerializer
+from assets.models import Asset
+from clients.api.serializers import (
+    ClientDetailSerializer,
+    ClientSerializer,
+    ContactSerializer,
+    LocationSerializer,
+    VendorSerializer,
+)
+from clients.filtersets import ClientFilterSet, ContactFilterSet, LocationFilterSet, VendorFilterSet
+from clients.models import Client, Contact, Location, Vendor
+from psa.access import client_scope, has_node
 from psa.api.viewsets import PsaModelViewSet
+
+INCLUDES = {
+    "include_address": ("address", "client.read.address"),
+    "include_primary_contact": ("primary_contact", "contact.read"),
+    "include_all_contacts": ("all_contacts", "client.read.contacts"),
+}
+TRUE_VALUES = {"1", "true", "yes"}
 
 
 class ClientViewSet(PsaModelViewSet):
@@ -9,8 +32,48 @@ class ClientViewSet(PsaModelViewSet):
     serializer_class = ClientSerializer
     filterset_class = ClientFilterSet
     node_prefix = "client"
+    action_nodes = {"configurations": ["client.read", "client.read.configurations", "asset.read"]}
     sort_fields = {"name": "name", "identifier": "identifier", "created_at": "created_at", "updated_at": "updated_at"}
     default_sort = "name"
+
+    def _includes(self) -> list[str]:
+        """The optional parts asked for; each needs its own node (403 without it)."""
+        wanted = []
+        for param, (part, node) in INCLUDES.items():
+            if self.request.query_params.get(param, "").lower() in TRUE_VALUES:
+                if not has_node(self.request, node):
+                    raise PermissionDenied(f"{param} needs the permission node {node}.")
+                wanted.append(part)
+        return wanted
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.action == "retrieve":
+            queryset = queryset.prefetch_related(
+                Prefetch("locations", queryset=Location.objects.filter(is_primary=True)),
+                Prefetch("contacts", queryset=Contact.objects.order_by("last_name", "first_name", "id")),
+            )
+        return queryset
+
+    @extend_schema(
+        parameters=[OpenApiParameter(name, OpenApiTypes.BOOL, required=False) for name in INCLUDES],
+        responses=ClientSerializer,
+    )
+    def retrieve(self, request, *args, **kwargs):
+        includes = self._includes()
+        instance = self.get_object()
+        context = {**self.get_serializer_context(), "include": includes}
+        return Response(ClientDetailSerializer(instance, context=context).data)
+
+    @extend_schema(responses=AssetSerializer(many=True), summary="A client's configurations")
+    @action(detail=True, methods=["get"], filterset_class=None)
+    def configurations(self, request, pk=None):
+        """The client's assets (ConnectWise configurations are added by the integration later)."""
+        client = self.get_object()
+        assets = Asset.objects.prefetch_related("interfaces").filter(client=client).order_by("name", "id")
+        page = self.paginate_queryset(assets)
+        serializer = AssetSerializer(page, many=True, context=self.get_serializer_context())
+        return self.get_paginated_response(serializer.data)
 
 
 class ContactViewSet(PsaModelViewSet):
@@ -26,3 +89,40 @@ class ContactViewSet(PsaModelViewSet):
         "updated_at": "updated_at",
     }
     default_sort = "last_name"
+
+
+class LocationViewSet(PsaModelViewSet):
+    queryset = Location.objects.all()
+    serializer_class = LocationSerializer
+    filterset_class = LocationFilterSet
+    node_prefix = "location"
+    sort_fields = {"name": "name", "city": "city", "created_at": "created_at", "updated_at": "updated_at"}
+    default_sort = "name"
+
+
+class VendorViewSet(PsaModelViewSet):
+    """Vendors of one client, or of the MSP (no client). Client-scoped callers read MSP vendors but cannot change them."""
+
+    queryset = Vendor.objects.all()
+    serializer_class = VendorSerializer
+    filterset_class = VendorFilterSet
+    node_prefix = "vendor"
+    sort_fields = {"name": "name", "created_at": "created_at", "updated_at": "updated_at"}
+    default_sort = "name"
+
+    def _guard_shared(self, client) -> None:
+        if client is None and client_scope(self.request) is not None:
+            raise PermissionDenied("Client-scoped callers cannot create or change the MSP's own vendors.")
+
+    def perform_create(self, serializer):
+        self._guard_shared(serializer.validated_data.get("client"))
+        super().perform_create(serializer)
+
+    def perform_update(self, serializer):
+        self._guard_shared(serializer.instance.client)
+        self._guard_shared(serializer.validated_data.get("client", serializer.instance.client))
+        super().perform_update(serializer)
+
+    def perform_destroy(self, instance):
+        self._guard_shared(instance.client)
+        super().perform_destroy(instance)

@@ -32,7 +32,7 @@ class EnvelopePagination(BasePagination):
     def paginate_queryset(self, queryset, request, view=None):
         self.page = _positive_int(request, "page", 1)
         self.limit = _positive_int(request, "limit", DEFAULT_LIMIT, MAX_LIMIT)
-        self.total = queryset.count()
+        self.total = len(queryset) if isinstance(queryset, list) else queryset.count()
         self.meta = view.get_list_meta(queryset) if view is not None and hasattr(view, "get_list_meta") else {}
         offset = (self.page - 1) * self.limit
         if offset >= self.total:

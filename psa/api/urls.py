@@ -12,5 +12,6 @@ urlpatterns = [
     path("schema/", SchemaView.as_view(), name="schema"),
     path("", include("accounts.api.urls")),
     path("", include("clients.api.urls")),
+    path("", include("assets.api.urls")),
     *router.urls,
 ]

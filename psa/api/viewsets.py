@@ -162,3 +162,39 @@ class PsaModelViewSet(
     def destroy(self, request, *args, **kwargs):
         self.perform_destroy(self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class NestedViewSetMixin:
+    """For routes under a parent object, e.g. ``/assets/{asset_id}/interfaces``.
+
+    ``parent_model`` and ``parent_kwarg`` (the URL keyword) locate the parent within the caller's client scope (404
+    otherwise); ``parent_field`` is the child's foreign key to it. Lists show only the parent's children, and
+    creates attach to the parent.
+    """
+
+    parent_model: ClassVar[type]
+    parent_kwarg: ClassVar[str]
+    parent_field: ClassVar[str]
+
+    def get_parent(self):
+        cached = getattr(self, "_parent", None)
+        if cached is None:
+            from django.shortcuts import get_object_or_404
+
+            cached = get_object_or_404(
+                restrict(self.parent_model.objects.all(), self.request), pk=self.kwargs[self.parent_kwarg]
+            )
+            self._parent = cached
+        return cached
+
+    def get_queryset(self):
+        return super().get_queryset().filter(**{self.parent_field: self.get_parent()})
+
+    def get_create_kwargs(self) -> dict[str, Any]:
+        return {**super().get_create_kwargs(), self.parent_field: self.get_parent()}
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if self.parent_kwarg in getattr(self, "kwargs", {}):
+            context["parent"] = self.get_parent()
+        return context
