@@ -94,7 +94,10 @@ class AssetViewSet(PsaModelViewSet):
         """Interfaces are matched by MAC (else by name) and updated in place; none is ever duplicated."""
         wanted = list(interfaces or [])
         if mac and not any(item.get("mac") == mac for item in wanted):
-            wanted.append({"name": "primary", "mac": mac, "is_primary": not asset.interfaces.exists()})
+            implicit = {"name": "primary", "mac": mac}
+            if not asset.interfaces.exists():
+                implicit["is_primary"] = True  # the first interface an RMM reports is the primary one
+            wanted.append(implicit)
         existing = list(asset.interfaces.all())
         for item in wanted:
             match = next((i for i in existing if item.get("mac") and i.mac == item["mac"]), None)

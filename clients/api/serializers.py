@@ -18,6 +18,7 @@ class ClientSerializer(GatedModelSerializer):
     is_active = serializers.BooleanField(required=False)
     identifier = serializers.CharField(max_length=50, required=False, allow_null=True, allow_blank=True)
     tags = TagListField(required=False, max_length=50)
+    currency = serializers.CharField(max_length=3, min_length=3, required=False)
 
     class Meta:
         model = Client
@@ -40,6 +41,8 @@ class ClientSerializer(GatedModelSerializer):
         return value
 
     def validate_currency(self, value: str) -> str:
+        if not (value.isascii() and value.isalpha()):
+            raise serializers.ValidationError("Use a three-letter ISO 4217 code, e.g. USD.")
         return value.upper()
 
     def _apply_active(self, validated_data, instance=None):
