@@ -71,9 +71,9 @@ class GatedModelSerializer(StrictInputMixin, serializers.ModelSerializer):
 
     def validate(self, attrs: dict) -> dict:
         if self.gating_scope and self._request() is not None:
-            hidden = (
-                sorted(set(self.initial_data) - self.visible_fields()) if isinstance(self.initial_data, Mapping) else []
-            )
+            # Only a root serializer has initial_data; nested ones are checked by their own fields.
+            sent = getattr(self, "initial_data", None)
+            hidden = sorted(set(sent) - self.visible_fields()) if isinstance(sent, Mapping) else []
             if hidden:
                 raise PermissionDenied(f"You may not write these fields: {', '.join(hidden)}.")
         return super().validate(attrs)
