@@ -131,6 +131,9 @@ class World:
         self.objects: dict[type, Any] = {}
         self.hidden: dict[type, Any] = {}
         self.kwargs: dict[str, tuple[Any, Any]] = {}
+        # Client A holds objects that protect it from deletion (credentials, tickets...); DELETE takes this one.
+        self.disposable_client = make_client("Harness disposable")
+        self.delete_targets: dict[type, Any] = {Client: self.disposable_client}
         self.other_user = make_user(["user.read"], login="harness-target")
         self.other_key, _ = make_key(self.other_user)
         self.add(Client, self.client_a, self.client_b)
@@ -186,6 +189,8 @@ def build_url(route: Route, world: World, *, out_of_scope: bool = False) -> str:
     obj = None
     if route.kwarg_names and route.model is not None:
         obj = world.out_of_scope(route.model) if out_of_scope else world.in_scope(route.model)
+        if route.method == "DELETE" and route.action == "destroy" and not out_of_scope:
+            obj = world.delete_targets.get(route.model, obj)
     path = route.pattern[len("api/v1/") :]
     for name in route.kwarg_names:
         value = _kwarg_value(route, name, obj, world, out_of_scope)
@@ -348,7 +353,7 @@ def _scoped_routes() -> list[Route]:
 @pytest.mark.parametrize("route", [r for r in _scoped_routes() if r.kwarg_names], ids=_id)
 def test_client_scoped_key_gets_404_for_other_clients_objects(route):
     world = build_world()
-    client, world.caller_key = caller(["*"], key_clients=[world.client_a])
+    client, world.caller_key = caller(["*"], key_clients=[world.client_a, world.disposable_client])
     before = AuditEvent.objects.count()
     response = call(client, route, build_url(route, world, out_of_scope=True), body_for(route, world))
     assert response.status_code == 404, f"{response.status_code} {response.content[:300]}"
