@@ -28,7 +28,7 @@ class RoleRefField(serializers.RelatedField):
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
-        if not isinstance(data, str) or not data.strip():
+        if not isinstance(data, str) or not data.strip() or "\x00" in data:
             self.fail("invalid")
         value = data.strip()
         lookup = Q(moniker=value) | Q(pk=value) if is_uuid(value) else Q(moniker=value)

@@ -7,7 +7,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
@@ -99,6 +99,13 @@ class UserViewSet(PsaModelViewSet):
             if not has_node(self.request, "user.permissions.other"):
                 raise PermissionDenied("You do not have permission to modify permissions on another user.")
             ensure_can_grant(self.request, data["permissions"])
+        sets_clients = "allowed_clients" in data or serializer.instance is None
+        if client_scope(self.request) is not None and sets_clients and not data.get("allowed_clients"):
+            # An empty client list means every client: a scoped caller may not hand that out.
+            raise PermissionDenied("A client-scoped caller cannot give a user access to every client.")
+        if "password" in data and serializer.instance is not None and serializer.instance.pk != self.request.user.pk:
+            # Setting someone's password is acting as them: only for users whose nodes the caller holds too.
+            ensure_can_grant(self.request, serializer.instance.effective_nodes())
 
     def perform_create(self, serializer):
         self._guard_access_changes(serializer)
@@ -106,7 +113,12 @@ class UserViewSet(PsaModelViewSet):
 
     def perform_update(self, serializer):
         self._guard_access_changes(serializer)
-        super().perform_update(serializer)
+        with transaction.atomic():
+            password_set = "password" in serializer.validated_data
+            super().perform_update(serializer)
+            if password_set:  # the hash is never in a snapshot, so record the act itself, without values
+                redacted = {"old": audit.REDACTED, "new": audit.REDACTED}
+                audit.record(self.request, "set_password", serializer.instance, changes={"password": redacted})
 
     def perform_destroy(self, instance):
         if instance.pk == self.request.user.pk:
@@ -158,6 +170,8 @@ class RoleViewSet(PsaModelViewSet):
 
     def get_object(self):
         value = self.kwargs[self.lookup_url_kwarg]
+        if "\x00" in value:  # no moniker holds NUL, and PostgreSQL refuses it in a query
+            raise NotFound()
         lookup = Q(pk=value) | Q(moniker=value) if is_uuid(value) else Q(moniker=value)
         return get_object_or_404(self.get_queryset(), lookup)
 
@@ -285,6 +299,8 @@ class ApiKeyViewSet(PsaGenericViewSet, mixins.CreateModelMixin, mixins.ListModel
         scope = client_scope(request)
         if scope is not None and not serializer.validated_data.get("allowed_clients"):
             # A key never sees more than its creator: an unscoped request from a scoped caller inherits the scope.
+            if not scope:  # the caller sees no client at all, and an empty list would mean every client
+                raise PermissionDenied("A caller that sees no client cannot issue an API key.")
             serializer.validated_data["allowed_clients"] = list(scope)
         self.perform_create(serializer)
         body = s.ApiKeyCreatedSerializer(serializer.instance, context={"request": request}).data
