@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from assets import validators
 from assets.models import Asset, AssetInterface, Certificate, Domain, Network, Software, SoftwareSeat
-from psa.filtersets import BaseFilterSet
+from psa.filtersets import BaseFilterSet, StrictBooleanFilter
 
 
 class ExpiringFilterSet(BaseFilterSet):
@@ -41,7 +41,7 @@ class AssetFilterSet(ExpiringFilterSet):
     search_fields = ("name", "serial", "make", "model", "os", "notes", "interfaces__mac", "interfaces__ipv4")
     mac = MacFilter(label="MAC address of any interface")
     serial = django_filters.CharFilter(field_name="serial", lookup_expr="iexact")
-    is_archived = django_filters.BooleanFilter(field_name="archived_at", lookup_expr="isnull", exclude=True)
+    is_archived = StrictBooleanFilter(field_name="archived_at", lookup_expr="isnull", exclude=True)
     contact_id = django_filters.UUIDFilter(field_name="contact_id")
     location_id = django_filters.UUIDFilter(field_name="location_id")
 

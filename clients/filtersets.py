@@ -1,12 +1,12 @@
 import django_filters
 
 from clients.models import Client, Contact, Location, Vendor
-from psa.filtersets import BaseFilterSet
+from psa.filtersets import BaseFilterSet, StrictBooleanFilter
 
 
 class ClientFilterSet(BaseFilterSet):
     search_fields = ("name", "identifier", "website", "email", "phone")
-    is_active = django_filters.BooleanFilter(field_name="archived_at", lookup_expr="isnull")
+    is_active = StrictBooleanFilter(field_name="archived_at", lookup_expr="isnull")
     client_id = django_filters.UUIDFilter(field_name="id")
     tag = django_filters.CharFilter(method="filter_tag")
 
@@ -41,7 +41,7 @@ class LocationFilterSet(BaseFilterSet):
 class VendorFilterSet(BaseFilterSet):
     search_fields = ("name", "description", "contact_name", "email", "account_number")
     client_id = django_filters.UUIDFilter(field_name="client_id")
-    shared = django_filters.BooleanFilter(field_name="client", lookup_expr="isnull", label="MSP-wide vendors only")
+    shared = StrictBooleanFilter(field_name="client", lookup_expr="isnull", label="MSP-wide vendors only")
 
     class Meta:
         model = Vendor

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import dj_database_url
 
+from credentials.keyfile import VAULT_KEY_FILENAME, local_vault_key
 from psa.env import env_bool, env_int, env_list, env_str, local_secret, parse_keyring
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -18,6 +19,14 @@ CSRF_TRUSTED_ORIGINS = env_list("PSA_CSRF_TRUSTED_ORIGINS", [])
 API_KEY_PEPPERS = parse_keyring(env_str("PSA_API_KEY_PEPPERS") or f"1:{local_secret(DATA_DIR, 'api_key_pepper')}")
 API_KEY_MAX_LIFETIME_DAYS = 366
 API_KEY_LAST_USED_INTERVAL = 60  # seconds between writes of last_used_at
+
+# Vault master keys, a versioned keyring "1:<base64 32-byte key>,2:<...>": the newest version wraps new data keys,
+# older ones still unwrap until `manage.py vault_rotate` rewraps them. The embedded default generates one key in
+# DATA_DIR/vault_master_key on first start; back that file up apart from the database (without it no secret is readable).
+VAULT_KEY_FILE = DATA_DIR / VAULT_KEY_FILENAME
+VAULT_KEYS = parse_keyring(env_str("PSA_VAULT_KEYS") or f"1:{local_vault_key(DATA_DIR)}")
+VAULT_REVEAL_LIMIT = env_int("PSA_VAULT_REVEAL_LIMIT", 30)  # reveals per minute, per user and per API key
+VAULT_PURGE_AFTER_DAYS = env_int("PSA_VAULT_PURGE_AFTER_DAYS", 30)  # deleted credentials are restorable this long
 
 # Ticket numbers are this prefix followed by a per-prefix sequence (TIC1001, TIC1002, ...).
 TICKET_NUMBER_PREFIX = env_str("PSA_TICKET_PREFIX", "TIC")
@@ -146,6 +155,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "psa.api.exceptions.exception_handler",
     "DEFAULT_VERSIONING_CLASS": None,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # The OpenAPI schema documents every route; OPTIONS answers 405 rather than a second, partial description.
+    "DEFAULT_METADATA_CLASS": None,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -215,6 +226,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "psa.tasks.heartbeat",
         "schedule": HEARTBEAT_INTERVAL,
         "options": {"expires": max(HEARTBEAT_INTERVAL - 5, 5)},
+    },
+    "credentials-purge-deleted": {
+        "task": "credentials.tasks.purge_deleted_credentials",
+        "schedule": 24 * 60 * 60,
+        "options": {"expires": 60 * 60},
     },
 }
 
