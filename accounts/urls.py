@@ -1,7 +1,17 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from accounts import views
+
+app_name = "accounts"
+
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("profile/", views.profile, name="profile"),
+    path("profile/keys/<uuid:pk>/revoke/", views.revoke_key, name="revoke_key"),
+    path("users/", views.user_list, name="user_list"),
+    path("users/new/", views.user_create, name="user_create"),
+    path("users/<uuid:pk>/", views.user_detail, name="user_detail"),
+    path("roles/", views.role_list, name="role_list"),
+    path("roles/new/", views.role_create, name="role_create"),
+    path("roles/<uuid:pk>/", views.role_detail, name="role_detail"),
+    path("roles/<uuid:pk>/delete/", views.role_delete, name="role_delete"),
 ]

@@ -8,7 +8,9 @@ def navigation(request) -> dict:
         return {}
     return {
         "nav": {
+            "tickets": has_node(request, "ticket.read"),
             "clients": has_node(request, "client.read"),
+            "credentials": has_node(request, "credential.read"),
             "users": has_node(request, "user.read.other"),
             "roles": has_node(request, "role.read"),
             "audit": has_node(request, "audit.read"),

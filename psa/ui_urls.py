@@ -1,11 +1,28 @@
-"""The technician UI: each app's ``urls.py`` under one root."""
+"""The technician UI: each app's ``urls.py`` under one root.
 
+Sign-in and sign-out keep the global names ``login`` and ``logout`` that ``LOGIN_URL`` and ``LOGOUT_REDIRECT_URL``
+use; every other page lives in its app's namespace (``accounts:``, ``clients:``), apart from the API's route names.
+"""
+
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from accounts.forms import LoginForm
 from psa import views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            template_name="accounts/login.html", authentication_form=LoginForm, redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("audit/", views.audit_list, name="audit_list"),
     path("", include("accounts.urls")),
     path("clients/", include("clients.urls")),
+    path("tickets/", include("tickets.urls")),
+    path("credentials/", include("credentials.urls")),
 ]

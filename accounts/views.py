@@ -1,0 +1,257 @@
+"""UI pages for the signed-in user's profile and API keys, and the user and role administration pages.
+
+Every page checks the same permission nodes as the matching API route, and every write is audited.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.db.models import Count
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.filtersets import RoleFilterSet, UserFilterSet
+from accounts.forms import ApiKeyForm, RoleForm, UserCreateForm, UserForm
+from accounts.models import ApiKey, Role, User
+from psa import audit
+from psa.access import client_scope, has_node
+from psa.views import deny_unless, paginate, query_without_page, require_nodes
+
+# --- Profile and API keys -----------------------------------------------------------------------------------------
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@login_required
+def profile(request):
+    """The user's details and API keys. A new key is rendered once, in the response to the POST that made it."""
+    can = {
+        "read_keys": has_node(request, "api_key.read"),
+        "create_keys": has_node(request, "api_key.create"),
+        "revoke_keys": has_node(request, "api_key.delete"),
+    }
+    new_key = plaintext = None
+    status = 200
+    form = ApiKeyForm(request=request) if can["create_keys"] else None
+    if request.method == "POST":
+        deny_unless(request, "api_key.create")
+        form = ApiKeyForm(request.POST, request=request)
+        if form.is_valid():
+            with transaction.atomic():
+                new_key, plaintext = ApiKey.issue(
+                    owner=request.user,
+                    description=form.cleaned_data["description"],
+                    expires_at=form.expires_at(),
+                    purpose=form.cleaned_data["purpose"],
+                    clients=form.key_clients(),
+                )
+                audit.record(request, "create", new_key, changes=audit.diff({}, audit.snapshot(new_key)))
+            form = ApiKeyForm(request=request)
+        else:
+            status = 400
+    keys = None
+    if can["read_keys"]:
+        keys = list(ApiKey.objects.filter(owner=request.user).prefetch_related("allowed_clients"))
+        now = timezone.now()
+        for key in keys:
+            key.state = "revoked" if not key.is_active else "expired" if key.expires_at <= now else "active"
+    user = User.objects.prefetch_related("roles", "allowed_clients").get(pk=request.user.pk)
+    context = {
+        "section": "profile",
+        "profile_user": user,
+        "can": can,
+        "form": form,
+        "keys": keys,
+        "new_key": new_key,
+        "new_key_plaintext": plaintext,
+        "user_scoped": client_scope(request) is not None,
+    }
+    return render(request, "accounts/profile.html", context, status=status)
+
+
+@require_POST
+@require_nodes("api_key.delete")
+def revoke_key(request, pk):
+    key = get_object_or_404(ApiKey, pk=pk, owner=request.user)
+    if not key.is_active:
+        messages.info(request, f"The key {key.prefix} was already revoked.")
+    else:
+        with transaction.atomic():
+            before = audit.snapshot(key)
+            key.deactivate()
+            audit.record(request, "deactivate", key, changes=audit.diff(before, audit.snapshot(key)))
+        messages.success(request, f"Revoked the key \u201c{key.description}\u201d ({key.prefix}). It no longer works.")
+    return redirect(reverse("accounts:profile") + "#api-keys")
+
+
+# --- Users --------------------------------------------------------------------------------------------------------
+
+
+@require_nodes("user.read.other")
+def user_list(request):
+    queryset = User.objects.prefetch_related("roles")
+    filterset = UserFilterSet(request.GET or None, queryset=queryset, request=request)
+    context = {
+        "section": "users",
+        "filter": filterset,
+        "page": paginate(request, filterset.qs),
+        "query": query_without_page(request),
+        "roles": Role.objects.all(),
+        "can_create": has_node(request, "user.create.other"),
+    }
+    return render(request, "accounts/user_list.html", context)
+
+
+def _user_form_flags(request) -> dict:
+    return {
+        "can_roles": has_node(request, "user.roles.other"),
+        "can_permissions": has_node(request, "user.permissions.other"),
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@require_nodes("user.create.other")
+def user_create(request):
+    status = 200
+    if request.method == "POST":
+        form = UserCreateForm(request.POST, request=request, **_user_form_flags(request))
+        if form.is_valid():
+            with transaction.atomic():
+                user = form.save()
+                changes = audit.diff({}, audit.snapshot(user))
+                changes["password"] = {"old": None, "new": audit.REDACTED}
+                audit.record(request, "create", user, changes=changes)
+            messages.success(request, f"Created the user {user.login}.")
+            return redirect("accounts:user_detail", pk=user.pk)
+        status = 400
+    else:
+        form = UserCreateForm(request=request, **_user_form_flags(request))
+    context = {"section": "users", "form": form, "creating": True, "can_write": True}
+    return render(request, "accounts/user_form.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@require_nodes("user.read.other")
+def user_detail(request, pk):
+    subject = get_object_or_404(User.objects.prefetch_related("roles", "allowed_clients"), pk=pk)
+    can_write = has_node(request, "user.write.other")
+    status = 200
+    if request.method == "POST":
+        deny_unless(request, "user.write.other")
+        form = UserForm(request.POST, instance=subject, request=request, **_user_form_flags(request))
+        before = audit.snapshot(subject)
+        if form.is_valid():
+            with transaction.atomic():
+                user = form.save()
+                changes = audit.diff(before, audit.snapshot(user))
+                if form.cleaned_data.get("new_password"):
+                    changes["password"] = {"old": audit.REDACTED, "new": audit.REDACTED}
+                if changes:
+                    audit.record(request, "update", user, changes=changes)
+            messages.success(request, f"Saved the user {user.login}." if changes else "Nothing changed.")
+            return redirect("accounts:user_detail", pk=user.pk)
+        status = 400
+    else:
+        form = UserForm(instance=subject, request=request, can_write=can_write, **_user_form_flags(request))
+    context = {"section": "users", "form": form, "subject": subject, "creating": False, "can_write": can_write}
+    return render(request, "accounts/user_form.html", context, status=status)
+
+
+# --- Roles --------------------------------------------------------------------------------------------------------
+
+
+@require_nodes("role.read")
+def role_list(request):
+    queryset = Role.objects.annotate(user_count=Count("users", distinct=True)).order_by("title", "id")
+    filterset = RoleFilterSet(request.GET or None, queryset=queryset, request=request)
+    context = {
+        "section": "roles",
+        "filter": filterset,
+        "page": paginate(request, filterset.qs),
+        "query": query_without_page(request),
+        "can_create": has_node(request, "role.create"),
+    }
+    return render(request, "accounts/role_list.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@require_nodes("role.create")
+def role_create(request):
+    status = 200
+    if request.method == "POST":
+        form = RoleForm(request.POST, request=request)
+        if form.is_valid():
+            with transaction.atomic():
+                role = form.save()
+                audit.record(request, "create", role, changes=audit.diff({}, audit.snapshot(role)))
+            messages.success(request, f"Created the role {role.title}.")
+            return redirect("accounts:role_detail", pk=role.pk)
+        status = 400
+    else:
+        form = RoleForm(request=request)
+    context = {"section": "roles", "form": form, "creating": True, "can_modify": True, "can_delete": False}
+    return render(request, "accounts/role_form.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@require_nodes("role.read")
+def role_detail(request, pk):
+    role = get_object_or_404(Role, pk=pk)
+    can_modify = has_node(request, "role.modify")
+    status = 200
+    if request.method == "POST":
+        deny_unless(request, "role.modify")
+        before = audit.snapshot(role)
+        form = RoleForm(request.POST, instance=role, request=request)
+        if form.is_valid():
+            with transaction.atomic():
+                role = form.save()
+                changes = audit.diff(before, audit.snapshot(role))
+                if changes:
+                    audit.record(request, "update", role, changes=changes)
+            messages.success(request, f"Saved the role {role.title}." if changes else "Nothing changed.")
+            return redirect("accounts:role_detail", pk=role.pk)
+        status = 400
+    else:
+        form = RoleForm(instance=role, request=request, can_modify=can_modify)
+    context = {
+        "section": "roles",
+        "form": form,
+        "role": role,
+        "creating": False,
+        "can_modify": can_modify,
+        "can_delete": has_node(request, "role.delete") and not role.is_builtin,
+        # Who holds a role is user data: the API's /roles/{id}/users needs user.read.other as well.
+        "holders": role.users.order_by("login")[:50] if has_node(request, "user.read.other") else None,
+        "holder_count": role.users.count(),
+    }
+    return render(request, "accounts/role_form.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@require_nodes("role.delete")
+def role_delete(request, pk):
+    role = get_object_or_404(Role, pk=pk)
+    context = {"section": "roles", "role": role, "holder_count": role.users.count()}
+    if role.is_builtin:
+        context["refused"] = "Built-in roles cannot be deleted."
+        return render(request, "accounts/role_confirm_delete.html", context, status=409)
+    if request.method == "POST":
+        with transaction.atomic():
+            audit.record(
+                request,
+                "delete",
+                role,
+                object_type=role._meta.label_lower,
+                object_id=role.pk,
+                changes=audit.diff(audit.snapshot(role), {}),
+            )
+            role.delete()
+        messages.success(request, f"Deleted the role {role.title}.")
+        return redirect("accounts:role_list")
+    return render(request, "accounts/role_confirm_delete.html", context)

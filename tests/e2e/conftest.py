@@ -1,0 +1,80 @@
+"""Browser tests: Playwright's sync API drives Debian's headless Chromium against pytest-django's live server.
+
+Playwright's own browser download is not used; ``/usr/bin/chromium`` (Debian's ``chromium`` package) is. Without
+it these tests skip with the reason, unless ``PSA_REQUIRE_E2E=1`` (set by CI), when they fail instead.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+from django.db import connections
+
+# Playwright's sync API runs an event loop in this thread; Django refuses ORM calls from such a thread unless told.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = Path(os.environ.get("PSA_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TIMEOUT_MS = 15_000
+
+
+def _unavailable(reason: str):
+    message = f"{reason}; install Debian's chromium (apt-get install -y chromium) to run the browser tests"
+    if os.environ.get("PSA_REQUIRE_E2E") == "1":
+        pytest.fail(f"PSA_REQUIRE_E2E=1 but {message}", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture
+def chromium():
+    """Playwright and Chromium for one test.
+
+    Function-scoped on purpose: while Playwright's sync API is active its event loop counts as running in this
+    thread, and Django then keeps database connections in a separate, async-local store. Stopping Playwright after
+    each test keeps that from leaking into the database set-up and flush around tests (and into other tests).
+    """
+    if not CHROMIUM.exists():
+        _unavailable(f"{CHROMIUM} is missing")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - playwright is a dev dependency
+        _unavailable("the playwright package is not installed")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+            # Close the connections the test body opened while the loop was running.
+            connections.close_all()
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def page(chromium, live_server):
+    """A fresh browser context on the live server."""
+    context = chromium.new_context(base_url=live_server.url)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def sign_in(page, login: str, password: str) -> None:
+    page.goto("/login/")
+    page.get_by_label("Login").fill(login)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/")
