@@ -92,7 +92,7 @@ def revoke_key(request, pk):
 # --- Users --------------------------------------------------------------------------------------------------------
 
 
-@require_nodes("user.read.other")
+@require_nodes("user.read.other", "user.list.other")  # as the API's GET /users
 def user_list(request):
     queryset = User.objects.prefetch_related("roles")
     filterset = UserFilterSet(request.GET or None, queryset=queryset, request=request)

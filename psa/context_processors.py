@@ -11,7 +11,7 @@ def navigation(request) -> dict:
             "tickets": has_node(request, "ticket.read"),
             "clients": has_node(request, "client.read"),
             "credentials": has_node(request, "credential.read"),
-            "users": has_node(request, "user.read.other"),
+            "users": has_node(request, "user.read.other") and has_node(request, "user.list.other"),
             "roles": has_node(request, "role.read"),
             "audit": has_node(request, "audit.read"),
             "admin": user.is_staff,

@@ -39,7 +39,7 @@ def test_user_list_needs_user_read_other(browser_for):
 def test_user_list_searches_with_the_user_filterset(browser_for):
     make_user([], login="zed.alpha", name="Zed Alpha")
     make_user([], login="other")
-    browser, _ = browser_for(["user.read.other"])
+    browser, _ = browser_for(["user.read.other", "user.list.other"])
     response = browser.get("/users/", {"search": "zed"})
     assert response.status_code == 200
     logins = [u.login for u in response.context["page"].object_list]
@@ -52,7 +52,7 @@ def test_user_list_filters_by_role_and_status(browser_for):
     u1 = make_user([], login="a-helpdesk")
     u1.roles.add(role)
     make_user([], login="b-inactive", is_active=False)
-    browser, _ = browser_for(["user.read.other"])
+    browser, _ = browser_for(["user.read.other", "user.list.other"])
     logins = [u.login for u in browser.get("/users/", {"role": "helpdesk"}).context["page"].object_list]
     assert logins == ["a-helpdesk"]
     logins = [u.login for u in browser.get("/users/", {"is_active": "false"}).context["page"].object_list]
