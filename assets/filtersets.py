@@ -2,6 +2,7 @@ from datetime import timedelta
 
 import django_filters
 from django import forms
+from django.db.models import Q
 from django.utils import timezone
 
 from assets import validators
@@ -38,7 +39,7 @@ class MacFilter(django_filters.CharFilter):
 
 class AssetFilterSet(ExpiringFilterSet):
     expiry_field = "warranty_expires"
-    search_fields = ("name", "serial", "make", "model", "os", "notes", "interfaces__mac", "interfaces__ipv4")
+    search_fields = ("name", "serial", "make", "model", "os", "notes")
     mac = MacFilter(label="MAC address of any interface")
     serial = django_filters.CharFilter(field_name="serial", lookup_expr="iexact")
     is_archived = StrictBooleanFilter(field_name="archived_at", lookup_expr="isnull", exclude=True)
@@ -50,8 +51,13 @@ class AssetFilterSet(ExpiringFilterSet):
         fields = ["type", "status"]
 
     def filter_search(self, queryset, name, value):
-        # The search joins interfaces, so one asset may match twice.
-        return super().filter_search(queryset, name, value).distinct()
+        """Asset fields, plus the MAC or IP address of any interface (a subquery, so no duplicate rows)."""
+        value = value.strip()
+        if not value:
+            return queryset
+        on_interfaces = AssetInterface.objects.filter(Q(mac__icontains=value) | Q(ipv4__icontains=value))
+        matches = queryset.filter(id__in=on_interfaces.values("asset_id"))
+        return super().filter_search(queryset, name, value) | matches
 
 
 class AssetInterfaceFilterSet(BaseFilterSet):

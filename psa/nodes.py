@@ -6,8 +6,8 @@ strings (``ticket.read``); a grant of ``*`` covers everything and ``x.*`` covers
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 
 from django.utils.module_loading import autodiscover_modules
 
@@ -30,6 +30,7 @@ class Category:
 
 _categories: dict[str, Category] = {}
 _nodes: dict[str, Node] = {}
+_providers: list[Callable[[], Iterable[Node]]] = []
 
 
 def category(key: str, name: str, description: str) -> str:
@@ -75,21 +76,50 @@ def _subclasses(cls: type) -> list[type]:
     return found
 
 
+def provider(func: Callable[[], Iterable[Node]]) -> Callable[[], Iterable[Node]]:
+    """Register ``func`` as a source of nodes defined by data (e.g. each credential type's reveal node).
+
+    It is called on every read of the registry, so every process sees the current rows; its nodes' categories must
+    be declared with :func:`category`, and names already declared in code are ignored.
+    """
+    _providers.append(func)
+    return func
+
+
+def _provided() -> list[Node]:
+    found: dict[str, Node] = {}
+    for func in _providers:
+        for entry in func():
+            if entry.node not in _nodes and entry.category in _categories:
+                found.setdefault(entry.node, entry)
+    return list(found.values())
+
+
 def categories() -> dict[str, Category]:
-    return _categories
+    provided = _provided()
+    if not provided:
+        return _categories
+    merged = {key: replace(cat, nodes=dict(cat.nodes)) for key, cat in _categories.items()}
+    for entry in provided:
+        merged[entry.category].nodes[entry.node] = entry
+    return merged
 
 
 def all_nodes() -> dict[str, Node]:
-    return _nodes
+    provided = _provided()
+    return {**_nodes, **{entry.node: entry for entry in provided}} if provided else _nodes
 
 
 def is_known(grant: str) -> bool:
     """A grant is valid when it names a registered node or is a wildcard covering at least one."""
     if grant == "*" or grant in _nodes:
         return True
+    nodes = all_nodes()
+    if grant in nodes:
+        return True
     if grant.endswith(".*"):
         prefix = grant[:-1]
-        return any(name.startswith(prefix) for name in _nodes)
+        return any(name.startswith(prefix) for name in nodes)
     return False
 
 

@@ -21,9 +21,9 @@ from assets.filtersets import (
     SoftwareSeatFilterSet,
 )
 from assets.models import Asset, AssetInterface, Certificate, Domain, Network, Software, SoftwareSeat
+from assets.seats import lock_free_seat
 from psa import audit
 from psa.access import has_node, restrict
-from psa.api.exceptions import Conflict
 from psa.api.pagination import EnvelopePagination
 from psa.api.viewsets import NestedViewSetMixin, PsaAPIView, PsaGenericViewSet, PsaModelViewSet
 
@@ -186,11 +186,7 @@ class SoftwareSeatViewSet(
 
     def perform_create(self, serializer):
         with transaction.atomic():
-            # Lock the licence so two assignments cannot both take the last seat.
-            software = Software.objects.select_for_update().get(pk=self.get_parent().pk)
-            used = software.seat_assignments.count()
-            if software.seats is not None and used >= software.seats:
-                raise Conflict(f"All {software.seats} seats of {software} are assigned.")
+            lock_free_seat(self.get_parent().pk)
             super().perform_create(serializer)
 
     @extend_schema(responses={204: None})
@@ -218,7 +214,7 @@ class ExpirationsView(PsaAPIView):
         if not raw.isdigit() or int(raw) > 3650:
             raise ValidationError({"within_days": ["A whole number of days from 0 to 3650."]})
         kinds = [kind for kind, (_m, _f, node) in expirations.SOURCES.items() if has_node(request, node)]
-        rows = expirations.expiring(int(raw), lambda qs: restrict(qs, request), kinds)
+        rows = expirations.expiring_queryset(int(raw), lambda qs: restrict(qs, request), kinds)
         paginator = EnvelopePagination()
-        page = paginator.paginate_queryset(rows, request, self)
+        page = [expirations.as_row(raw) for raw in paginator.paginate_queryset(rows, request, self)]
         return paginator.get_paginated_response(s.ExpirationSerializer(page, many=True).data)

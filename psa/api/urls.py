@@ -12,6 +12,8 @@ urlpatterns = [
     path("schema/", SchemaView.as_view(), name="schema"),
     path("", include("accounts.api.urls")),
     path("", include("clients.api.urls")),
+    path("", include("credentials.api.urls")),
+    path("", include("tickets.api.urls")),
     path("", include("assets.api.urls")),
     *router.urls,
 ]
