@@ -44,7 +44,9 @@ def make_user(nodes: list[str] | None = None, clients: list[Client] = (), login:
 
 def make_key(user: User, clients: list[Client] = (), expires_in: timedelta = timedelta(days=30), **fields):
     """Issue a key; returns ``(key, plaintext)``."""
-    return ApiKey.issue(user, fields.pop("description", "test key"), timezone.now() + expires_in, clients=clients, **fields)
+    return ApiKey.issue(
+        user, fields.pop("description", "test key"), timezone.now() + expires_in, clients=clients, **fields
+    )
 
 
 def api_client(plaintext: str | None = None) -> APIClient:

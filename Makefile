@@ -1,0 +1,156 @@
+# PSA: two commands do everything.
+#   make run    set up .venv, migrate, load demo data, start web + Celery worker + beat (Ctrl-C stops all)
+#   make test   install the dev dependencies and run every check and the whole test suite
+# See README.md.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.ONESHELL:
+.DEFAULT_GOAL := help
+.PHONY: help run test install install-dev chromium check lint format clean-test bench
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
+VENV := .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+PSA_PORT ?= 8000
+# Tests never touch the data (database, broker, local secrets) of `make run`.
+TEST_DATA_DIR := $(CURDIR)/var/test
+# kombu's filesystem transport has no fan-out clean-up: keep the worker from creating per-process event queues.
+WORKER_FLAGS := --without-gossip --without-mingle --without-heartbeat
+PYTEST_ARGS ?=
+
+# Keep the generated requirement lists and install stamps (make would delete pattern intermediates).
+.PRECIOUS: $(VENV)/requirements-%.txt $(VENV)/.installed-%
+
+help:
+	@echo "make run    start PSA on http://127.0.0.1:$(PSA_PORT)/ with demo data (web, Celery worker, Celery beat)"
+	@echo "make test   checks, linters and the whole test suite (data in var/test)"
+
+# --- environment ---------------------------------------------------------------------------------------
+
+$(PY):
+	@py="$(PYTHON)"
+	if [ -z "$$py" ]; then echo "error: Python 3.11 not found (looked for python3.11, then python3)" >&2; exit 1; fi
+	if ! "$$py" -c 'import sys; sys.exit(0 if sys.version_info[:2] >= (3, 11) else 1)'; then
+	  echo "error: PSA needs Python 3.11; $$py is $$("$$py" -V 2>&1)" >&2; exit 1
+	fi
+	echo "==> creating $(VENV) with $$("$$py" -V 2>&1)"
+	if ! "$$py" -m venv $(VENV); then
+	  rm -rf $(VENV)
+	  ver=$$("$$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+	    echo "==> installing python$$ver-venv (Debian splits venv out of Python)"
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "python$$ver-venv" >/dev/null
+	    "$$py" -m venv $(VENV)
+	  else
+	    echo "error: '$$py -m venv' failed; on Debian/Ubuntu install python$$ver-venv" >&2; exit 1
+	  fi
+	fi
+
+# The pins live in pyproject.toml; install exactly those (runtime, or runtime + dev) without building a wheel.
+$(VENV)/requirements-%.txt: pyproject.toml | $(PY)
+	@$(PY) -c 'import sys, tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; extra = p["optional-dependencies"]["dev"] if sys.argv[1] == "dev" else []; print("\n".join(p["dependencies"] + extra))' $* > $@
+
+$(VENV)/.installed-%: $(VENV)/requirements-%.txt
+	@echo "==> installing $* dependencies into $(VENV)"
+	$(PY) -m pip install --disable-pip-version-check --quiet -r $<
+	touch $@
+
+install: $(VENV)/.installed-run
+install-dev: $(VENV)/.installed-dev
+
+# Browser tests (tests/e2e) drive Debian's chromium through Playwright (executable_path=/usr/bin/chromium).
+chromium:
+	@if command -v chromium >/dev/null 2>&1; then exit 0; fi
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+	  echo "==> installing chromium with apt-get (browser tests)"
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+	else
+	  echo "warning: chromium is missing and cannot be installed here (needs root and apt-get); browser tests will fail" >&2
+	fi
+
+# --- make run ------------------------------------------------------------------------------------------
+
+run: install
+	@umask 077
+	export PSA_DATA_DIR="$${PSA_DATA_DIR:-$(CURDIR)/var}"
+	data="$$PSA_DATA_DIR"; port="$(PSA_PORT)"; url="http://127.0.0.1:$$port"
+	logs="$$data/log"
+	mkdir -p "$$logs"
+	echo "==> migrating the database"
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createcachetable
+	echo "==> demo data, admin and API key"
+	# Held in memory only: the API key is never written anywhere.
+	boot="$$($(PY) manage.py bootstrap_demo --url "$$url" --show-saved-password)"
+	pids=()
+	stop() {
+	  trap - EXIT INT TERM HUP
+	  echo; echo "==> stopping web, worker and beat"
+	  kill -TERM "$${pids[@]}" 2>/dev/null || true
+	  wait "$${pids[@]}" 2>/dev/null || true
+	}
+	trap stop EXIT
+	trap 'exit 0' INT  # Ctrl-C is the normal way to stop
+	trap 'exit 143' TERM
+	trap 'exit 129' HUP
+	echo "==> starting gunicorn, Celery worker and Celery beat (logs in $$logs)"
+	# Each in a session of its own (setsid), so Ctrl-C reaches this shell only and its trap stops all three;
+	# otherwise bash would take a child's clean exit on SIGINT as "the child handled it" and not run the trap.
+	detach=(); if command -v setsid >/dev/null 2>&1; then detach=(setsid); fi
+	"$${detach[@]}" $(BIN)/gunicorn psa.wsgi:application --bind "127.0.0.1:$$port" --workers 2 --timeout 60 \
+	  --access-logfile - --error-logfile - >>"$$logs/web.log" 2>&1 &
+	pids+=($$!)
+	"$${detach[@]}" $(BIN)/celery -A psa worker --loglevel INFO --concurrency 2 $(WORKER_FLAGS) >>"$$logs/worker.log" 2>&1 &
+	pids+=($$!)
+	"$${detach[@]}" $(BIN)/celery -A psa beat --loglevel INFO >>"$$logs/beat.log" 2>&1 &
+	pids+=($$!)
+	ready=0
+	for _ in $$(seq 60); do
+	  if (exec 3<>"/dev/tcp/127.0.0.1/$$port") 2>/dev/null; then ready=1; break; fi
+	  for pid in "$${pids[@]}"; do
+	    kill -0 "$$pid" 2>/dev/null || { echo "error: a process exited at start-up; see $$logs/" >&2; tail -n 20 "$$logs"/*.log >&2; exit 1; }
+	  done
+	  sleep 1
+	done
+	if [ "$$ready" != 1 ]; then echo "error: nothing listens on 127.0.0.1:$$port after 60 s; see $$logs/web.log" >&2; exit 1; fi
+	# Beat's first heartbeat comes one interval after start: send one now so /healthz is green at once.
+	$(BIN)/celery -A psa call psa.tasks.heartbeat >/dev/null
+	line() { printf '  %-16s %s\n' "$$1" "$$2"; }
+	echo
+	echo "  PSA is running. Open $$url/ and sign in."
+	echo
+	line "Web UI:" "$$url/"
+	line "API:" "$$url/api/v1/  (Swagger UI: $$url/api/docs/, schema: $$url/api/v1/schema/)"
+	line "Health:" "$$url/healthz"
+	echo "$$boot" | sed 's/^/  /'
+	line "Data:" "$$data/  (SQLite database psa.sqlite3, Celery broker broker/, beat schedule)"
+	line "Local secrets:" "$$data/secret_key, api_key_pepper, vault_master_key, demo-admin-password  (mode 0600)"
+	line "Logs:" "$$logs/web.log, worker.log, beat.log"
+	echo
+	echo "  Press Ctrl-C to stop web, worker and beat. Running make run again keeps the data."
+	status=0
+	wait -n "$${pids[@]}" || status=$$?
+	echo "error: a process stopped unexpectedly (status $$status); see $$logs/" >&2
+	exit 1
+
+# --- make test -----------------------------------------------------------------------------------------
+
+test: install-dev chromium
+	@export PSA_DATA_DIR="$(TEST_DATA_DIR)"
+	mkdir -p "$$PSA_DATA_DIR"
+	echo "==> manage.py check";                 $(PY) manage.py check
+	echo "==> makemigrations --check";          $(PY) manage.py makemigrations --check --dry-run
+	echo "==> spectacular --validate";          $(PY) manage.py spectacular --validate --fail-on-warn --file "$$PSA_DATA_DIR/openapi.yaml"
+	echo "==> ruff check";                      $(BIN)/ruff check .
+	echo "==> ruff format --check";             $(BIN)/ruff format --check .
+	echo "==> pytest";                          $(PY) -m pytest $(PYTEST_ARGS)
+
+clean-test:
+	rm -rf "$(TEST_DATA_DIR)"
+
+# --- helpers -------------------------------------------------------------------------------------------
+
+bench: install
+	$(PY) bench/bench_api.py $(BENCH_ARGS)
