@@ -77,6 +77,7 @@ class Contact(BaseModel):
 
     class Meta:
         ordering = ("last_name", "first_name", "id")
+        indexes = [models.Index(fields=["last_name", "first_name", "id"], name="contact_name_order")]
         constraints = [
             models.UniqueConstraint(
                 fields=["client"], condition=Q(is_primary=True), name="one_primary_contact_per_client"

@@ -88,7 +88,7 @@ class ContactViewSet(PsaModelViewSet):
         "created_at": "created_at",
         "updated_at": "updated_at",
     }
-    default_sort = "last_name"
+    default_sort = "last_name,first_name"
 
 
 class LocationViewSet(PsaModelViewSet):

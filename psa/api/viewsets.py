@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from django.db import transaction
 from django.db.models import F
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import mixins, status
@@ -19,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
-from psa import audit
+from psa import writes
 from psa.access import restrict
 
 UUID_REGEX = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
@@ -73,14 +72,15 @@ class SortBackend(BaseFilterBackend):
             raise ValidationError({"sort": [f"Unknown sort field '{sort}'. Allowed: {choices}."]})
         default = getattr(view, "default_sort", None) or "pk"
         if sort is None:
+            # A default may name several fields ("last_name,first_name"); the direction follows the first.
             descending = default.startswith("-") if order is None else order == "desc"
-            path = default.lstrip("-")
+            paths = [p.strip().lstrip("-") for p in default.split(",")]
         else:
             descending = order == "desc"
-            path = fields[sort]
-        expression = F(path).desc(nulls_last=True) if descending else F(path).asc(nulls_last=True)
-        tie = "-pk" if descending else "pk"
-        return queryset.order_by(expression, tie) if path != "pk" else queryset.order_by(tie)
+            paths = [fields[sort]]
+        paths = [p for p in paths if p != "pk"]
+        expressions = [F(p).desc(nulls_last=True) if descending else F(p).asc(nulls_last=True) for p in paths]
+        return queryset.order_by(*expressions, "-pk" if descending else "pk")
 
     def get_schema_operation_parameters(self, view):
         fields = sorted(getattr(view, "sort_fields", {}))
@@ -105,27 +105,16 @@ class AuditedWritesMixin:
     """
 
     def perform_create(self, serializer):
-        with transaction.atomic():
-            instance = serializer.save(**self.get_create_kwargs())
-            audit.record(self.request, "create", instance, changes=audit.diff({}, audit.snapshot(instance)))
+        writes.create(self.request, serializer, **self.get_create_kwargs())
 
     def get_create_kwargs(self) -> dict[str, Any]:
         return {}
 
     def perform_update(self, serializer):
-        with transaction.atomic():
-            before = audit.snapshot(serializer.instance)
-            instance = serializer.save()
-            changes = audit.diff(before, audit.snapshot(instance))
-            if changes:
-                audit.record(self.request, "update", instance, changes=changes)
+        writes.update(self.request, serializer)
 
     def perform_destroy(self, instance):
-        with transaction.atomic():
-            before = audit.snapshot(instance)
-            event_kwargs = {"object_type": instance._meta.label_lower, "object_id": instance.pk}
-            audit.record(self.request, "delete", instance, changes=audit.diff(before, {}), **event_kwargs)
-            instance.delete()
+        writes.destroy(self.request, instance)
 
 
 class PsaGenericViewSet(AuditedWritesMixin, NodeGuard, GenericViewSet):
