@@ -254,3 +254,21 @@ def test_a_nul_character_in_the_identifier_is_a_404_not_a_500():
 
     error_of(api.get(f"{ROLES}/admin%00x"), 404, "NOT_FOUND")
     error_of(api.post(f"{ROLES}/admin%00/permissions", {"permissions": ["client.read"]}), 404, "NOT_FOUND")
+
+
+@pytest.mark.django_db
+def test_built_in_roles_only_hold_registered_nodes():
+    from psa.nodes import is_known
+
+    for role in Role.objects.filter(is_builtin=True):
+        assert [n for n in role.permissions if not is_known(n)] == [], role.moniker
+
+
+@pytest.mark.django_db
+def test_technicians_can_document_and_use_the_vault():
+    from psa.nodes import grants
+
+    technician = set(Role.objects.get(moniker="technician").permissions)
+    for node in ("asset.update", "network.create", "domain.read", "credential.secure_values.read", "ticket.update"):
+        assert grants(technician, node), node
+    assert not grants(technician, "role.modify")
