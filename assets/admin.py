@@ -1,6 +1,9 @@
+"""Django admin for client documentation. Every add, change and delete is audited, as in the UI and the API."""
+
 from django.contrib import admin
 
 from assets.models import Asset, AssetInterface, Certificate, Domain, ExpiringItem, Network, Software, SoftwareSeat
+from psa.admin import AuditedAdminMixin
 
 
 class AssetInterfaceInline(admin.TabularInline):
@@ -11,7 +14,7 @@ class AssetInterfaceInline(admin.TabularInline):
 
 
 @admin.register(Asset)
-class AssetAdmin(admin.ModelAdmin):
+class AssetAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "client", "type", "status", "serial", "warranty_expires")
     list_filter = ("type", "status")
     search_fields = ("name", "serial", "interfaces__mac", "client__name")
@@ -21,7 +24,7 @@ class AssetAdmin(admin.ModelAdmin):
 
 
 @admin.register(Network)
-class NetworkAdmin(admin.ModelAdmin):
+class NetworkAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "client", "cidr", "vlan", "gateway")
     search_fields = ("name", "cidr", "client__name")
     raw_id_fields = ("client", "location")
@@ -29,7 +32,7 @@ class NetworkAdmin(admin.ModelAdmin):
 
 
 @admin.register(Domain)
-class DomainAdmin(admin.ModelAdmin):
+class DomainAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "client", "expires_on")
     search_fields = ("name", "client__name")
     raw_id_fields = ("client", "registrar", "web_host")
@@ -37,7 +40,7 @@ class DomainAdmin(admin.ModelAdmin):
 
 
 @admin.register(Certificate)
-class CertificateAdmin(admin.ModelAdmin):
+class CertificateAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "client", "domain", "issuer", "expires_on")
     search_fields = ("name", "domain", "client__name")
     raw_id_fields = ("client", "domain_record")
@@ -51,7 +54,7 @@ class SoftwareSeatInline(admin.TabularInline):
 
 
 @admin.register(Software)
-class SoftwareAdmin(admin.ModelAdmin):
+class SoftwareAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "version", "client", "license_type", "seats", "expires_on")
     list_filter = ("type", "license_type")
     search_fields = ("name", "client__name")
@@ -61,7 +64,7 @@ class SoftwareAdmin(admin.ModelAdmin):
 
 
 @admin.register(ExpiringItem)
-class ExpiringItemAdmin(admin.ModelAdmin):
+class ExpiringItemAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ("kind", "name", "client", "expires_on")
     list_filter = ("kind",)
 

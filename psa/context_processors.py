@@ -10,6 +10,7 @@ def navigation(request) -> dict:
         "nav": {
             "tickets": has_node(request, "ticket.read"),
             "clients": has_node(request, "client.read"),
+            "assets": has_node(request, "asset.read"),
             "credentials": has_node(request, "credential.read"),
             "users": has_node(request, "user.read.other") and has_node(request, "user.list.other"),
             "roles": has_node(request, "role.read"),

@@ -8,7 +8,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from accounts.forms import LoginForm
-from psa import views
+from psa import search, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
@@ -23,6 +23,8 @@ urlpatterns = [
     path("audit/", views.audit_list, name="audit_list"),
     path("", include("accounts.urls")),
     path("clients/", include("clients.urls")),
+    path("assets/", include("assets.urls")),
+    path("search/", search.search, name="search"),
     path("tickets/", include("tickets.urls")),
     path("credentials/", include("credentials.urls")),
 ]

@@ -1,0 +1,355 @@
+"""Ticket API benchmark on MSP-scale data: generate it once, then time the list, stats and search endpoints.
+
+    .venv/bin/python bench/bench_tickets.py                     # 2,000 clients, 200,000 tickets, 1,000,000 comments
+    .venv/bin/python bench/bench_tickets.py --tickets 20000 --comments 100000 --runs 10
+    PSA_DATABASE_URL=postgres://... .venv/bin/python bench/bench_tickets.py   # the same against PostgreSQL
+
+Data goes to its own database (``$PSA_DATA_DIR``, default ``var/bench-tickets``) and is generated only when that database
+holds fewer tickets than asked for (``--regenerate`` starts over). Requests go through Django in-process (no HTTP
+server, so the numbers are the application's and the database's, not the network's), authenticated with an API
+key like a real client. Prints p50/p95/max per request and the generation rate. No assertions: a tool, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("PSA_DATA_DIR", str(ROOT / "var" / "bench-tickets"))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "psa.settings")
+os.environ["PSA_ALLOWED_HOSTS"] = "testserver,localhost"
+
+SUBJECTS = [
+    "Printer offline",
+    "VPN down",
+    "Email not syncing",
+    "Laptop slow",
+    "Password reset",
+    "New starter setup",
+    "Firewall rule change",
+    "Backup failed",
+    "Disk space low",
+    "Wi-Fi drops",
+    "Teams call quality",
+    "Invoice query",
+    "Server unreachable",
+    "License renewal",
+    "Phone not ringing",
+    "Shared drive missing",
+    "Certificate expiring",
+    "MFA enrolment",
+    "Scanner to email broken",
+    "Outlook crashes",
+]
+WORDS = [
+    "user",
+    "reports",
+    "issue",
+    "since",
+    "morning",
+    "after",
+    "update",
+    "restart",
+    "fixed",
+    "partially",
+    "checked",
+    "logs",
+    "driver",
+    "timeout",
+    "network",
+    "switch",
+    "port",
+    "cable",
+    "replaced",
+    "remote",
+    "session",
+    "escalated",
+    "vendor",
+    "ticket",
+    "waiting",
+    "client",
+    "confirm",
+    "monitor",
+    "alert",
+    "cpu",
+    "memory",
+    "disk",
+    "backup",
+    "job",
+    "retry",
+    "firewall",
+    "policy",
+    "dns",
+    "dhcp",
+    "lease",
+    "mailbox",
+    "quota",
+    "license",
+    "renewal",
+    "invoice",
+]
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=2_000)
+    parser.add_argument("--tickets", type=int, default=200_000)
+    parser.add_argument("--comments", type=int, default=1_000_000)
+    parser.add_argument("--technicians", type=int, default=60)
+    parser.add_argument("--runs", type=int, default=20, help="timed requests per endpoint")
+    parser.add_argument("--batch", type=int, default=5_000)
+    parser.add_argument("--regenerate", action="store_true")
+    parser.add_argument("--seed", type=int, default=7)
+    return parser.parse_args()
+
+
+def setup_django():
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def _sentence(rng: random.Random, words: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(words)).capitalize() + "."
+
+
+def generate(args) -> dict:
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from accounts.models import User
+    from clients.models import Client, Contact
+    from tickets.models import Board, Comment, Priority, Status, Tag, Ticket, TicketNumberCounter
+
+    rng = random.Random(args.seed)
+    started = time.perf_counter()
+    timings = {}
+    if args.regenerate:
+        with transaction.atomic():
+            Comment.objects.all().delete()
+            Ticket.objects.all().delete()
+            Contact.objects.filter(client__name__startswith="Bench ").delete()
+            Client.objects.filter(name__startswith="Bench ").delete()
+            TicketNumberCounter.objects.all().delete()
+
+    step = time.perf_counter()
+    with transaction.atomic():
+        have = Client.objects.filter(name__startswith="Bench ").count()
+        Client.objects.bulk_create(
+            [Client(name=f"Bench {i:05d} Ltd") for i in range(have, args.clients)], batch_size=args.batch
+        )
+        clients = list(Client.objects.filter(name__startswith="Bench ").values_list("pk", flat=True))
+        if not Contact.objects.filter(client__name__startswith="Bench ").exists():
+            Contact.objects.bulk_create(
+                [
+                    Contact(client_id=c, first_name=rng.choice(["Ann", "Bob", "Cat", "Dan", "Eve"]), last_name=f"C{i}")
+                    for i, c in enumerate(clients)
+                    for _ in range(3)
+                ],
+                batch_size=args.batch,
+            )
+        techs = list(User.objects.filter(login__startswith="bench-tech-"))
+        for i in range(len(techs), args.technicians):
+            techs.append(User.objects.create_user(login=f"bench-tech-{i}", email=f"t{i}@msp.example", name=f"Tech {i}"))
+        tags = [Tag.objects.get_or_create(text=t)[0] for t in ("vip", "network", "printer", "onsite", "security")]
+    timings["clients, contacts, users"] = time.perf_counter() - step
+
+    contacts: dict = {}
+    for contact_id, client_id in Contact.objects.filter(client__name__startswith="Bench ").values_list(
+        "pk", "client_id"
+    ):
+        contacts.setdefault(client_id, []).append(contact_id)
+    boards = list(Board.objects.all())
+    statuses = {b.pk: list(Status.objects.filter(board=b)) for b in boards}
+    priorities = list(Priority.objects.all())
+    tech_ids = [t.pk for t in techs]
+
+    existing = Ticket.objects.count()
+    to_make = max(0, args.tickets - existing)
+    step = time.perf_counter()
+    now = timezone.now()
+    counter, _ = TicketNumberCounter.objects.get_or_create(prefix="BEN", defaults={"last_value": 0})
+    sequence = counter.last_value
+    made = 0
+    through = Ticket.tags.through
+    while made < to_make:
+        batch = []
+        tag_rows = []
+        with transaction.atomic():
+            for _ in range(min(args.batch, to_make - made)):
+                sequence += 1
+                board = boards[0] if rng.random() < 0.85 or len(boards) == 1 else rng.choice(boards)
+                status = rng.choice(statuses[board.pk])
+                entered = now - timedelta(minutes=rng.randint(0, 3 * 365 * 24 * 60))
+                updated = entered + timedelta(minutes=rng.randint(0, 7 * 24 * 60))
+                client = rng.choice(clients)
+                ticket = Ticket(
+                    id=uuid.uuid4(),
+                    ticket_number=f"BEN{sequence}",
+                    number_sequence=sequence,
+                    title=f"{rng.choice(SUBJECTS)} - {rng.choice(WORDS)} {rng.choice(WORDS)}",
+                    description=_sentence(rng, rng.randint(8, 40)),
+                    client_id=client,
+                    contact_id=rng.choice(contacts[client]) if rng.random() < 0.7 else None,
+                    board=board,
+                    status=status,
+                    priority=rng.choice(priorities),
+                    assigned_to_id=rng.choice(tech_ids) if rng.random() < 0.8 else None,
+                    due_date=(entered + timedelta(days=rng.randint(1, 14))) if rng.random() < 0.4 else None,
+                    source=rng.choice(["web", "api", "email", "mobile"]),
+                    entered_at=entered,
+                    is_closed=status.is_closed,
+                    closed_at=updated if status.is_closed else None,
+                )
+                batch.append(ticket)
+                if rng.random() < 0.3:
+                    tag_rows.append(through(ticket_id=ticket.id, tag_id=rng.choice(tags).pk))
+            Ticket.objects.bulk_create(batch, batch_size=args.batch)
+            through.objects.bulk_create(tag_rows, batch_size=args.batch)
+            # bulk_create sets updated_at to now; spread it like real data.
+        made += len(batch)
+    TicketNumberCounter.objects.filter(prefix="BEN").update(last_value=sequence)
+    if to_make:
+        timings[f"{to_make:,} tickets"] = time.perf_counter() - step
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE tickets_ticket SET updated_at = entered_at + (closed_at - entered_at) WHERE closed_at IS NOT NULL"
+                if connection.vendor == "postgresql"
+                else "UPDATE tickets_ticket SET updated_at = COALESCE(closed_at, entered_at)"
+            )
+
+    existing_comments = Comment.objects.count()
+    to_make = max(0, args.comments - existing_comments)
+    step = time.perf_counter()
+    if to_make:
+        ticket_rows = list(Ticket.objects.values_list("pk", "entered_at"))
+        made = 0
+        while made < to_make:
+            batch = []
+            with transaction.atomic():
+                for _ in range(min(args.batch * 2, to_make - made)):
+                    ticket_id, entered = rng.choice(ticket_rows)
+                    batch.append(
+                        Comment(
+                            id=uuid.uuid4(),
+                            ticket_id=ticket_id,
+                            author_user_id=rng.choice(tech_ids),
+                            text=_sentence(rng, rng.randint(5, 30)),
+                            is_internal=rng.random() < 0.5,
+                        )
+                    )
+                Comment.objects.bulk_create(batch, batch_size=args.batch)
+            made += len(batch)
+        timings[f"{to_make:,} comments"] = time.perf_counter() - step
+    step = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    timings["ANALYZE"] = time.perf_counter() - step
+    timings["total generation"] = time.perf_counter() - started
+    return timings
+
+
+def bench(args) -> list[tuple[str, list[float], int]]:
+    from rest_framework.test import APIClient
+
+    from accounts.models import ApiKey, User
+    from clients.models import Client
+    from tickets.models import Ticket
+
+    tech = User.objects.get(login="bench-tech-0")
+    tech.permissions = ["ticket.*", "obj.*"]
+    tech.save(update_fields=["permissions"])
+    _, plaintext = ApiKey.issue(tech, "bench", datetime.now(UTC) + timedelta(days=1))
+    api = APIClient()
+    api.credentials(HTTP_X_API_KEY=plaintext)
+    scoped_key, scoped_plain = ApiKey.issue(tech, "bench scoped", datetime.now(UTC) + timedelta(days=1))
+    scoped_key.allowed_clients.set(Client.objects.filter(name__startswith="Bench ").order_by("name")[:50])
+    scoped = APIClient()
+    scoped.credentials(HTTP_X_API_KEY=scoped_plain)
+    ticket = Ticket.objects.filter(comments__isnull=False).order_by("-entered_at").first()
+
+    cases = [
+        ("GET /tickets (default fields)", api, "/api/v1/tickets", {}),
+        ("GET /tickets mobile_list, open, sort updated_at", api, "/api/v1/tickets",
+         {"fields": "mobile_list", "is_open": "true", "sort": "updated_at", "order": "desc"}),
+        ("GET /tickets mobile_list, assigned_to=me, open", api, "/api/v1/tickets",
+         {"fields": "mobile_list", "assigned_to": "me", "is_open": "true"}),
+        ("GET /tickets mobile_list, unassigned, priority_name", api, "/api/v1/tickets",
+         {"fields": "mobile_list", "has_assignment": "false", "priority_name": "high", "is_open": "true"}),
+        ("GET /tickets mobile_list, updated_from 7 days", api, "/api/v1/tickets",
+         {"fields": "mobile_list", "updated_from": (datetime.now(UTC) - timedelta(days=7)).isoformat()}),
+        ("GET /tickets search=printer, mobile_list", api, "/api/v1/tickets", {"fields": "mobile_list", "search": "printer"}),
+        ("GET /tickets tags=vip, fields=tags", api, "/api/v1/tickets", {"tags": "vip", "fields": "tags"}),
+        ("GET /tickets page 200, sort client_name", api, "/api/v1/tickets", {"page": 200, "sort": "client_name"}),
+        ("GET /tickets key scoped to 50 clients", scoped, "/api/v1/tickets", {"fields": "mobile_list", "is_open": "true"}),
+        ("GET /tickets/stats", api, "/api/v1/tickets/stats", {}),
+        ("GET /tickets/stats is_open, assigned_to=me", api, "/api/v1/tickets/stats", {"is_open": "true", "assigned_to": "me"}),
+        ("GET /tickets/stats key scoped to 50 clients", scoped, "/api/v1/tickets/stats", {}),
+        ("GET /tickets/search query=printer", api, "/api/v1/tickets/search", {"query": "printer"}),
+        ("GET /tickets/search query=vpn timeout, closed too", api, "/api/v1/tickets/search",
+         {"query": "vpn timeout", "include_closed": "true"}),
+        ("GET /tickets/search ticket number", api, "/api/v1/tickets/search", {"query": ticket.ticket_number}),
+        ("GET /tickets/{id}", api, f"/api/v1/tickets/{ticket.pk}", {}),
+        ("GET /tickets/{id}/comments", api, f"/api/v1/tickets/{ticket.pk}/comments", {}),
+    ]  # fmt: skip
+    results = []
+    for name, client, url, params in cases:
+        for _ in range(2):
+            response = client.get(url, params)
+            assert response.status_code == 200, (name, response.status_code, response.content[:300])
+        samples = []
+        for _ in range(args.runs):
+            start = time.perf_counter()
+            response = client.get(url, params)
+            samples.append((time.perf_counter() - start) * 1000)
+        body = response.json()
+        rows = len(body["data"]) if isinstance(body.get("data"), list) else 1
+        results.append((name, samples, rows))
+    return results
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def main():
+    args = parse_args()
+    setup_django()
+    from django.db import connection
+
+    from clients.models import Client
+    from tickets.models import Comment, Ticket
+
+    timings = generate(args)
+    print(f"database: {connection.vendor}  ({connection.settings_dict['NAME']})")
+    print(
+        f"data: {Client.objects.count():,} clients, {Ticket.objects.count():,} tickets, "
+        f"{Comment.objects.count():,} comments"
+    )
+    for name, seconds in timings.items():
+        print(f"  generated {name}: {seconds:.1f} s")
+    results = bench(args)
+    print(f"\n{'request':58} {'rows':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
+    for name, samples, rows in results:
+        print(
+            f"{name:58} {rows:>5} {statistics.median(samples):>8.1f} {percentile(samples, 0.95):>8.1f} "
+            f"{max(samples):>8.1f}"
+        )
+
+
+if __name__ == "__main__":
+    main()

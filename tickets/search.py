@@ -1,0 +1,115 @@
+"""``GET /tickets/search``: ranked search over title, number, description, client and contact names and comments.
+
+On PostgreSQL it is full-text search (``simple`` configuration, prefix matching per word, weights A title and
+number, B client and contact names, C description; comments add to the rank). Elsewhere (SQLite) it falls back to
+case-insensitive substring matching with the same fields and a weighted score; on whole words both give the same
+tickets. Every word must match somewhere (in the ticket's fields or in one of its comments the caller may read).
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.db import connection
+from django.db.models import Case, Exists, F, FloatField, OuterRef, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce
+
+from tickets.models import Comment
+
+MAX_TERMS = 8
+WORD = re.compile(r"\w+", re.UNICODE)
+
+# Substring fallback weights, mirroring the full-text weights (A=1.0, B=0.4, C=0.2 in ts_rank).
+WEIGHTS = {"title": 1.0, "ticket_number": 1.0, "names": 0.4, "description": 0.2, "comments": 0.1}
+NAME_FIELDS = ("client__name", "contact__first_name", "contact__last_name")
+
+
+def terms_of(query: str) -> list[str]:
+    return [word.lower() for word in WORD.findall(query)][:MAX_TERMS]
+
+
+def uses_full_text() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def search(queryset: QuerySet, query: str, comments: QuerySet | None, *, full_text: bool | None = None) -> QuerySet:
+    """``queryset`` narrowed to the tickets matching every word of ``query``, annotated with ``rank``.
+
+    ``comments`` are the comments whose text may match (``None``: comments are not searched).
+    """
+    terms = terms_of(query)
+    if not terms:
+        return queryset.none().annotate(rank=Value(0.0, output_field=FloatField()))
+    full_text = uses_full_text() if full_text is None else full_text
+    if full_text:
+        return _full_text(queryset, query, terms, comments)
+    return _substring(queryset, query, terms, comments)
+
+
+def _comment_match(comments: QuerySet | None, condition: Q) -> Exists | None:
+    if comments is None:
+        return None
+    return Exists(comments.filter(condition, ticket_id=OuterRef("pk")))
+
+
+def _number_bonus(query: str) -> Case:
+    return Case(
+        When(ticket_number__iexact=query.strip(), then=Value(10.0)), default=Value(0.0), output_field=FloatField()
+    )
+
+
+def _substring(queryset: QuerySet, query: str, terms: list[str], comments: QuerySet | None) -> QuerySet:
+    rank = _number_bonus(query)
+    for term in terms:
+        names = Q(*(Q(**{f"{f}__icontains": term}) for f in NAME_FIELDS), _connector=Q.OR)
+        fields = {
+            "title": Q(title__icontains=term),
+            "ticket_number": Q(ticket_number__icontains=term),
+            "names": names,
+            "description": Q(description__icontains=term),
+        }
+        match = fields["title"] | fields["ticket_number"] | fields["names"] | fields["description"]
+        if comments is not None:
+            # Filtering reads the comments once per word (a materialised IN list); ranking then probes only the
+            # matching tickets' own comments through the ticket index.
+            match |= Q(pk__in=comments.filter(text__icontains=term).values("ticket_id"))
+            fields["comments"] = Q(_comment_match(comments, Q(text__icontains=term)))
+        queryset = queryset.filter(match)
+        for name, condition in fields.items():
+            weight = Value(WEIGHTS[name])
+            rank = rank + Case(When(condition, then=weight), default=Value(0.0), output_field=FloatField())
+    return queryset.annotate(rank=rank)
+
+
+def _full_text(queryset: QuerySet, query: str, terms: list[str], comments: QuerySet | None) -> QuerySet:
+    from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+
+    vector = (
+        SearchVector("title", "ticket_number", weight="A", config="simple")
+        + SearchVector(*NAME_FIELDS, weight="B", config="simple")
+        + SearchVector("description", weight="C", config="simple")
+    )
+    queryset = queryset.annotate(search_vector=vector)
+    any_term = None
+    comment_rank = Value(0.0, output_field=FloatField())
+    for term in terms:
+        # Terms are \w+ only, so the raw tsquery syntax below cannot be injected into.
+        term_query = SearchQuery(f"{term}:*", search_type="raw", config="simple")
+        any_term = term_query if any_term is None else any_term | term_query
+        match = Q(search_vector=term_query) | Q(ticket_number__icontains=term)
+        in_comments = None
+        if comments is not None:
+            comment_vector = SearchVector("text", config="simple")
+            in_comments = Exists(comments.annotate(v=comment_vector).filter(v=term_query, ticket_id=OuterRef("pk")))
+            match |= Q(in_comments)
+            comment_rank = comment_rank + Case(
+                When(in_comments, then=Value(WEIGHTS["comments"])), default=Value(0.0), output_field=FloatField()
+            )
+        queryset = queryset.filter(match)
+    rank = Coalesce(SearchRank(F("search_vector"), any_term), Value(0.0), output_field=FloatField())
+    return queryset.annotate(rank=rank + comment_rank + _number_bonus(query))
+
+
+def readable_comments(can_read_internal: bool) -> QuerySet:
+    comments = Comment.objects.all()
+    return comments if can_read_internal else comments.filter(is_internal=False)

@@ -1,0 +1,281 @@
+"""The technician UI for tickets: list (filters in the URL, sorting, paging, bulk actions), ticket page, new ticket.
+
+The pages use the same filterset, permission nodes, client scope, validation (the API serializers) and write path
+(:mod:`tickets.services`) as the API. Inline edits on the ticket page call the API with the session and CSRF token;
+every edit also works as a plain form post without JavaScript.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+from rest_framework.exceptions import ValidationError as ApiValidationError
+
+from accounts.models import User
+from clients.models import Client
+from psa.access import has_node, restrict
+from psa.views import paginate, query_without_page, require_nodes
+from tickets import services
+from tickets.api.serializers import TicketSerializer, can_see_client
+from tickets.filtersets import TicketFilterSet
+from tickets.forms import CommentForm, TicketCreateForm
+from tickets.models import Board, Category, Comment, Priority, Status, Tag, Ticket
+from tickets.stats import ticket_stats
+
+DEFAULT_LIST_QUERY = "assigned_to=me&is_open=true"
+SORTS = {
+    "entered_at": "entered_at",
+    "updated_at": "updated_at",
+    "ticket_number": "number_sequence",
+    "priority_name": "priority__order",
+    "status_name": "status__name",
+    "client_name": "client__name",
+    "due_date": "due_date",
+}
+PER_PAGE = 50
+
+
+def _ordered(queryset, request):
+    from django.db.models import F
+
+    sort = request.GET.get("sort", "entered_at")
+    sort = sort if sort in SORTS else "entered_at"
+    descending = request.GET.get("order", "desc") != "asc"
+    expression = F(SORTS[sort]).desc(nulls_last=True) if descending else F(SORTS[sort]).asc(nulls_last=True)
+    return queryset.order_by(expression, "-pk" if descending else "pk"), sort, "desc" if descending else "asc"
+
+
+def dashboard_counts(request) -> dict | None:
+    """My open, unassigned and overdue counts from the stats, for the dashboard (``None`` without ticket.read)."""
+    if not has_node(request, "ticket.read"):
+        return None
+    tickets = restrict(Ticket.objects.all(), request)
+    stats = ticket_stats(tickets)
+    mine = tickets.filter(assigned_to=request.user, is_closed=False).count()
+    return {"my_open": mine, "unassigned": stats["unassigned_tickets"], "overdue": stats["overdue_tickets"], **stats}
+
+
+@require_nodes("ticket.read")
+def ticket_list(request):
+    if not request.GET:
+        # Opens on "my open tickets", with the filters in the URL so they can be changed, shared and bookmarked.
+        return HttpResponseRedirect(f"{reverse('tickets:ticket_list')}?{DEFAULT_LIST_QUERY}")
+    base = restrict(Ticket.objects.select_related("client", "status", "priority", "assigned_to", "board"), request)
+    filterset = TicketFilterSet(request.GET, queryset=base, request=request)
+    tickets = filterset.qs if filterset.is_valid() else base.none()
+    tickets, sort, order = _ordered(tickets, request)
+    page = paginate(request, tickets.defer("description"), per_page=PER_PAGE)
+    sort_params = request.GET.copy()
+    for key in ("sort", "order", "page"):
+        sort_params.pop(key, None)
+    context = {
+        "section": "tickets",
+        "filter": filterset,
+        "page": page,
+        "query": query_without_page(request),
+        "sort": sort,
+        "order": order,
+        "sort_query": sort_params.urlencode(),
+        "boards": Board.objects.filter(is_active=True),
+        "statuses": Status.objects.select_related("board").filter(board__is_active=True),
+        "priorities": Priority.objects.all(),
+        "users": User.objects.filter(is_active=True).order_by("name", "login"),
+        "clients": restrict(Client.objects.filter(archived_at__isnull=True), request).only("id", "name"),
+        "tags": Tag.objects.all(),
+        "can_update": has_node(request, "ticket.update"),
+        "can_create": has_node(request, "ticket.create"),
+        "counts": dashboard_counts(request),
+        "columns": [
+            ("ticket_number", "Number"),
+            (None, "Title"),
+            ("client_name", "Client"),
+            ("status_name", "Status"),
+            ("priority_name", "Priority"),
+            (None, "Assignee"),
+            ("due_date", "Due"),
+            ("updated_at", "Updated"),
+        ],
+    }
+    return render(request, "tickets/ticket_list.html", context)
+
+
+def _back_to_list(request) -> HttpResponseRedirect:
+    target = request.POST.get("next") or reverse("tickets:ticket_list")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("tickets:ticket_list")
+    return HttpResponseRedirect(target)
+
+
+@require_POST
+@require_nodes("ticket.update")
+def bulk_update(request):
+    ids = request.POST.getlist("ticket")
+    tickets = list(restrict(Ticket.objects.select_related("board", "client"), request).filter(pk__in=ids[:200]))
+    action = request.POST.get("action")
+    if not tickets:
+        messages.warning(request, "Select at least one ticket.")
+        return _back_to_list(request)
+    changed, skipped = 0, 0
+    if action == "status":
+        status = Status.objects.filter(pk=request.POST.get("status_id") or None).first()
+        if status is None:
+            messages.error(request, "Choose a status.")
+            return _back_to_list(request)
+        for ticket in tickets:
+            if ticket.board_id != status.board_id:
+                skipped += 1
+                continue
+            with transaction.atomic():
+                services.change_status(request, ticket, status)
+            changed += 1
+        note = f" {skipped} on another board kept their status." if skipped else ""
+        messages.success(request, f"Status set to {status.name} on {changed} ticket(s).{note}")
+    elif action == "assign":
+        raw = request.POST.get("assigned_to") or ""
+        user = None
+        if raw:
+            user = User.objects.filter(pk=raw, is_active=True).first() if _is_uuid(raw) else None
+            if user is None:
+                messages.error(request, "Choose a user.")
+                return _back_to_list(request)
+        for ticket in tickets:
+            if user is not None and not can_see_client(user, ticket.client):
+                skipped += 1
+                continue
+            with transaction.atomic():
+                services.assign(request, ticket, user)
+            changed += 1
+        who = str(user) if user else "nobody"
+        note = f" {skipped} of clients {who} cannot see were left alone." if skipped else ""
+        messages.success(request, f"Assigned {changed} ticket(s) to {who}.{note}")
+    else:
+        messages.error(request, "Choose an action.")
+    return _back_to_list(request)
+
+
+def _is_uuid(value: str) -> bool:
+    from psa.utils import is_uuid
+
+    return is_uuid(value)
+
+
+def _api_errors_to_form(form, exc: ApiValidationError) -> None:
+    detail = exc.detail if isinstance(exc.detail, dict) else {"__all__": exc.detail}
+    for name, errors in detail.items():
+        field = name if name in form.fields else None
+        for error in errors if isinstance(errors, list) else [errors]:
+            form.add_error(field, str(error) if not isinstance(error, dict) else "; ".join(map(str, error.values())))
+
+
+@require_nodes("ticket.create")
+def ticket_create(request):
+    initial = {}
+    if request.GET.get("client_id") and _is_uuid(request.GET["client_id"]):
+        initial["client_id"] = request.GET["client_id"]
+    form = TicketCreateForm(request.POST or None, request=request, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        serializer = TicketSerializer(data=form.api_data(), context={"request": request})
+        try:
+            serializer.is_valid(raise_exception=True)
+        except ApiValidationError as exc:
+            _api_errors_to_form(form, exc)
+        else:
+            ticket = services.create_ticket(request, serializer.validated_data, source=Ticket.Source.WEB)
+            messages.success(request, f"Ticket {ticket.ticket_number} created.")
+            return redirect("tickets:ticket_detail", pk=ticket.pk)
+    context = {
+        "section": "tickets",
+        "form": form,
+        "statuses": Status.objects.select_related("board").filter(board__is_active=True),
+        "categories": Category.objects.filter(board__is_active=True),
+    }
+    return render(request, "tickets/ticket_form.html", context)
+
+
+def _ticket_for(request, pk) -> Ticket:
+    queryset = Ticket.objects.select_related(
+        "client", "contact", "location", "board", "status", "priority", "category", "subcategory",
+        "assigned_to", "entered_by", "updated_by", "closed_by",
+    )  # fmt: skip
+    return get_object_or_404(restrict(queryset, request), pk=pk)
+
+
+@require_nodes("ticket.read")
+def ticket_detail(request, pk):
+    ticket = _ticket_for(request, pk)
+    comments = Comment.objects.filter(ticket=ticket).select_related("author_user", "author_contact")
+    can_internal = has_node(request, "ticket.comment.internal")
+    if not can_internal:
+        comments = comments.filter(is_internal=False)
+    comments = comments.prefetch_related("reactions").order_by("created_at", "id")
+    comment_form = CommentForm(initial={"is_internal": "true" if can_internal else "false"})
+    if not can_internal:
+        comment_form.fields["is_internal"].choices = [("false", "Public reply")]
+        comment_form.initial["is_internal"] = "false"
+    context = {
+        "section": "tickets",
+        "ticket": ticket,
+        "comments": comments,
+        "comment_form": comment_form,
+        "history": ticket.changes.order_by("-created_at", "-id")[:100],
+        "statuses": Status.objects.filter(board=ticket.board),
+        "priorities": Priority.objects.all(),
+        "users": User.objects.filter(is_active=True).order_by("name", "login"),
+        "tags": ticket.tags.all(),
+        "agents": ticket.agents.select_related("user"),
+        "watchers": ticket.watchers.select_related("user"),
+        "can_update": has_node(request, "ticket.update"),
+        "can_comment": has_node(request, "ticket.comment.create"),
+        "can_react": has_node(request, "ticket.comment.react"),
+        "can_internal": can_internal,
+    }
+    return render(request, "tickets/ticket_detail.html", context)
+
+
+@require_POST
+@require_nodes("ticket.update")
+def ticket_update(request, pk):
+    """The no-JavaScript path of the inline edits: one form per field posts here."""
+    ticket = _ticket_for(request, pk)
+    data = {}
+    for name in ("status_id", "priority_id", "assigned_to", "due_date"):
+        if name in request.POST:
+            value = request.POST[name].strip()
+            data[name] = value or None
+    if "status_id" in data and data["status_id"] is None:
+        data.pop("status_id")
+    if "priority_id" in data and data["priority_id"] is None:
+        data.pop("priority_id")
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        serializer = TicketSerializer(ticket, data=data, partial=True, context={"request": request})
+        if serializer.is_valid():
+            services.update_ticket(request, ticket, serializer.validated_data)
+            messages.success(request, "Ticket updated.")
+        else:
+            for name, errors in serializer.errors.items():
+                messages.error(request, f"{name}: {' '.join(str(e) for e in errors)}")
+    return redirect("tickets:ticket_detail", pk=ticket.pk)
+
+
+@require_POST
+@require_nodes("ticket.comment.create")
+def comment_create(request, pk):
+    ticket = _ticket_for(request, pk)
+    form = CommentForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return redirect("tickets:ticket_detail", pk=ticket.pk)
+    internal = form.cleaned_data["is_internal"]
+    if internal and not has_node(request, "ticket.comment.internal"):
+        raise PermissionDenied("Internal notes need the permission ticket.comment.internal.")
+    services.add_comment(request, ticket, form.cleaned_data["comment_text"], is_internal=internal)
+    messages.success(request, "Internal note added." if internal else "Public reply added.")
+    return HttpResponseRedirect(reverse("tickets:ticket_detail", args=[ticket.pk]) + "#comments")
