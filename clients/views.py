@@ -411,8 +411,11 @@ class ClientTab:
     url_name: str
     client_kwarg: str = "pk"
     kwargs: dict = field(default_factory=dict)
+    client_query: str | None = None  # the page takes the client as a query parameter (a filtered list) instead
 
     def url(self, client) -> str:
+        if self.client_query:
+            return f"{reverse(self.url_name, kwargs=self.kwargs)}?{self.client_query}={client.pk}"
         return reverse(self.url_name, kwargs={self.client_kwarg: client.pk, **self.kwargs})
 
 
@@ -421,6 +424,10 @@ CLIENT_TABS: list[ClientTab] = [
     *(
         ClientTab(kind.key, kind.label, kind.nodes("read"), "clients:doc_list", kwargs={"kind": kind.key})
         for kind in KINDS.values()
+    ),
+    ClientTab("tickets", "Tickets", ("ticket.read",), "tickets:ticket_list", client_query="client_id"),
+    ClientTab(
+        "credentials", "Credentials", ("credential.read",), "credentials:client_credentials", client_kwarg="client_id"
     ),
 ]
 

@@ -63,7 +63,7 @@ def test_document_a_client_and_find_its_asset_by_mac(page):
     # Find it from anywhere: "/" focuses the top bar search; the MAC in Cisco notation finds it.
     page.goto("/")
     page.keyboard.press("/")
-    search = page.get_by_role("searchbox", name="Search clients, contacts and assets")
+    search = page.get_by_role("searchbox", name="Quick find")
     assert search.evaluate("element => element === document.activeElement")
     search.fill("001a.2b3c.4d5e")
     page.keyboard.press("Enter")

@@ -79,7 +79,7 @@ def test_admin_creates_a_role_and_assigns_it(page):
     assert role.permissions == ["client.read", "contact.read"]
 
     nav.get_by_role("link", name="Users").click()
-    page.get_by_label("Search").fill("alice")
+    page.locator("main").get_by_label("Search").fill("alice")
     page.get_by_role("button", name="Filter").click()
     page.get_by_role("link", name="alice").click()
     page.get_by_role("group", name="Roles").get_by_label("Helpdesk").check()

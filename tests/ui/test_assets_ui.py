@@ -497,7 +497,7 @@ def test_search_needs_sign_in_and_the_box_is_on_every_page(client, browser_for):
     assert client.get("/search/", {"q": "x"}).status_code == 302
     browser, _ = browser_for(["client.read"])
     page = body(browser.get("/clients/"))
-    assert 'role="search"' in page and 'action="/search/"' in page and 'for="global-search"' in page
+    assert 'role="search"' in page and 'action="/search/"' in page and '<label for="global-search"' in page
 
 
 def test_search_query_count_is_bounded(browser_for):

@@ -651,3 +651,14 @@ def test_a_tab_is_one_entry_in_client_tabs(browser_for, monkeypatch):
     ]
     browser, _ = browser_for(["client.read"])
     assert [tab["label"] for tab in browser.get(f"/clients/{client.pk}/").context["tabs"]] == ["Overview"]
+
+
+def test_ticket_and_credential_tabs_follow_their_nodes(browser_for):
+    client = make_client("Tabbed")
+    browser, _ = browser_for(["client.read", "ticket.read", "credential.read", "obj.client.*"])
+    page = body(browser.get(f"/clients/{client.pk}/"))
+    assert f'href="/tickets/?client_id={client.pk}"' in page
+    assert f'href="/credentials/clients/{client.pk}/"' in page
+    bare, _ = browser_for(["client.read", "obj.client.*"])
+    page = body(bare.get(f"/clients/{client.pk}/"))
+    assert "/tickets/?client_id=" not in page and "/credentials/clients/" not in page
