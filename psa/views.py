@@ -85,8 +85,15 @@ def dashboard(request):
         "counts": counts,
         "recent_events": recent,
         "expirations": expirations_widget(request),
+        "ticket_counts": _ticket_counts(request),
     }
     return render(request, "dashboard.html", context)
+
+
+def _ticket_counts(request) -> dict | None:
+    from tickets.views import dashboard_counts  # tickets' views import this module
+
+    return dashboard_counts(request)
 
 
 EXPIRATIONS_SHOWN = 10

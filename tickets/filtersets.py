@@ -186,6 +186,16 @@ class TicketFilterSet(BaseFilterSet):
         model = Ticket
         fields = ["source"]
 
+    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        """Title, number or client name; the client match is a subquery so the ticket scan keeps its sort order."""
+        from clients.models import Client
+
+        value = value.strip()
+        if not value:
+            return queryset
+        clients = Client.objects.filter(name__icontains=value).values("pk")
+        return queryset.filter(Q(title__icontains=value) | Q(ticket_number__icontains=value) | Q(client_id__in=clients))
+
     def filter_is_open(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
         return queryset if value is None else queryset.filter(is_closed=not value)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from django.db import connection
-from django.db.models import Case, Exists, F, FloatField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, Exists, FloatField, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 
 from tickets.models import Comment
@@ -81,32 +81,54 @@ def _substring(queryset: QuerySet, query: str, terms: list[str], comments: Query
     return queryset.annotate(rank=rank)
 
 
+# The ticket's own text, exactly as the GIN expression index of migration 0003 has it, so matching uses the index.
+TICKET_TSVECTOR = (
+    "to_tsvector('simple'::regconfig, COALESCE(title, '') || ' ' || COALESCE(ticket_number, '') || ' ' || "
+    "COALESCE(description, ''))"
+)
+
+
 def _full_text(queryset: QuerySet, query: str, terms: list[str], comments: QuerySet | None) -> QuerySet:
     from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+    from django.db.models.expressions import RawSQL
 
+    from clients.models import Client, Contact
+
+    any_term = None
+    comment_rank = Value(0.0, output_field=FloatField())
+    for term in terms:
+        # Terms are \w+ only, so the raw tsquery syntax below cannot be injected into.
+        raw = f"{term}:*"
+        term_query = SearchQuery(raw, search_type="raw", config="simple")
+        any_term = term_query if any_term is None else any_term | term_query
+        own = RawSQL(
+            f"SELECT id FROM tickets_ticket WHERE {TICKET_TSVECTOR} @@ to_tsquery('simple'::regconfig, %s)", (raw,)
+        )
+        clients = Client.objects.annotate(v=SearchVector("name", config="simple")).filter(v=term_query)
+        contacts = Contact.objects.annotate(v=SearchVector("first_name", "last_name", config="simple")).filter(
+            v=term_query
+        )
+        match = (
+            Q(pk__in=own)
+            | Q(ticket_number__icontains=term)
+            | Q(client_id__in=clients.values("pk"))
+            | Q(contact_id__in=contacts.values("pk"))
+        )
+        if comments is not None:
+            matching = comments.annotate(v=SearchVector("text", config="simple")).filter(v=term_query)
+            match |= Q(pk__in=matching.values("ticket_id"))
+            in_comments = Exists(matching.filter(ticket_id=OuterRef("pk")))
+            comment_rank = comment_rank + Case(
+                When(in_comments, then=Value(WEIGHTS["comments"])), default=Value(0.0), output_field=FloatField()
+            )
+        queryset = queryset.filter(match)
+    # The rank is computed for the matching tickets only.
     vector = (
         SearchVector("title", "ticket_number", weight="A", config="simple")
         + SearchVector(*NAME_FIELDS, weight="B", config="simple")
         + SearchVector("description", weight="C", config="simple")
     )
-    queryset = queryset.annotate(search_vector=vector)
-    any_term = None
-    comment_rank = Value(0.0, output_field=FloatField())
-    for term in terms:
-        # Terms are \w+ only, so the raw tsquery syntax below cannot be injected into.
-        term_query = SearchQuery(f"{term}:*", search_type="raw", config="simple")
-        any_term = term_query if any_term is None else any_term | term_query
-        match = Q(search_vector=term_query) | Q(ticket_number__icontains=term)
-        in_comments = None
-        if comments is not None:
-            comment_vector = SearchVector("text", config="simple")
-            in_comments = Exists(comments.annotate(v=comment_vector).filter(v=term_query, ticket_id=OuterRef("pk")))
-            match |= Q(in_comments)
-            comment_rank = comment_rank + Case(
-                When(in_comments, then=Value(WEIGHTS["comments"])), default=Value(0.0), output_field=FloatField()
-            )
-        queryset = queryset.filter(match)
-    rank = Coalesce(SearchRank(F("search_vector"), any_term), Value(0.0), output_field=FloatField())
+    rank = Coalesce(SearchRank(vector, any_term), Value(0.0), output_field=FloatField())
     return queryset.annotate(rank=rank + comment_rank + _number_bonus(query))
 
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
+from django.db import connection
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, FloatField, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
+
+from tickets.models import Board, Priority, Status
 
 
 def period_starts(now: datetime.datetime | None = None) -> dict[str, datetime.datetime]:
@@ -23,7 +27,15 @@ def ticket_stats(queryset: QuerySet, now: datetime.datetime | None = None) -> di
     now = now or timezone.now()
     starts = period_starts(now)
     base = queryset.order_by()
-    resolution = ExpressionWrapper(F("closed_at") - F("entered_at"), output_field=DurationField())
+    if connection.vendor == "sqlite":
+        # Native julianday() arithmetic; a DurationField difference would call a Python function per row.
+        resolution = RawSQL(
+            '(julianday("tickets_ticket"."closed_at") - julianday("tickets_ticket"."entered_at")) * 86400.0',
+            (),
+            output_field=FloatField(),
+        )
+    else:
+        resolution = ExpressionWrapper(F("closed_at") - F("entered_at"), output_field=DurationField())
     totals = base.aggregate(
         total_tickets=Count("pk"),
         open_tickets=Count("pk", filter=Q(is_closed=False)),
@@ -36,32 +48,40 @@ def ticket_stats(queryset: QuerySet, now: datetime.datetime | None = None) -> di
         average_resolution=Avg(resolution, filter=Q(is_closed=True, closed_at__isnull=False)),
     )
     average = totals.pop("average_resolution")
-    totals["average_resolution_time"] = round(average.total_seconds() / 3600, 2) if average is not None else None
-    by_status = (
-        base.values("status_id", "status__name", "status__board_id")
-        .annotate(count=Count("pk"))
-        .order_by("status__board__name", "status__order", "status__name", "status_id")
+    seconds = average.total_seconds() if isinstance(average, datetime.timedelta) else average
+    totals["average_resolution_time"] = round(seconds / 3600, 2) if seconds is not None else None
+    # Group by the foreign keys alone (no join over the tickets), then name the few groups in small lookups.
+    by_status = list(base.values("status_id").annotate(count=Count("pk")).order_by())
+    by_priority = list(base.values("priority_id").annotate(count=Count("pk")).order_by())
+    by_board = list(base.values("board_id").annotate(count=Count("pk")).order_by())
+    statuses = {
+        s.pk: s for s in Status.objects.select_related("board").filter(pk__in=[r["status_id"] for r in by_status])
+    }
+    priorities = {p.pk: p for p in Priority.objects.filter(pk__in=[r["priority_id"] for r in by_priority])}
+    boards = {b.pk: b for b in Board.objects.filter(pk__in=[r["board_id"] for r in by_board])}
+    by_status.sort(
+        key=lambda r: (
+            statuses[r["status_id"]].board.name,
+            statuses[r["status_id"]].order,
+            statuses[r["status_id"]].name,
+        )
     )
-    by_priority = (
-        base.values("priority_id", "priority__name")
-        .annotate(count=Count("pk"))
-        .order_by("priority__order", "priority__name", "priority_id")
-    )
-    by_board = base.values("board_id", "board__name").annotate(count=Count("pk")).order_by("board__name", "board_id")
+    by_priority.sort(key=lambda r: (priorities[r["priority_id"]].order, priorities[r["priority_id"]].name))
+    by_board.sort(key=lambda r: boards[r["board_id"]].name)
     totals["tickets_by_status"] = [
         {
             "status_id": r["status_id"],
-            "status_name": r["status__name"],
-            "board_id": r["status__board_id"],
+            "status_name": statuses[r["status_id"]].name,
+            "board_id": statuses[r["status_id"]].board_id,
             "count": r["count"],
         }
         for r in by_status
     ]
     totals["tickets_by_priority"] = [
-        {"priority_id": r["priority_id"], "priority_name": r["priority__name"], "count": r["count"]}
+        {"priority_id": r["priority_id"], "priority_name": priorities[r["priority_id"]].name, "count": r["count"]}
         for r in by_priority
     ]
     totals["tickets_by_board"] = [
-        {"board_id": r["board_id"], "board_name": r["board__name"], "count": r["count"]} for r in by_board
+        {"board_id": r["board_id"], "board_name": boards[r["board_id"]].name, "count": r["count"]} for r in by_board
     ]
     return totals

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import F
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import mixins, status
@@ -58,6 +59,26 @@ class NodeGuard:
         return self.nodes_for(getattr(self, "action", None), self.request.method)
 
 
+def _nullable(model, path: str) -> bool:
+    """Whether the field at ``path`` may hold NULL; unknown paths (annotations) count as nullable."""
+    try:
+        for part in path.split("__"):
+            field = model._meta.get_field(part)
+            if field.null:
+                return True
+            model = field.related_model or model
+    except FieldDoesNotExist:
+        return True
+    return False
+
+
+def _ordering(model, path: str, descending: bool):
+    # NULLS LAST only where NULLs can occur: on NOT NULL columns it would stop PostgreSQL using an index.
+    if _nullable(model, path):
+        return F(path).desc(nulls_last=True) if descending else F(path).asc(nulls_last=True)
+    return F(path).desc() if descending else F(path).asc()
+
+
 class SortBackend(BaseFilterBackend):
     """``sort`` (one of the view's ``sort_fields``) and ``order`` (``asc``/``desc``), always ending on the pk."""
 
@@ -79,7 +100,7 @@ class SortBackend(BaseFilterBackend):
             descending = order == "desc"
             paths = [fields[sort]]
         paths = [p for p in paths if p != "pk"]
-        expressions = [F(p).desc(nulls_last=True) if descending else F(p).asc(nulls_last=True) for p in paths]
+        expressions = [_ordering(queryset.model, p, descending) for p in paths]
         return queryset.order_by(*expressions, "-pk" if descending else "pk")
 
     def get_schema_operation_parameters(self, view):

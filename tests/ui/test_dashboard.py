@@ -71,3 +71,10 @@ def test_recent_events_need_audit_read_and_follow_scope(browser_for, rf):
     body = browser.get("/").content.decode()
     assert "Recent activity" not in body
     assert ApiKey.objects.count() == 0
+
+
+def test_dashboard_shows_ticket_counts_only_with_ticket_read(browser_for):
+    browser, _ = browser_for(["ticket.read"])
+    assert 'data-count="my_open"' in browser.get("/").content.decode()
+    bare, _ = browser_for([])
+    assert 'data-count="my_open"' not in bare.get("/").content.decode()
