@@ -142,17 +142,20 @@ def plan_credential(definition: list[dict], prefix: str, data: dict, *, budget: 
 def data_key_for(credential: Credential, *, create: bool = False) -> bytes | None:
     """The credential's unwrapped data key; a new one (wrapped by the newest master key) when ``create``."""
     row = DataKey.objects.filter(credential=credential).first()
-    if row is None and create:
-        # Lock the credential so two first writes of a secure value cannot both create a data key.
-        Credential.objects.select_for_update().filter(pk=credential.pk).exists()
-        row = DataKey.objects.filter(credential=credential).first()
     if row is not None:
         return vault.unwrap_data_key(row.wrapped, credential.pk, row.key_version)
     if not create:
         return None
-    dek = vault.new_data_key()
-    wrapped, version = vault.wrap_data_key(dek, credential.pk)
-    DataKey.objects.create(credential=credential, wrapped=wrapped, key_version=version)
+    # Callers may or may not be inside a transaction already; select_for_update needs one (on PostgreSQL).
+    with transaction.atomic():
+        # Lock the credential so two first writes of a secure value cannot both create a data key.
+        Credential.objects.select_for_update().filter(pk=credential.pk).exists()
+        row = DataKey.objects.filter(credential=credential).first()
+        if row is not None:
+            return vault.unwrap_data_key(row.wrapped, credential.pk, row.key_version)
+        dek = vault.new_data_key()
+        wrapped, version = vault.wrap_data_key(dek, credential.pk)
+        DataKey.objects.create(credential=credential, wrapped=wrapped, key_version=version)
     return dek
 
 
