@@ -96,7 +96,12 @@ def test_every_main_page_has_something_real_to_show():
     browser.force_login(User.objects.get(login="admin"))
     ticket = Ticket.objects.filter(comments__isnull=False).first()
     client = Client.objects.get(identifier="ACME")
+    dashboard = browser.get("/").context
+    assert dashboard["panel_data"]["my_tickets"]["total"] > 0  # the admin's own day is not empty
+    assert dashboard["panel_data"]["expirations"]["rows"]
+    assert len(dashboard["recent_events"]) > 5
     pages = {
+        "/": "Expiring soon",
         "/clients/": "Bluebird Dental Group",
         f"/clients/{client.pk}/": "Acme Manufacturing",
         "/assets/": "ACME-FW01",
