@@ -113,3 +113,15 @@ def test_every_main_page_has_something_real_to_show():
         response = browser.get(url, follow=True)
         assert response.status_code == 200, url
         assert text in response.content.decode(), url
+
+
+def test_the_banner_names_the_real_database_and_broker(monkeypatch):
+    from django.conf import settings
+
+    from accounts.management.commands.bootstrap_demo import describe_database
+
+    assert "Database:        SQLite " in _bootstrap() or "Database:        PostgreSQL" in _bootstrap()
+    postgres = {"ENGINE": "django.db.backends.postgresql", "NAME": "psa", "HOST": "db.internal", "PORT": 5432,
+                "PASSWORD": "never-shown"}  # fmt: skip
+    monkeypatch.setattr(settings, "DATABASES", {"default": postgres})
+    assert describe_database() == "PostgreSQL database psa on db.internal:5432"

@@ -75,6 +75,8 @@ class Command(BaseCommand):
                 )
             )
 
+        lines.append(("Database", describe_database()))
+        lines.append(("Broker", describe_broker()))
         width = max(16, *(len(label) + 1 for label, _ in lines))  # lines up with the banner of make run
         for label, value in lines:
             self.stdout.write(f"{label + ':':<{width}} {value}")
@@ -104,6 +106,22 @@ class Command(BaseCommand):
         if show:
             return f"{saved}  (kept in {path}, mode 0600)"
         return f"unchanged, kept in {path} (mode 0600)"
+
+
+def describe_database() -> str:
+    """What the banner says about the database: its engine and where it is, never its password."""
+    db = settings.DATABASES["default"]
+    if "sqlite" in db["ENGINE"]:
+        return f"SQLite {db['NAME']}"
+    engine = "PostgreSQL" if "postgresql" in db["ENGINE"] else db["ENGINE"].rsplit(".", 1)[-1]
+    where = f"{db.get('HOST') or 'local socket'}{':' + str(db['PORT']) if db.get('PORT') else ''}"
+    return f"{engine} database {db['NAME']} on {where}"
+
+
+def describe_broker() -> str:
+    if settings.CELERY_BROKER_URL.startswith("filesystem"):
+        return f"Celery on the file-based broker in {settings.BROKER_DIR}"
+    return "Celery on Redis (PSA_REDIS_URL)"
 
 
 def _write_secret(path: Path, value: str) -> None:
