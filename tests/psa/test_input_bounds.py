@@ -111,7 +111,8 @@ def test_json_at_the_depth_limit_is_read_and_brackets_in_text_do_not_count(api):
 
 def test_ticket_attributes_nested_5000_deep_are_a_400(api):
     client = make_client("Attributes")
-    body = '{"title": "Deep", "client_id": "%s", "attributes": %s}' % (client.pk, "[" * 5000 + "]" * 5000)
+    deep = "[" * 5000 + "]" * 5000
+    body = f'{{"title": "Deep", "client_id": "{client.pk}", "attributes": {deep}}}'
     error_of(post_raw(api, "/api/v1/tickets", body), 400, "VALIDATION_ERROR")
 
 
