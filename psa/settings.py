@@ -1,5 +1,6 @@
 """Settings for PSA. Every deployment choice is read from a ``PSA_*`` environment variable (see README)."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -29,6 +30,19 @@ VAULT_KEYS = parse_keyring(env_str("PSA_VAULT_KEYS") or f"1:{local_vault_key(DAT
 VAULT_REVEAL_LIMIT = env_int("PSA_VAULT_REVEAL_LIMIT", 30)  # reveals per minute, per user and per API key
 VAULT_PURGE_AFTER_DAYS = env_int("PSA_VAULT_PURGE_AFTER_DAYS", 30)  # deleted credentials are restorable this long
 
+# Rate limits (see psa/ratelimit.py and README "Limits"): "N/period", period s, min, hour or day.
+API_RATE_LIMIT = env_str("PSA_API_RATE_LIMIT", "600/min")  # every /api/v1 request, per key, user or address
+API_BAD_KEY_LIMIT = env_str("PSA_API_BAD_KEY_LIMIT", "20/min")  # failed API-key checks per address, then 429
+LOGIN_FAILURE_LIMIT = env_int("PSA_LOGIN_FAILURE_LIMIT", 5)  # failed sign-ins per user name and per address...
+LOGIN_COOLOFF_MINUTES = env_int("PSA_LOGIN_COOLOFF_MINUTES", 15)  # ...within this long lock sign-in for this long
+# Input bounds: request bodies (multipart uploads have their own), JSON depth, text fields, audit values.
+MAX_REQUEST_BYTES = env_int("PSA_MAX_REQUEST_BYTES", 1024 * 1024)
+MAX_UPLOAD_BYTES = env_int("PSA_MAX_UPLOAD_BYTES", 25 * 1024 * 1024)
+MAX_JSON_DEPTH = env_int("PSA_MAX_JSON_DEPTH", 32)
+MAX_TEXT_LENGTH = env_int("PSA_MAX_TEXT_LENGTH", 64 * 1024)
+AUDIT_VALUE_MAX_BYTES = env_int("PSA_AUDIT_VALUE_MAX_BYTES", 4096)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
+
 # Ticket numbers are this prefix followed by a per-prefix sequence (TIC1001, TIC1002, ...).
 TICKET_NUMBER_PREFIX = env_str("PSA_TICKET_PREFIX", "TIC")
 
@@ -45,6 +59,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
+    "axes",
     "psa",
     "clients",
     "accounts",
@@ -64,9 +79,13 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "psa.middleware.SessionIdleMiddleware",
+    "psa.middleware.ApiRateLimitMiddleware",
+    "psa.middleware.RequestSizeLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "psa.middleware.ApiErrorMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "psa.urls"
@@ -118,6 +137,19 @@ if REDIS_URL:
 else:
     # A database cache is shared by the web server and the worker, which the embedded default needs.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "psa_cache"}}
+
+# Sign-in throttling (django-axes): LOGIN_FAILURE_LIMIT failures per user name, and separately per address, lock
+# that user name or address out for LOGIN_COOLOFF_MINUTES. Every password sign-in goes through authenticate(), so the
+# UI, the admin and anything else that signs in with a password is covered. Audited by accounts.signals.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_FORM_FIELD = "username"  # the sign-in forms' field (the model's USERNAME_FIELD is "login")
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+AXES_VERBOSE = False
+AXES_ENABLE_ADMIN = True
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -188,7 +220,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["psa.api.permissions.NodePermission"],
     "DEFAULT_RENDERER_CLASSES": ["psa.api.renderers.EnvelopeRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["psa.api.parsers.BoundedJSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "psa.api.pagination.EnvelopePagination",
     "DEFAULT_SCHEMA_CLASS": "psa.api.schema.EnvelopeAutoSchema",

@@ -254,6 +254,15 @@ def _id(route: Route) -> str:
     return route.id
 
 
+RATE_LIMIT_HEADERS = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset")
+
+
+def assert_rate_limit_headers(response) -> None:
+    """Every /api/v1 response, success or error, tells the caller its rate-limit budget (issue 8 §3)."""
+    missing = [name for name in RATE_LIMIT_HEADERS if not response.has_header(name)]
+    assert not missing, f"{response.status_code} response without {missing}"
+
+
 AUTHENTICATED_ROUTES = [r for r in ROUTES if r.name not in PUBLIC_ROUTES]
 GUARDED_ROUTES = [r for r in AUTHENTICATED_ROUTES if r.name not in NO_NODE_ROUTES]
 
@@ -278,6 +287,7 @@ def test_public_route_answers_without_credentials(route):
     world = build_world()
     response = api_client().generic(route.method, build_url(route, world))
     assert response.status_code == PUBLIC_ROUTES[route.name]
+    assert_rate_limit_headers(response)
 
 
 def _bad_credentials(world: World) -> dict[str, dict]:
@@ -318,6 +328,7 @@ def test_bad_credentials_get_one_identical_401(route):
         else:
             response = client.generic(route.method, url, json.dumps(body), content_type="application/json", **headers)
         assert response.status_code == 401, f"{kind}: {response.status_code} {response.content[:200]}"
+        assert_rate_limit_headers(response)
         seen[kind] = response.json()
     assert len({json.dumps(b, sort_keys=True) for b in seen.values()}) == 1, seen
     assert next(iter(seen.values()))["error"]["code"] == "UNAUTHORIZED"
@@ -334,6 +345,7 @@ def test_missing_any_required_node_is_403(route):
         response = call(client, route, build_url(route, world), body_for(route, world))
         assert response.status_code == 403, f"without {missing}: {response.status_code} {response.content[:300]}"
         assert response.json()["error"]["code"] == "FORBIDDEN"
+        assert_rate_limit_headers(response)
 
 
 @pytest.mark.django_db
@@ -343,6 +355,7 @@ def test_exactly_the_required_nodes_succeed(route):
     client, world.caller_key = caller((route.required_nodes or []) + FIELD_NODES)
     response = call(client, route, build_url(route, world), body_for(route, world))
     assert 200 <= response.status_code < 300, f"{response.status_code} {response.content[:400]}"
+    assert_rate_limit_headers(response)
 
 
 def _scoped_routes() -> list[Route]:
@@ -357,6 +370,7 @@ def test_client_scoped_key_gets_404_for_other_clients_objects(route):
     before = AuditEvent.objects.count()
     response = call(client, route, build_url(route, world, out_of_scope=True), body_for(route, world))
     assert response.status_code == 404, f"{response.status_code} {response.content[:300]}"
+    assert_rate_limit_headers(response)
     assert str(world.out_of_scope(route.model).pk) not in response.content.decode()
     assert AuditEvent.objects.count() == before, "a refused request wrote to the audit log"
     # The same route works for the key's own client.

@@ -189,7 +189,8 @@ class NestedViewSetMixin:
     def get_parent(self):
         cached = getattr(self, "_parent", None)
         if cached is None:
-            from django.shortcuts import get_object_or_404
+            # DRF's get_object_or_404 answers 404 for an id that is not a valid key (a non-UUID), not a 500.
+            from rest_framework.generics import get_object_or_404
 
             cached = get_object_or_404(
                 restrict(self.parent_model.objects.all(), self.request), pk=self.kwargs[self.parent_kwarg]

@@ -179,10 +179,7 @@ def test_the_key_bucket_is_separate_from_the_user_bucket(rf, credential):
     request.user, request.auth = user, key
     with override_settings(VAULT_REVEAL_LIMIT=2):
         assert ratelimit.consume(request, now=120.0) is None
-        assert ratelimit._buckets(request, 2) == [
-            f"psa:vault:reveal:user:{user.pk}:2",
-            f"psa:vault:reveal:key:{key.pk}:2",
-        ]
+        assert ratelimit._buckets(request) == [f"vault-reveal:user:{user.pk}", f"vault-reveal:key:{key.pk}"]
         session = rf.get("/")
         session.user, session.auth = user, None
         assert ratelimit.consume(session, now=121.0) is None  # user bucket: 2
