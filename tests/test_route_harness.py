@@ -439,3 +439,37 @@ def test_list_query_count_does_not_grow_with_rows(route):
     _add_rows(route, world, 49)
     fifty = _count_queries(client, url)
     assert one == fifty, f"{one} queries with few rows, {fifty} with 49 more"
+
+
+def _documented_params(url: str, method: str) -> frozenset[str]:
+    from django.urls import resolve
+
+    from psa.api.query_params import accepted_params
+
+    return accepted_params(resolve(url).func, method) or frozenset()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", AUTHENTICATED_ROUTES, ids=_id)
+def test_an_unknown_query_parameter_is_a_400_naming_it(route):
+    world = build_world()
+    client, world.caller_key = caller((route.required_nodes or []) + FIELD_NODES)
+    url = build_url(route, world)
+    response = call(client, route, url + "?harness_unknown=1", body_for(route, world))
+    assert response.status_code == 400, f"{response.status_code} {response.content[:300]}"
+    detail = response.json()["error"]["details"][0]
+    assert detail["path"] == ["harness_unknown"], detail
+    for name in _documented_params(url, route.method) - {"format"}:
+        assert name in detail["message"], f"the error does not list the accepted parameter {name}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", [r for r in AUTHENTICATED_ROUTES if r.method == "GET"], ids=_id)
+def test_every_documented_query_parameter_is_accepted(route):
+    world = build_world()
+    client, world.caller_key = caller((route.required_nodes or []) + FIELD_NODES)
+    url = build_url(route, world)
+    for name in sorted(_documented_params(url, route.method)):
+        response = client.get(url, {name: ""})
+        text = response.content.decode()
+        assert "Unknown query parameter" not in text, f"{name}: {text[:300]}"
