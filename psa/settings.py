@@ -31,6 +31,12 @@ VAULT_PURGE_AFTER_DAYS = env_int("PSA_VAULT_PURGE_AFTER_DAYS", 30)  # deleted cr
 # Ticket numbers are this prefix followed by a per-prefix sequence (TIC1001, TIC1002, ...).
 TICKET_NUMBER_PREFIX = env_str("PSA_TICKET_PREFIX", "TIC")
 
+# Time entries: the day a piece of work counts for is taken in this time zone; one entry (and a stopped timer) may
+# not exceed this many minutes.
+WORK_TIME_ZONE = env_str("PSA_WORK_TIME_ZONE", "UTC")
+TIME_ENTRY_MAX_MINUTES = env_int("PSA_TIME_ENTRY_MAX_MINUTES", 24 * 60)
+TICKET_TIME_ENTRIES_MAX = env_int("PSA_TICKET_TIME_ENTRIES_MAX", 500)  # entries GET /tickets/{id}/time-entries lists
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -50,6 +56,7 @@ INSTALLED_APPS = [
     "assets",
     "credentials",
     "integrations",
+    "catalog",
 ]
 
 MIDDLEWARE = [
