@@ -2,9 +2,11 @@
 
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dj_database_url
 from csp import constants as csp_constants
+from django.core.exceptions import ImproperlyConfigured
 
 from credentials.keyfile import VAULT_KEY_FILENAME, local_vault_key
 from psa.env import env_bool, env_int, env_list, env_str, local_secret, parse_keyring
@@ -46,6 +48,16 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
 # Ticket numbers are this prefix followed by a per-prefix sequence (TIC1001, TIC1002, ...).
 TICKET_NUMBER_PREFIX = env_str("PSA_TICKET_PREFIX", "TIC")
 
+# Time entries: the day a piece of work counts for is taken in this time zone; one entry (and a stopped timer) may
+# not exceed this many minutes.
+WORK_TIME_ZONE = env_str("PSA_WORK_TIME_ZONE", "UTC")
+try:
+    ZoneInfo(WORK_TIME_ZONE)
+except (ValueError, ZoneInfoNotFoundError) as _error:
+    raise ImproperlyConfigured(f"PSA_WORK_TIME_ZONE={WORK_TIME_ZONE!r} is not an IANA time zone") from _error
+TIME_ENTRY_MAX_MINUTES = env_int("PSA_TIME_ENTRY_MAX_MINUTES", 24 * 60)
+TICKET_TIME_ENTRIES_MAX = env_int("PSA_TICKET_TIME_ENTRIES_MAX", 500)  # entries GET /tickets/{id}/time-entries lists
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -67,6 +79,7 @@ INSTALLED_APPS = [
     "assets",
     "credentials",
     "integrations",
+    "catalog",
 ]
 
 MIDDLEWARE = [

@@ -390,3 +390,7 @@ class TicketChange(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.action} {self.field}".strip()
+
+
+# Time entries, the timer and materials live in their own module; importing it registers them with this app.
+from tickets.time_models import TicketMaterial, TimeEntry, TimeTrackingSession  # noqa: E402, F401

@@ -11,3 +11,19 @@ router.register("categories", CategoryViewSet, basename="category")
 router.register("tags", TagViewSet, basename="tag")
 
 urlpatterns = router.urls
+
+# Time entries, the timer and materials (tickets/api/time_entries.py, tickets/api/materials.py).
+from django.urls import path  # noqa: E402
+
+from tickets.api.materials import TicketMaterialViewSet  # noqa: E402
+from tickets.api.time_entries import TicketTimeEntriesView, TimeEntryViewSet  # noqa: E402
+
+time_router = SimpleRouter(trailing_slash=False)
+time_router.register("time-entries", TimeEntryViewSet, basename="timeentry")
+time_router.register(
+    r"tickets/(?P<ticket_id>[0-9a-fA-F-]{32,36})/materials", TicketMaterialViewSet, basename="ticket-material"
+)
+urlpatterns += [
+    path("tickets/<uuid:ticket_id>/time-entries", TicketTimeEntriesView.as_view(), name="ticket-time-entries"),
+    *time_router.urls,
+]
