@@ -18,11 +18,11 @@ import importlib
 import json
 import pkgutil
 import re
-from urllib.parse import urlencode
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.db import connection

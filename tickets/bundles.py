@@ -82,7 +82,14 @@ def _log(request, ticket: Ticket, *, old=None, new=None, old_display: str = "", 
     from tickets import services
 
     services._event(
-        request, ticket, TicketChange.Action.UPDATED, "bundle", old, new, old_display=old_display, new_display=new_display
+        request,
+        ticket,
+        TicketChange.Action.UPDATED,
+        "bundle",
+        old,
+        new,
+        old_display=old_display,
+        new_display=new_display,
     )
     audit.record(request, "update", ticket, changes={"bundle": {"old": old, "new": new}})
     services._touch(request, ticket)
@@ -113,7 +120,9 @@ def _children_to_add(request, master: Ticket, ids: list, field: str = "child_tic
         if child.pk == master.pk:
             raise ValidationError({field: {index: ["A ticket cannot be bundled with itself."]}})
         if TicketBundle.objects.filter(master=child).exists():
-            raise ValidationError({field: {index: [f"{child.ticket_number} is a bundle master: bundles are one level."]}})
+            raise ValidationError(
+                {field: {index: [f"{child.ticket_number} is a bundle master: bundles are one level."]}}
+            )
         membership = TicketBundleChild.objects.filter(ticket=child).select_related("bundle__master").first()
         if membership is not None:
             where = membership.bundle.master.ticket_number
@@ -138,7 +147,9 @@ def create(request, master: Ticket, child_ids: list, mode: str) -> TicketBundle:
     with transaction.atomic():
         _lock(request, [master.pk])
         if TicketBundle.objects.filter(master=master).exists():
-            raise Conflict("This ticket is already a bundle master; add children with POST /tickets/{id}/bundle/children.")
+            raise Conflict(
+                "This ticket is already a bundle master; add children with POST /tickets/{id}/bundle/children."
+            )
         if TicketBundleChild.objects.filter(ticket=master).exists():
             raise Conflict("This ticket is a bundle child and cannot be a master: bundles are one level.")
         children = _children_to_add(request, master, child_ids)
@@ -173,7 +184,9 @@ def remove_child(request, master: Ticket, child_id) -> None:
             raise Http404
         child = membership.ticket
         membership.delete()
-        _log(request, master, old={"child": str(child.pk)}, old_display=f"Removed {child.ticket_number} from the bundle")
+        _log(
+            request, master, old={"child": str(child.pk)}, old_display=f"Removed {child.ticket_number} from the bundle"
+        )
         _log(request, child, old={"master": str(master.pk)}, old_display=f"Left the bundle of {master.ticket_number}")
         if not bundle.children.exists():
             bundle.delete()
@@ -188,7 +201,9 @@ def dissolve(request, master: Ticket) -> None:
         ids = [str(child.pk) for child in children]
         _log(request, master, old={"children": ids, "mode": bundle.mode}, old_display=f"Unbundled {_numbers(children)}")
         for child in children:
-            _log(request, child, old={"master": str(master.pk)}, old_display=f"Left the bundle of {master.ticket_number}")
+            _log(
+                request, child, old={"master": str(master.pk)}, old_display=f"Left the bundle of {master.ticket_number}"
+            )
 
 
 def promote(request, master: Ticket, new_master_id) -> TicketBundle:
@@ -324,7 +339,9 @@ def _reopen(request, master: Ticket, child: Ticket) -> None:
     from tickets import services
 
     status = (
-        Status.objects.filter(board_id=master.board_id, is_closed=False).order_by("-is_default", "order", "name").first()
+        Status.objects.filter(board_id=master.board_id, is_closed=False)
+        .order_by("-is_default", "order", "name")
+        .first()
     )
     if status is None:
         return

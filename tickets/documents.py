@@ -43,7 +43,9 @@ def max_upload_bytes() -> int:
 
 def too_large(size: int) -> PayloadTooLarge:
     limit = max_upload_bytes()
-    return PayloadTooLarge(f"The file is {size:,} bytes; uploads may be at most {limit:,} bytes (PSA_MAX_UPLOAD_BYTES).")
+    return PayloadTooLarge(
+        f"The file is {size:,} bytes; uploads may be at most {limit:,} bytes (PSA_MAX_UPLOAD_BYTES)."
+    )
 
 
 def check_content_length(request) -> None:

@@ -392,7 +392,6 @@ class TicketChange(BaseModel):
         return f"{self.action} {self.field}".strip()
 
 
-
 # Models of later features live in their own modules, imported here so Django finds them.
 from tickets.asset_link_models import TicketAssetLink  # noqa: E402, F401
 from tickets.bundle_models import BundleMirror, TicketBundle, TicketBundleChild  # noqa: E402, F401

@@ -7,8 +7,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from assets.models import Asset
 from tests.assets.factories import make_asset
 from tests.factories import make_user
-from tests.tickets.factories import make_board, make_category, make_comment, make_tag, make_ticket
 from tests.harness_bodies import Multipart, Query
+from tests.tickets.factories import make_board, make_category, make_comment, make_tag, make_ticket
 from tests.tickets.link_factories import link_asset, make_bundle, make_document
 from tickets.bundle_models import TicketBundle
 from tickets.models import Board, Category, Comment, Priority, Status, Tag, Ticket, TicketAgent, TicketWatcher

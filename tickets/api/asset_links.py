@@ -128,7 +128,9 @@ def linked_ticket_data(link: TicketAssetLink) -> dict:
 def asset_links_of(request, ticket: Ticket):
     assets = restrict(Asset.objects.all(), request)
     return (
-        TicketAssetLink.objects.filter(ticket=ticket, asset__in=assets).select_related("asset").order_by("created_at", "id")
+        TicketAssetLink.objects.filter(ticket=ticket, asset__in=assets)
+        .select_related("asset")
+        .order_by("created_at", "id")
     )
 
 
@@ -248,7 +250,10 @@ class FromAssetViewSet(PsaGenericViewSet):
 
     queryset = Ticket.objects.all()
     filterset_class = None
-    action_nodes = {"from_asset_prefill": ["ticket.create", "asset.read"], "from_asset": ["ticket.create", "asset.read"]}
+    action_nodes = {
+        "from_asset_prefill": ["ticket.create", "asset.read"],
+        "from_asset": ["ticket.create", "asset.read"],
+    }
 
     def _asset(self, value, field: str = "asset_id") -> Asset:
         if value in (None, ""):
@@ -280,9 +285,7 @@ class FromAssetViewSet(PsaGenericViewSet):
         if not isinstance(request.data, dict):
             raise ValidationError({"non_field_errors": ["Expected a JSON object."]})
         data = dict(request.data)
-        link_body = FromAssetSerializer(
-            data={k: data.pop(k) for k in ("asset_id", "relationship_type") if k in data}
-        )
+        link_body = FromAssetSerializer(data={k: data.pop(k) for k in ("asset_id", "relationship_type") if k in data})
         link_body.is_valid(raise_exception=True)
         asset = self._asset(link_body.validated_data["asset_id"])
         if "contact_name_id" in data:
