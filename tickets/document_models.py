@@ -11,9 +11,12 @@ import uuid
 
 from django.conf import settings
 from django.core.files.storage import storages
+from django.core.signals import setting_changed
 from django.db import models
 from django.db.models import Q
+from django.dispatch import receiver
 from django.utils import timezone
+from django.utils.functional import LazyObject, empty
 
 from psa.models import BaseModel
 
@@ -21,9 +24,23 @@ from psa.models import BaseModel
 INLINE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp"})
 
 
+class _DocumentStorage(LazyObject):
+    def _setup(self) -> None:
+        self._wrapped = storages["documents"]
+
+
+_document_storage = _DocumentStorage()
+
+
+@receiver(setting_changed)
+def _storages_changed(setting: str, **kwargs) -> None:
+    if setting == "STORAGES":  # as Django does for default_storage
+        _document_storage._wrapped = empty
+
+
 def document_storage():
     """The storage holding documents: ``STORAGES["documents"]`` (local files or an S3-compatible bucket)."""
-    return storages["documents"]
+    return _document_storage
 
 
 def document_key(instance: Document, filename: str) -> str:
