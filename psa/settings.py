@@ -188,6 +188,34 @@ WHITENOISE_USE_FINDERS = True
 # Transport. PSA_HTTPS=true: the site is served over HTTPS only (redirect, HSTS, secure cookies); behind a proxy
 # that terminates TLS, PSA_TRUST_X_FORWARDED_PROTO=true lets Django see the original scheme.
 HTTPS = env_bool("PSA_HTTPS", False)
+
+# Documents attached to tickets, clients and assets: files under DATA_DIR/documents, or an S3-compatible bucket
+# (django-storages) with PSA_STORAGE_BACKEND=s3. Uploads above PSA_MAX_UPLOAD_BYTES are refused with a 413.
+DOCUMENTS_DIR = DATA_DIR / "documents"
+STORAGE_BACKEND = env_str("PSA_STORAGE_BACKEND", "local")
+if STORAGE_BACKEND == "s3":
+    STORAGES["documents"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("PSA_STORAGE_BUCKET"),
+            "endpoint_url": env_str("PSA_STORAGE_ENDPOINT_URL") or None,
+            "region_name": env_str("PSA_STORAGE_REGION") or None,
+            "access_key": env_str("PSA_STORAGE_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("PSA_STORAGE_SECRET_ACCESS_KEY") or None,
+            "location": env_str("PSA_STORAGE_PREFIX", ""),
+            "default_acl": None,
+            "querystring_auth": True,  # files are only ever streamed through our permission-checking view
+            "file_overwrite": False,
+        },
+    }
+elif STORAGE_BACKEND == "local":
+    STORAGES["documents"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(DOCUMENTS_DIR), "file_permissions_mode": 0o640},
+    }
+else:
+    raise ValueError("PSA_STORAGE_BACKEND must be 'local' or 's3'")
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = HTTPS or env_bool("PSA_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

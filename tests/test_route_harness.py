@@ -22,9 +22,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.db import connection
+from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
@@ -33,6 +35,7 @@ from accounts.models import ApiKey, Role, User
 from clients.models import Client, Contact
 from psa.models import AuditEvent, JobRun
 from tests.factories import api_client, make_client, make_contact, make_key, make_role, make_user
+from tests.harness_bodies import Multipart, Query
 
 # Routes reachable without credentials, and the status they answer with.
 PUBLIC_ROUTES = {"teapot": 418}
@@ -238,10 +241,19 @@ def body_for(route: Route, world: World) -> dict | None:
     return BODIES[(route.name, route.method)](world)
 
 
-def call(client, route: Route, url: str, body: dict | None):
+def send(client, method: str, url: str, body: dict | None, **headers):
     if body is None:
-        return client.generic(route.method, url)
-    return client.generic(route.method, url, json.dumps(body), content_type="application/json")
+        return client.generic(method, url, **headers)
+    if isinstance(body, Query):
+        return client.generic(method, f"{url}?{urlencode(body)}", **headers)
+    if isinstance(body, Multipart):
+        payload = encode_multipart(BOUNDARY, body)
+        return client.generic(method, url, payload, content_type=MULTIPART_CONTENT, **headers)
+    return client.generic(method, url, json.dumps(body), content_type="application/json", **headers)
+
+
+def call(client, route: Route, url: str, body: dict | None):
+    return send(client, route.method, url, body)
 
 
 def caller(nodes: list[str], clients: list[Client] = (), key_clients: list[Client] = ()):
@@ -322,11 +334,7 @@ def test_bad_credentials_get_one_identical_401(route):
     body = body_for(route, world)
     seen = {}
     for kind, headers in _bad_credentials(world).items():
-        client = api_client()
-        if body is None:
-            response = client.generic(route.method, url, **headers)
-        else:
-            response = client.generic(route.method, url, json.dumps(body), content_type="application/json", **headers)
+        response = send(api_client(), route.method, url, body, **headers)
         assert response.status_code == 401, f"{kind}: {response.status_code} {response.content[:200]}"
         assert_rate_limit_headers(response)
         seen[kind] = response.json()
