@@ -176,6 +176,7 @@ SPECTACULAR_SETTINGS = {
         "AssetStatusEnum": "assets.models.Asset.Status",
         "SoftwareTypeEnum": "assets.models.Software.Type",
         "JobRunStatusEnum": "psa.models.JobRun.Status",
+        "SyncRunStatusEnum": "integrations.models.SyncRun.Status",
     },
     "APPEND_COMPONENTS": {
         "securitySchemes": {

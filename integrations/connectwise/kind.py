@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from integrations import registry
+from integrations import hooks, registry
 from integrations.connectwise import jobs
 from integrations.connectwise.client import ConnectWiseClient
+from integrations.connectwise.mappers import CompanyMapper, ContactMapper
 from integrations.http import AuthenticationError, IntegrationError, NotFoundError
 from integrations.registry import Check, Job, SecretField, SettingField
 
@@ -106,3 +107,9 @@ CONNECTWISE = registry.register(
         external_url=external_url,
     )
 )
+
+# ConnectWise masters these on linked clients and contacts (cw_* are read-only in the serializer anyway).
+hooks.mastered(
+    "clients.client", tuple(f for f in CompanyMapper.fields if not f.startswith("cw_") and f != "archived_at")
+)
+hooks.mastered("clients.contact", ContactMapper.fields)

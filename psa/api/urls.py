@@ -15,5 +15,6 @@ urlpatterns = [
     path("", include("credentials.api.urls")),
     path("", include("tickets.api.urls")),
     path("", include("assets.api.urls")),
+    path("", include("integrations.api.urls")),
     *router.urls,
 ]
