@@ -179,7 +179,7 @@ class ApiClient:
                 if response.is_success:
                     return response
                 error = self.error_for(response)
-                if response.status_code not in RETRY_STATUSES:
+                if not self.should_retry(response):
                     raise error
                 wait = parse_retry_after(response.headers.get("Retry-After"), self.clock())
                 if wait is not None and wait > self.retry.max_retry_after:
@@ -205,6 +205,10 @@ class ApiClient:
             attempt,
             redact_headers(response.request.headers),
         )
+
+    def should_retry(self, response: httpx.Response) -> bool:
+        """429/502/503/504 by default; a vendor may add its own transient answers."""
+        return response.status_code in RETRY_STATUSES
 
     def error_for(self, response: httpx.Response) -> IntegrationError:
         """Map an unsuccessful response to a typed error; vendors may override to read their error bodies."""

@@ -52,6 +52,12 @@ class ConnectWiseClient(ApiClient):
         self.company_id = company_id
         self.page_size = max(1, min(page_size, PAGE_SIZE))
 
+    def should_retry(self, response: httpx.Response) -> bool:
+        """ConnectWise also answers 500 for its own timeouts (the body says so); those are worth a retry."""
+        if response.status_code == 500 and "timeout" in response.text[:2000].lower():
+            return True
+        return super().should_retry(response)
+
     # --- lists ---------------------------------------------------------------------------------------------
 
     def iter_pages(
