@@ -289,6 +289,7 @@ SPECTACULAR_SETTINGS = {
         "AssetStatusEnum": "assets.models.Asset.Status",
         "SoftwareTypeEnum": "assets.models.Software.Type",
         "JobRunStatusEnum": "psa.models.JobRun.Status",
+        "SyncRunStatusEnum": "integrations.models.SyncRun.Status",
     },
     "APPEND_COMPONENTS": {
         "securitySchemes": {
@@ -329,6 +330,19 @@ CELERY_TASK_SOFT_TIME_LIMIT = 540
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 HEARTBEAT_INTERVAL = env_int("PSA_HEARTBEAT_INTERVAL", 60)
 EXPIRATION_WINDOW_DAYS = env_int("PSA_EXPIRATION_WINDOW_DAYS", 90)
+# Integrations (ConnectWise, Hudu, UniFi): HTTP behaviour, sync runs, the dispatcher and the demo source.
+INTEGRATIONS_HTTP_TIMEOUT = env_int("PSA_INTEGRATIONS_HTTP_TIMEOUT", 30)  # seconds per read
+INTEGRATIONS_HTTP_CONNECT_TIMEOUT = env_int("PSA_INTEGRATIONS_HTTP_CONNECT_TIMEOUT", 10)
+INTEGRATIONS_HTTP_ATTEMPTS = env_int("PSA_INTEGRATIONS_HTTP_ATTEMPTS", 6)  # tries per request, the first included
+INTEGRATIONS_HTTP_MAX_BACKOFF = env_int("PSA_INTEGRATIONS_HTTP_MAX_BACKOFF", 60)  # seconds
+INTEGRATIONS_HTTP_MAX_RETRY_AFTER = env_int("PSA_INTEGRATIONS_HTTP_MAX_RETRY_AFTER", 120)  # longer: give up
+INTEGRATIONS_CURSOR_OVERLAP = env_int("PSA_INTEGRATIONS_CURSOR_OVERLAP", 300)  # seconds re-read before the cursor
+INTEGRATIONS_MAX_RUN_ERRORS = env_int("PSA_INTEGRATIONS_MAX_RUN_ERRORS", 50)  # errors kept per sync run
+INTEGRATIONS_LOCK_TTL = env_int("PSA_INTEGRATIONS_LOCK_TTL", 900)  # seconds a silent run keeps its job locked
+INTEGRATIONS_DISPATCH_INTERVAL = env_int("PSA_INTEGRATIONS_DISPATCH_INTERVAL", 60)
+INTEGRATIONS_LIVE_CACHE_SECONDS = env_int("PSA_INTEGRATIONS_LIVE_CACHE_SECONDS", 60)
+DEMO_INTEGRATIONS = env_bool("PSA_DEMO_INTEGRATIONS", True)
+DEMO_CONNECTWISE_PORT = env_int("PSA_DEMO_CONNECTWISE_PORT", 8011)
 CELERY_BEAT_SCHEDULE = {
     "record-expirations": {
         "task": "assets.tasks.record_expirations",
@@ -345,6 +359,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 24 * 60 * 60,
         "options": {"expires": 60 * 60},
     },
+    "integrations-dispatch": {
+        "task": "integrations.tasks.dispatch_due",
+        "schedule": INTEGRATIONS_DISPATCH_INTERVAL,
+        "options": {"expires": max(INTEGRATIONS_DISPATCH_INTERVAL - 5, 5)},
+    },
 }
 
 LOGGING = {
@@ -354,5 +373,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": env_str("PSA_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # httpx logs every URL at INFO; the integrations' own client logs them redacted (integrations.http).
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "httpx": {"level": "WARNING"}},
 }
