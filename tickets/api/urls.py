@@ -1,5 +1,6 @@
 from rest_framework.routers import SimpleRouter
 
+from tickets.api import entity_tags
 from tickets.api.views import BoardViewSet, CategoryViewSet, PriorityViewSet, StatusViewSet, TagViewSet, TicketViewSet
 
 router = SimpleRouter(trailing_slash=False)
@@ -10,4 +11,4 @@ router.register("priorities", PriorityViewSet, basename="priority")
 router.register("categories", CategoryViewSet, basename="category")
 router.register("tags", TagViewSet, basename="tag")
 
-urlpatterns = router.urls
+urlpatterns = [*entity_tags.urlpatterns, *router.urls]
