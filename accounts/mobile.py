@@ -243,52 +243,51 @@ def _device_fields(device: dict) -> dict:
 
 def redeem_handoff(ott: str, state: str, device: dict, ip: str | None) -> IssuedTokens:
     """Exchange an ott for a new session. Raises :class:`TokenRefused` for an unknown, expired, replayed or
-    wrongly-stated ott; a replayed ott also ends the session it once started (its tokens may have leaked)."""
+    wrongly-stated ott; a replayed ott also ends the session it once started (its tokens may have leaked).
+
+    The ott is claimed by a conditional UPDATE that commits on its own, so a refused attempt still burns it and a
+    revocation is never rolled back with the refusal.
+    """
+    handoff = MobileHandoff.objects.select_related("user", "session").filter(digest__in=_digests(ott)).first()
+    if handoff is None:
+        raise TokenRefused("unknown_ott")
+    now = timezone.now()
+    if not MobileHandoff.objects.filter(pk=handoff.pk, used_at__isnull=True).update(used_at=now, updated_at=now):
+        if handoff.session is not None:
+            handoff.session.revoke("ott_replayed")
+        raise TokenRefused("ott_replayed", handoff.session)
+    if handoff.expires_at <= now:
+        raise TokenRefused("ott_expired")
+    if not hmac.compare_digest(handoff.state_digest, state_digest(state)):
+        raise TokenRefused("state_mismatch")
+    if not handoff.user.is_active:
+        raise TokenRefused("user_inactive")
     with transaction.atomic():
-        handoff = MobileHandoff.objects.select_related("user", "session").filter(digest__in=_digests(ott)).first()
-        if handoff is None:
-            raise TokenRefused("unknown_ott")
-        now = timezone.now()
-        if not MobileHandoff.objects.filter(pk=handoff.pk, used_at__isnull=True).update(used_at=now):
-            if handoff.session is not None:
-                handoff.session.revoke("ott_replayed")
-            raise TokenRefused("ott_replayed", handoff.session)
-        if handoff.expires_at <= now:
-            raise TokenRefused("ott_expired")
-        if not hmac.compare_digest(handoff.state_digest, state_digest(state)):
-            raise TokenRefused("state_mismatch")
-        if not handoff.user.is_active:
-            raise TokenRefused("user_inactive")
         session = MobileSession.objects.create(
             user=handoff.user, last_used_at=now, last_ip=ip, **_device_fields(device)
         )
-        handoff.session = session
-        handoff.save(update_fields=["session", "updated_at"])
+        MobileHandoff.objects.filter(pk=handoff.pk).update(session=session)
         return _issue_pair(session)
 
 
 def rotate_refresh(refresh: str, device: dict, ip: str | None) -> IssuedTokens:
-    """Swap a refresh token for a new pair. Presenting a token that was already rotated revokes the family."""
+    """Swap a refresh token for a new pair. Presenting a token that was already rotated revokes the family.
+
+    Claiming the token is a conditional UPDATE, so of two requests racing with one token exactly one wins and
+    the other counts as reuse.
+    """
+    row = MobileRefreshToken.objects.select_related("session__user").filter(digest__in=_digests(refresh)).first()
+    if row is None:
+        raise TokenRefused("unknown_refresh_token")
+    session, now = row.session, timezone.now()
+    if session.revoked_at is not None:
+        raise TokenRefused("session_revoked", session)
+    if row.expires_at <= now or not session.user.is_active:
+        raise TokenRefused("refresh_token_expired" if session.user.is_active else "user_inactive", session)
+    if not MobileRefreshToken.objects.filter(pk=row.pk, used_at__isnull=True).update(used_at=now, updated_at=now):
+        session.revoke("refresh_token_reused")
+        raise TokenRefused("refresh_token_reused", session)
     with transaction.atomic():
-        row = (
-            MobileRefreshToken.objects.select_related("session__user")
-            .select_for_update(of=("self",))
-            .filter(digest__in=_digests(refresh))
-            .first()
-        )
-        if row is None:
-            raise TokenRefused("unknown_refresh_token")
-        session = row.session
-        if row.used_at is not None:
-            session.revoke("refresh_token_reused")
-            raise TokenRefused("refresh_token_reused", session)
-        if session.revoked_at is not None:
-            raise TokenRefused("session_revoked", session)
-        if row.expires_at <= timezone.now() or not session.user.is_active:
-            raise TokenRefused("refresh_token_expired" if session.user.is_active else "user_inactive", session)
-        now = timezone.now()
-        row.used_at = now
-        row.save(update_fields=["used_at", "updated_at"])
         if row.access_key_id:
             ApiKey.objects.filter(pk=row.access_key_id, is_active=True).update(
                 is_active=False, revoked_at=now, updated_at=now
