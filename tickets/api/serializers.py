@@ -299,7 +299,7 @@ class TicketSerializer(GatedModelSerializer):
     suppressContactNotifications = serializers.BooleanField(write_only=True, required=False)
     suppressInternalNotifications = serializers.BooleanField(write_only=True, required=False)
     location_id = SafeScopedField(source="location", queryset=Location.objects.all(), required=False, allow_null=True)
-    location_name = serializers.CharField(source="location.name", read_only=True)
+    location_name = serializers.CharField(source="location.name", read_only=True, allow_null=True)  # null: no site
     board_id = SafePrimaryKeyRelatedField(source="board", queryset=Board.objects.all(), required=False)
     board_name = serializers.CharField(source="board.name", read_only=True)
     status_id = SafePrimaryKeyRelatedField(source="status", queryset=Status.objects.all(), required=False)
