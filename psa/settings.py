@@ -24,6 +24,15 @@ API_KEY_PEPPERS = parse_keyring(env_str("PSA_API_KEY_PEPPERS") or f"1:{local_sec
 API_KEY_MAX_LIFETIME_DAYS = 366
 API_KEY_LAST_USED_INTERVAL = 60  # seconds between writes of last_used_at
 
+# Mobile sign-in (seed 001): the browser handoff's one-time token, the session's access key and refresh token.
+MOBILE_ENABLED = env_bool("PSA_MOBILE_ENABLED", True)
+MOBILE_REDIRECT_SCHEMES = env_list("PSA_MOBILE_REDIRECT_SCHEMES", ["alga"])
+MOBILE_OTT_TTL = env_int("PSA_MOBILE_OTT_TTL", 60)  # seconds
+MOBILE_ACCESS_TTL = env_int("PSA_MOBILE_ACCESS_TTL", 3600)  # seconds
+MOBILE_REFRESH_TTL_DAYS = env_int("PSA_MOBILE_REFRESH_TTL_DAYS", 30)
+TENANT_ID = env_str("PSA_TENANT_ID", "default")  # what mobile sign-in reports as tenantId; x-tenant-id is ignored
+MAX_THREAD_COMMENTS = env_int("PSA_MAX_THREAD_COMMENTS", 2000)  # comments returned when no page/limit is given
+
 # Vault master keys, a versioned keyring "1:<base64 32-byte key>,2:<...>": the newest version wraps new data keys,
 # older ones still unwrap until `manage.py vault_rotate` rewraps them. The embedded default generates one key in
 # DATA_DIR/vault_master_key on first start; back that file up apart from the database (without it no secret is readable).

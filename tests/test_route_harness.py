@@ -104,7 +104,8 @@ ROUTES = collect_routes()
 
 
 def _load_extensions() -> list:
-    """``tests/<app>/harness.py`` modules: each has ``build(world)``, and may have ``BODIES`` and ``ROW_FACTORIES``."""
+    """``tests/<app>/harness.py`` modules: each has ``build(world)``, and may have ``BODIES``, ``ROW_FACTORIES`` and
+    ``PUBLIC_ROUTES``."""
     import tests
 
     found = []
@@ -119,6 +120,8 @@ def _load_extensions() -> list:
 
 
 EXTENSIONS = _load_extensions()
+for _extension in EXTENSIONS:
+    PUBLIC_ROUTES.update(getattr(_extension, "PUBLIC_ROUTES", {}))
 
 
 class World:

@@ -99,7 +99,7 @@ class SortBackend(BaseFilterBackend):
             paths = [p.strip().lstrip("-") for p in default.split(",")]
         else:
             descending = order == "desc"
-            paths = [fields[sort]]
+            paths = [p.strip() for p in fields[sort].split(",")]  # "last_name,first_name" sorts on both
         paths = [p for p in paths if p != "pk"]
         expressions = [_ordering(queryset.model, p, descending) for p in paths]
         return queryset.order_by(*expressions, "-pk" if descending else "pk")

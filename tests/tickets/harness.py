@@ -124,6 +124,16 @@ BODIES = {
     ("ticket-comments", "POST"): lambda w: {"comment_text": "From the harness", "is_internal": False},
     ("ticket-comment-detail", "PUT"): _own_comment,
     ("ticket-comment-reactions", "POST"): lambda w: {"emoji": "👍"},
+    ("ticket-entity-tags", "POST"): lambda w: {
+        "entity_id": str(w.objects[Ticket].pk),
+        "entity_type": "ticket",
+        "tags": ["harness-tag"],
+    },
+    ("ticket-entity-tags", "DELETE"): lambda w: {
+        "entity_id": str(w.objects[Ticket].pk),
+        "entity_type": "ticket",
+        "tag_ids": [str(w.objects[Tag].pk)],
+    },
     ("board-list", "POST"): lambda w: {"board_name": "New board"},
     ("board-detail", "PUT"): lambda w: {"description": "Changed"},
     ("board-detail", "PATCH"): lambda w: {"display_order": 5},

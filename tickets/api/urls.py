@@ -1,5 +1,6 @@
 from rest_framework.routers import SimpleRouter
 
+from tickets.api import entity_tags
 from tickets.api.asset_links import AssetTicketViewSet, FromAssetViewSet, TicketAssetViewSet
 from tickets.api.bundles import TicketBundleViewSet
 from tickets.api.documents import AssetDocumentViewSet, ClientDocumentViewSet, TicketDocumentViewSet
@@ -21,7 +22,7 @@ router.register("tickets", TicketBundleViewSet, basename="ticket-bundle")
 router.register("tickets", TicketAssetViewSet, basename="ticket-assets")
 router.register("assets", AssetTicketViewSet, basename="asset-tickets")
 
-urlpatterns = router.urls
+urlpatterns = [*entity_tags.urlpatterns, *router.urls]
 
 # Time entries, the timer and materials (tickets/api/time_entries.py, tickets/api/materials.py).
 from django.urls import path  # noqa: E402
