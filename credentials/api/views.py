@@ -558,7 +558,8 @@ class CredentialTypeViewSet(PsaModelViewSet):
     filterset_class = CredentialTypeFilterSet
     lookup_field = "name"
     lookup_url_kwarg = "id_or_name"
-    lookup_value_regex = r"[^/]+"
+    # Names may contain '/' ("Windows / local admin"); only a trailing "/credentials" is the sub-route.
+    lookup_value_regex = r"(?:[^/]|/(?!credentials$))+"
     node_prefix = "credential_type"
     action_nodes = {"credentials": ["credential_type.read", "credential.read"]}
     sort_fields = {"name": "name", "permission_scope": "permission_scope", "created_at": "created_at"}
