@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from accounts.models import ApiKey, User
 from clients.models import Client
+from integrations.demo import ensure_demo_sources
 from psa.demo import build_demo
 
 PASSWORD_FILE = "demo-admin-password"
@@ -52,6 +53,7 @@ class Command(BaseCommand):
             admin, password = self._admin(login)
             if not no_demo_data:
                 lines.append(("Demo data", self._demo_data()))
+                lines.append(("Integrations", ensure_demo_sources()))
             plaintext = None
             if password is not None:
                 expires_at = timezone.now() + timedelta(days=365)
