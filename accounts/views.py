@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts import mobile_views
+from accounts import mobile_views, preferences
 from accounts.filtersets import RoleFilterSet, UserFilterSet
 from accounts.forms import ApiKeyForm, RoleForm, UserCreateForm, UserForm
 from accounts.models import ApiKey, Role, User
@@ -73,6 +73,7 @@ def profile(request):
         "new_key_plaintext": plaintext,
         "user_scoped": client_scope(request) is not None,
         "mobile_sessions": mobile_views.sessions_of(request.user),
+        "preferences_form": preferences.form_for(request.user),
     }
     return render(request, "accounts/profile.html", context, status=status)
 

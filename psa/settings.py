@@ -101,6 +101,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "psa.middleware.SessionIdleMiddleware",
+    "psa.middleware.UserTimeZoneMiddleware",
     "psa.middleware.ApiRateLimitMiddleware",
     "psa.middleware.RequestSizeLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -180,7 +181,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
+TIME_ZONE = env_str("PSA_TIME_ZONE", "UTC")  # the UI's default; each user may pick their own
 USE_I18N = True
 USE_TZ = True
 

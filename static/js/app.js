@@ -63,7 +63,42 @@
     });
   }
 
+  // "?" shows the page's keyboard shortcuts, unless the user turned single-key shortcuts off (WCAG 2.1.4).
+  function typing(element) {
+    var tag = (element && element.tagName || "").toLowerCase();
+    return tag === "input" || tag === "textarea" || tag === "select" || (element && element.isContentEditable);
+  }
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "?" || event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
+    if (document.body.getAttribute("data-shortcuts") !== "on") return;
+    var help = document.getElementById("shortcut-help");
+    if (help && !help.open && help.showModal) { event.preventDefault(); help.showModal(); }
+  });
+
+  // A character counter under text inputs with a limit (data-char-counter): the browser cuts longer text silently.
+  function setupCounter(input) {
+    var max = parseInt(input.getAttribute("maxlength"), 10);
+    if (!max) return;
+    var counter = document.createElement("p");
+    counter.className = "char-counter";
+    counter.setAttribute("aria-live", "polite");
+    input.insertAdjacentElement("afterend", counter);
+    var note = "";
+    var update = function () {
+      counter.textContent = input.value.length + " / " + max + " characters" + note;
+      counter.classList.toggle("is-full", input.value.length >= max);
+    };
+    input.addEventListener("paste", function (event) {
+      var pasted = (event.clipboardData && event.clipboardData.getData("text")) || "";
+      var room = max - input.value.length + (input.selectionEnd - input.selectionStart);
+      note = pasted.length > room ? " (the pasted text was " + pasted.length + " characters and was cut to fit)" : "";
+    });
+    input.addEventListener("input", function () { window.setTimeout(function () { update(); note = ""; }, 0); });
+    update();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-char-counter]").forEach(setupCounter);
     document.querySelectorAll("[data-node-filter]").forEach(setupNodeFilter);
     var target = document.querySelector("[data-autofocus]");
     if (target) {

@@ -139,6 +139,7 @@
     document.addEventListener("keydown", function (event) {
       var tag = (event.target.tagName || "").toLowerCase();
       if (tag === "input" || tag === "select" || tag === "textarea" || event.ctrlKey || event.metaKey || event.altKey) return;
+      if (document.body.getAttribute("data-shortcuts") === "off") return;
       if (event.key === "j") { focusRow(current + 1); event.preventDefault(); }
       else if (event.key === "k") { focusRow(current - 1); event.preventDefault(); }
       else if (event.key === "x" && current >= 0) {

@@ -1,0 +1,102 @@
+"""Rough edges found walking the UI as a technician (issue 15), each pinned by a test."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.template import Context, Template
+from django.utils import timezone
+
+from tests.assets.factories import make_asset, make_interface
+from tests.factories import make_client
+from tests.psa.helpers import error_paths
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_bad_address_gets_one_message_and_the_summary_counts_messages(browser_for):
+    asset = make_asset(make_client("A"), name="PC")
+    browser, _ = browser_for(["*"])
+    response = browser.post(
+        f"/assets/{asset.pk}/interfaces/new/", {"name": "", "mac": "zz", "ipv4": "999.1.1.1", "ipv6": "nope"}
+    )
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert errors["ipv4"] == ["Enter a valid IPv4 address."]
+    assert errors["ipv6"] == ["Enter a valid IPv6 address."]
+    body = response.content.decode()
+    assert "There are 4 problems" in body
+    assert body.count('<li><a href="#id_') == 4
+    assert "IPv4 or IPv6" not in body
+
+
+def test_a_second_interface_with_the_same_mac_is_refused(admin_api, browser_for):
+    api, _user, _key = admin_api
+    asset = make_asset(make_client("A"), name="PC")
+    make_interface(asset, name="eth0", mac="00:1a:2b:3c:4d:5e")
+    response = api.post(
+        f"/api/v1/assets/{asset.pk}/interfaces", {"name": "eth1", "mac": "00-1A-2B-3C-4D-5E"}, format="json"
+    )
+    assert response.status_code == 400 and error_paths(response) == [["mac"]]
+    other = make_asset(asset.client, name="Laptop")
+    assert (
+        api.post(
+            f"/api/v1/assets/{other.pk}/interfaces", {"name": "eth0", "mac": "00:1a:2b:3c:4d:5e"}, format="json"
+        ).status_code
+        == 201
+    )
+    browser, _ = browser_for(["*"])
+    page = browser.post(f"/assets/{asset.pk}/interfaces/new/", {"name": "eth1", "mac": "001a.2b3c.4d5e"})
+    assert page.status_code == 400 and "Another interface of this asset has this MAC address." in page.content.decode()
+
+
+def test_one_placeholder_style_and_the_title_limit_is_shown(browser_for):
+    make_client("A")
+    browser, _ = browser_for(["*"])
+    page = browser.get("/tickets/new/").content.decode()
+    assert "---------" not in page
+    assert "Choose a client" in page and ">—</option>" in page
+    assert 'maxlength="255"' in page and "data-char-counter" in page and "Up to 255 characters." in page
+
+
+def test_ticket_form_errors_answer_400(browser_for):
+    browser, _ = browser_for(["*"])
+    response = browser.post("/tickets/new/", {"title": ""})
+    assert response.status_code == 400
+
+
+def test_preferences_set_the_time_zone_and_turn_shortcuts_off(browser_for):
+    browser, user = browser_for([])
+    page = browser.get("/profile/").content.decode()
+    assert 'id="preferences"' in page and 'data-shortcuts="on"' in page and 'id="shortcut-help"' in page
+    response = browser.post("/profile/preferences/", {"time_zone": "America/Chicago"})
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.time_zone == "America/Chicago" and user.keyboard_shortcuts is False
+    page = browser.get("/").content.decode()
+    assert 'data-shortcuts="off"' in page and 'id="shortcut-help"' not in page
+    assert browser.post("/profile/preferences/", {"time_zone": "Mars/Olympus"}).status_code == 302
+    user.refresh_from_db()
+    assert user.time_zone == "America/Chicago"  # an unknown zone changes nothing
+
+
+def test_times_show_in_the_users_zone_with_the_zone_named(browser_for, rf):
+    from psa import audit
+
+    browser, user = browser_for(["audit.read"], time_zone="Asia/Tokyo")
+    request = rf.get("/")
+    request.user = user
+    audit.record(request, "update", make_client("A"), changes={"name": {"old": "x", "new": "A"}})
+    body = browser.get("/").content.decode()
+    assert " JST" in body and "just now" in body
+
+
+def test_when_is_relative_with_the_exact_time_on_hover():
+    then = timezone.now() - datetime.timedelta(hours=2, minutes=5)
+    html = Template("{% load psa_time %}{% when value %}").render(Context({"value": then}))
+    assert ">2 h ago</time>" in html and 'title="' in html and " UTC" in html
+    old = datetime.datetime(2026, 1, 5, 9, 30, tzinfo=datetime.UTC)
+    assert ">2026-01-05 09:30 UTC</time>" in Template("{% load psa_time %}{% when value %}").render(
+        Context({"value": old})
+    )
