@@ -100,3 +100,39 @@ def test_when_is_relative_with_the_exact_time_on_hover():
     assert ">2026-01-05 09:30 UTC</time>" in Template("{% load psa_time %}{% when value %}").render(
         Context({"value": old})
     )
+
+
+def test_contact_labels_and_phone_numbers_dial(browser_for):
+    from tests.factories import make_contact
+
+    client = make_client("A")
+    contact = make_contact(client, first_name="Alice", phone="+1 (206) 555-0101", is_primary=True, is_billing=True)
+    browser, _ = browser_for(["*"])
+    detail = browser.get(f"/clients/{client.pk}/contacts/{contact.pk}/").content.decode()
+    assert "Primary contact" in detail and "Billing contact" in detail
+    assert "Is primary" not in detail and "Is billing" not in detail
+    assert 'href="tel:+12065550101"' in detail
+    listing = browser.get(f"/clients/{client.pk}/contacts/").content.decode()
+    assert 'href="tel:+12065550101">+1 (206) 555-0101</a>' in listing
+
+
+@pytest.mark.parametrize("country", ["US", ""])
+def test_us_addresses_read_city_state_zip(browser_for, country):
+    from clients.models import Location
+
+    client = make_client("A")
+    Location.objects.create(
+        client=client, name="HQ", address1="1200 Western Ave", city="Seattle", state="WA", zip="98101", country=country
+    )
+    browser, _ = browser_for(["*"])
+    page = browser.get(f"/clients/{client.pk}/locations/").content.decode()
+    assert "1200 Western Ave, Seattle, WA 98101" in page and "98101 Seattle" not in page
+
+
+def test_addresses_elsewhere_follow_their_country():
+    from clients.addresses import format_address
+
+    assert (
+        format_address("Unter den Linden 1", "", "Berlin", "", "10117", "DE") == "Unter den Linden 1, 10117 Berlin, DE"
+    )
+    assert format_address("1 Main St", "", "Toronto", "ON", "M5H 2N2", "CA") == "1 Main St, Toronto, ON M5H 2N2, CA"
