@@ -136,3 +136,17 @@ def test_addresses_elsewhere_follow_their_country():
         format_address("Unter den Linden 1", "", "Berlin", "", "10117", "DE") == "Unter den Linden 1, 10117 Berlin, DE"
     )
     assert format_address("1 Main St", "", "Toronto", "ON", "M5H 2N2", "CA") == "1 Main St, Toronto, ON M5H 2N2, CA"
+
+
+def test_admin_hides_django_groups_and_has_a_favicon(client, django_user_model):
+    admin_user = django_user_model.objects.create_superuser("root", password="pw-for-tests-only")
+    client.force_login(admin_user)
+    index = client.get("/admin/").content.decode()
+    assert "/admin/auth/group/" not in index
+    assert 'rel="icon" href="/static/img/favicon.svg"' in index and "Back to PSA" in index
+
+
+def test_api_docs_lead_back_to_the_app(browser_for):
+    browser, _ = browser_for([])
+    page = browser.get("/api/docs/").content.decode()
+    assert 'href="/">&larr; Back to PSA</a>' in page
