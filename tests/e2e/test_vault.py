@@ -87,7 +87,7 @@ def test_type_credential_with_sub_credentials_reveal_and_audit(page):
     event = AuditEvent.objects.get(action="reveal")
     second = credential.children.get(name="Tunnel two")
     assert event.object_id == str(second.pk) and event.actor == user and event.outcome == "success"
-    assert event.changes == {"fields": ["tunnels.pre_shared_key"], "kind": "secure_value"}
+    assert event.changes == {"fields": ["tunnels.pre_shared_key"], "kind": "secure_value", "purpose": "reveal"}
     assert SECRET not in str(event.changes)
     assert services.decrypt_fields(second, ["pre_shared_key"]) == {"pre_shared_key": SECRET}
 
