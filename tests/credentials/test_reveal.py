@@ -282,7 +282,7 @@ def test_a_copy_is_recorded_as_a_copy_not_a_reveal(credential):
 
 
 def test_refreshing_live_codes_is_one_audit_event_per_viewing(credential, settings):
-    api, user, _key = api_for(REVEALER)
+    api, _user, _key = api_for(REVEALER)
     url = f"/api/v1/credentials/{credential.pk}/totp"
     for _ in range(3):
         assert len(data_of(api.get(url))["code"]) == 6
