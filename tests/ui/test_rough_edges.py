@@ -150,3 +150,27 @@ def test_api_docs_lead_back_to_the_app(browser_for):
     browser, _ = browser_for([])
     page = browser.get("/api/docs/").content.decode()
     assert 'href="/">&larr; Back to PSA</a>' in page
+
+
+def _contrast(a: str, b: str) -> float:
+    def luminance(hex_colour: str) -> float:
+        channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_danger_buttons_have_enough_contrast_in_light_and_dark_mode():
+    import pathlib
+    import re
+
+    css = (pathlib.Path(__file__).resolve().parents[2] / "static/css/app.css").read_text()
+    light, dark = css.split("@media (prefers-color-scheme: dark)", 1)
+    for scheme in (light, dark.split("}", 1)[0]):
+        colours = dict(re.findall(r"--(danger|on-danger|danger-hover):\s*(#[0-9a-fA-F]{6})", scheme))
+        assert _contrast(colours["danger"], colours["on-danger"]) >= 4.5
+        assert _contrast(colours["danger-hover"], colours["on-danger"]) >= 4.5
+    assert ".button-danger { background: var(--danger); border-color: var(--danger); color: var(--on-danger); }" in css
+    assert "::-webkit-calendar-picker-indicator:focus-visible { outline: 3px solid var(--focus)" in css
