@@ -174,3 +174,20 @@ def test_danger_buttons_have_enough_contrast_in_light_and_dark_mode():
         assert _contrast(colours["danger-hover"], colours["on-danger"]) >= 4.5
     assert ".button-danger { background: var(--danger); border-color: var(--danger); color: var(--on-danger); }" in css
     assert "::-webkit-calendar-picker-indicator:focus-visible { outline: 3px solid var(--focus)" in css
+
+
+@pytest.mark.parametrize(
+    ("url", "purpose", "action"),
+    [
+        ("/clients/", "Clients are the companies you support", 'href="/clients/new/"'),
+        ("/assets/", "Assets are your clients' devices", 'href="/assets/new/"'),
+        ("/tickets/?is_open=true", "Tickets are the requests and incidents", 'href="/tickets/new/"'),
+        ("/credentials/", "The vault keeps your clients' passwords", 'href="/credentials/new/"'),
+    ],
+)
+def test_empty_lists_say_what_they_are_for_and_offer_the_first_action(browser_for, url, purpose, action):
+    browser, _ = browser_for(["*"])
+    page = browser.get(url).content.decode()
+    assert "data-empty-state" in page and purpose in page and action in page
+    reader, _ = browser_for(["client.read", "asset.read", "ticket.read", "credential.read", "obj.*"])
+    assert action not in reader.get(url).content.decode()  # no first action for someone who may not take it
