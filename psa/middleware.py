@@ -112,6 +112,10 @@ class _CappedStream:
         limit = self._left + 1 if size is None or size < 0 else min(size, self._left + 1)
         return self._take(self._stream.readline(limit))
 
+    def __getattr__(self, name: str):
+        # Everything else (close() when the request ends, and what servers add) is the wrapped stream's.
+        return getattr(self._stream, name)
+
 
 def body_limit(request: HttpRequest) -> int:
     """``MAX_UPLOAD_BYTES`` for multipart uploads, ``MAX_REQUEST_BYTES`` for every other body."""

@@ -97,7 +97,50 @@
     update();
   }
 
+  // Small screens: the navigation folds behind the Menu button and filter panels start folded, so the list shows first.
+  var SMALL = window.matchMedia ? window.matchMedia("(max-width: 767px)") : { matches: false };
+  function setupSmallScreens() {
+    document.documentElement.classList.add("js");
+    var toggle = document.querySelector("[data-menu-toggle]");
+    var shell = document.querySelector(".shell");
+    if (toggle && shell) {
+      toggle.hidden = false;
+      toggle.addEventListener("click", function () {
+        var open = shell.classList.toggle("nav-open");
+        toggle.setAttribute("aria-expanded", open ? "true" : "false");
+        if (open) { var first = document.querySelector("#sidenav a"); if (first) first.focus(); }
+      });
+      document.addEventListener("keydown", function (event) {
+        if (event.key === "Escape" && shell.classList.contains("nav-open")) {
+          shell.classList.remove("nav-open");
+          toggle.setAttribute("aria-expanded", "false");
+          toggle.focus();
+        }
+      });
+    }
+    if (SMALL.matches) {
+      document.querySelectorAll("details[data-fold-on-small]").forEach(function (fold) { fold.open = false; });
+    }
+    markScrollable();
+    window.addEventListener("resize", markScrollable);
+  }
+
+  // A region that scrolls sideways must take keyboard focus, or keyboard users cannot scroll it.
+  function markScrollable() {
+    document.querySelectorAll("main table, main .table-wrap, main pre").forEach(function (node) {
+      var scrolls = node.scrollWidth > node.clientWidth + 1 && getComputedStyle(node).overflowX !== "visible";
+      if (scrolls && !node.hasAttribute("tabindex")) {
+        node.setAttribute("tabindex", "0");
+        node.setAttribute("data-scroll-focus", "");
+      } else if (!scrolls && node.hasAttribute("data-scroll-focus")) {
+        node.removeAttribute("tabindex");
+        node.removeAttribute("data-scroll-focus");
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    setupSmallScreens();
     document.querySelectorAll("[data-char-counter]").forEach(setupCounter);
     document.querySelectorAll("[data-node-filter]").forEach(setupNodeFilter);
     var target = document.querySelector("[data-autofocus]");
