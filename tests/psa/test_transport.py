@@ -77,6 +77,8 @@ POST_ONLY = {
     "comment_create",
     "credential_restore",
     "user_password_reset",
+    "revoke_mobile_session",
+    "preferences",
 }
 
 

@@ -52,8 +52,10 @@ class Command(BaseCommand):
             # The admin first: the demo gives them tickets of their own, so "my open tickets" is not empty.
             admin, password = self._admin(login)
             if not no_demo_data:
+                in_use = Client.objects.exists()
                 lines.append(("Demo data", self._demo_data()))
-                lines.append(("Integrations", ensure_demo_sources()))
+                # A database in use is never touched: the demo source (and its vault entry) comes with the demo only.
+                lines.append(("Integrations", "kept (no demo source added)" if in_use else ensure_demo_sources()))
             plaintext = None
             if password is not None:
                 expires_at = timezone.now() + timedelta(days=365)
