@@ -15,7 +15,6 @@ Semantics (both values of every boolean mean something, unlike AlgaPSA where ``f
 from __future__ import annotations
 
 import datetime
-import json
 import uuid
 
 import django_filters
@@ -25,6 +24,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.utils import extend_schema_field
 
+from psa.api.parsers import loads_bounded
 from psa.filtersets import BaseFilterSet
 from tickets.models import Board, Category, Priority, Status, Tag, Ticket
 
@@ -52,7 +52,7 @@ def _split(value: str) -> list[str]:
     value = value.strip()
     if value.startswith("["):
         try:
-            items = json.loads(value)
+            items = loads_bounded(value)
         except ValueError:
             raise forms.ValidationError("Malformed JSON array.") from None
         if not isinstance(items, list):

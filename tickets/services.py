@@ -191,9 +191,19 @@ def create_ticket(request, data: dict, *, source: str | None = None, suppress: f
     return ticket
 
 
-def update_ticket(request, ticket: Ticket, data: dict, *, suppress: frozenset[str] = frozenset()) -> Ticket:
-    """Apply validated changes to ``ticket`` (only the fields in ``data``), with audit and history."""
+def update_ticket(
+    request, ticket: Ticket, data: dict, *, bundle_sync: bool = False, suppress: frozenset[str] = frozenset()
+) -> Ticket:
+    """Apply validated changes to ``ticket`` (only the fields in ``data``), with audit and history.
+
+    The bundle rules apply here, so every path obeys them: a bundled child's workflow fields are locked (unless this
+    is the master's change being copied, ``bundle_sync``), and a master's changes reach its children.
+    """
+    from tickets import bundles
+
     actor = _actor(request)
+    if not bundle_sync:
+        bundles.check_locked_fields(ticket, data)
     with transaction.atomic():
         before_audit, before_history = audit.snapshot(ticket), history_state(ticket)
         changed: set[str] = set()
@@ -220,6 +230,7 @@ def update_ticket(request, ticket: Ticket, data: dict, *, suppress: frozenset[st
             if changes:
                 audit.record(request, "update", ticket, changes=_with_suppression(changes, suppress))
             _record_history(request, ticket, before_history, after_history)
+            bundles.propagate(request, ticket, changed)
     return ticket
 
 
@@ -346,6 +357,9 @@ def add_comment(
         kind = "internal note" if is_internal else "public reply"
         _event(request, ticket, TicketChange.Action.COMMENTED, "comments", None, str(comment.pk), "", kind)
         _touch(request, ticket)
+        from tickets import bundles
+
+        bundles.after_comment(request, ticket, comment)
     return comment
 
 

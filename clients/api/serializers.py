@@ -2,6 +2,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from clients.models import Client, Contact, Location, Vendor
+from integrations.hooks import refuse_mastered_writes
 from psa.api.serializers import GatedModelSerializer, ScopedPrimaryKeyRelatedField
 
 
@@ -50,6 +51,11 @@ class ClientSerializer(GatedModelSerializer):
             if clash.exists():
                 raise serializers.ValidationError("Another client already uses this identifier.")
         return value
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        refuse_mastered_writes(self, attrs)  # fields a sync owns are read-only on linked clients
+        return attrs
 
     def validate_currency(self, value: str) -> str:
         if not (value.isascii() and value.isalpha()):
@@ -133,6 +139,7 @@ class ContactSerializer(GatedModelSerializer):
         attrs = super().validate(attrs)
         _same_client(attrs, self.instance, "location")
         _only_one_primary(self, attrs, Contact)
+        refuse_mastered_writes(self, attrs)  # fields a sync owns are read-only on linked contacts
         return attrs
 
 

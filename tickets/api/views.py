@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from psa.access import has_node, restrict
 from psa.api.exceptions import EnvelopedResponse
 from psa.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, EnvelopePagination, _positive_int
+from psa.api.query_params import filterset_parameters
 from psa.api.viewsets import UUID_REGEX, PsaModelViewSet
 from psa.utils import is_uuid
 from tickets import search as ticket_search
@@ -286,6 +287,7 @@ class TicketViewSet(PsaModelViewSet):
         summary="Ticket counts for a dashboard",
         description="SQL aggregates over the tickets the caller may see, narrowed by the same filter parameters as "
         "GET /tickets (is_open, assigned_to, board_id, tags, updated_from, ...).",
+        parameters=filterset_parameters(TicketFilterSet),
         responses=s.TicketStatsSerializer,
     )
     @action(detail=False, methods=["get"], filterset_class=None)
@@ -302,10 +304,12 @@ class TicketViewSet(PsaModelViewSet):
             ),
             OpenApiParameter("include_closed", OpenApiTypes.BOOL, description="Also closed tickets (default false)"),
             OpenApiParameter("limit", OpenApiTypes.INT, description="1 to 100, default 25"),
+            *[p for p in filterset_parameters(TicketFilterSet) if p.name != "search"],
         ],
         responses=s.TicketSerializer(many=True),
     )
-    @action(detail=False, methods=["get"], filterset_class=None)
+    # One ranked page, no sort or paging: those parameters are neither documented nor accepted here.
+    @action(detail=False, methods=["get"], filterset_class=None, filter_backends=[], pagination_class=None)
     def search(self, request):
         query = request.query_params.get("query")
         if query is not None:
@@ -691,7 +695,10 @@ class CategoryViewSet(PsaModelViewSet):
     sort_fields = {"category_name": "name", "display_order": "display_order", "created_at": "created_at"}
     default_sort = "display_order"
 
-    @extend_schema(summary="Ticket categories (AlgaPSA's path; the same list as GET /categories)")
+    @extend_schema(
+        summary="Ticket categories (AlgaPSA's path; the same list as GET /categories)",
+        responses=s.CategorySerializer(many=True),
+    )
     @action(detail=False, methods=["get"], url_path="ticket")
     def ticket_categories(self, request):
         return self.list(request)
