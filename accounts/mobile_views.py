@@ -139,9 +139,10 @@ def sessions_of(user) -> list:
     """The user's mobile sessions for the profile page, live ones first."""
     from accounts.mobile import MobileSession
 
-    sessions = MobileSession.objects.filter(user=user).select_related("access_key").order_by("-created_at", "id")
-    live = [s for s in sessions[:100] if s.is_active]
-    ended = [s for s in sessions[:100] if not s.is_active][:20]
+    recent = MobileSession.objects.filter(user=user).select_related("access_key").order_by("-created_at", "id")
+    sessions = list(recent[:100])
+    live = [s for s in sessions if s.is_active]
+    ended = [s for s in sessions if not s.is_active][:20]
     return live + ended
 
 

@@ -441,6 +441,7 @@ def test_profile_lists_sessions_and_revokes_one(tech):
     page = browser.get("/profile/")
     assert page.status_code == 200
     assert b"Mobile sessions" in page.content and b"device-1" in page.content and b"ios" in page.content
+    assert b"Mobile session: " not in page.content, "the hourly access keys are not listed as API keys"
     session = MobileSession.objects.get(user=tech)
 
     response = browser.post(f"/profile/mobile-sessions/{session.pk}/revoke/")
