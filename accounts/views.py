@@ -58,7 +58,9 @@ def profile(request):
             status = 400
     keys = None
     if can["read_keys"]:
-        keys = list(ApiKey.objects.filter(owner=request.user).prefetch_related("allowed_clients"))
+        # Mobile sessions' hourly access keys are listed as sessions (below), not one row per refresh.
+        owned = ApiKey.objects.filter(owner=request.user).exclude(purpose=ApiKey.Purpose.MOBILE_SESSION)
+        keys = list(owned.prefetch_related("allowed_clients"))
         now = timezone.now()
         for key in keys:
             key.state = "revoked" if not key.is_active else "expired" if key.expires_at <= now else "active"
