@@ -78,6 +78,11 @@ POST_ONLY = {
     "credential_restore",
     "user_password_reset",
     "revoke_mobile_session",
+    "material_delete",
+    "material_add",
+    "timer_start",
+    "log_time",
+    "entry_delete",
     "preferences",
 }
 
