@@ -118,9 +118,10 @@ class _CappedStream:
 
 
 def body_limit(request: HttpRequest) -> int:
-    """``MAX_UPLOAD_BYTES`` for multipart uploads, ``MAX_REQUEST_BYTES`` for every other body."""
+    """``MAX_UPLOAD_BYTES`` (plus room for the framing) for multipart uploads, ``MAX_REQUEST_BYTES`` for other bodies."""
     if request.META.get("CONTENT_TYPE", "").lower().startswith("multipart/form-data"):
-        return settings.MAX_UPLOAD_BYTES
+        # The file may use its whole limit; the multipart framing and other fields get a normal body's room.
+        return settings.MAX_UPLOAD_BYTES + settings.MAX_REQUEST_BYTES
     return settings.MAX_REQUEST_BYTES
 
 

@@ -61,7 +61,7 @@ def test_multipart_uploads_have_their_own_limit(api):
     content_type = MULTIPART_CONTENT.replace("BoUnDaRyStRiNg", "BoUnDaRy")
     # Over the body limit but under the upload limit: through to the view (which takes JSON only).
     error_of(post_raw(api, CLIENTS, multipart(4000), content_type), 415, "UNSUPPORTED_MEDIA_TYPE")
-    error_of(post_raw(api, CLIENTS, multipart(9000), content_type), 413, "PAYLOAD_TOO_LARGE")
+    error_of(post_raw(api, CLIENTS, multipart(20000), content_type), 413, "PAYLOAD_TOO_LARGE")
 
 
 @override_settings(MAX_REQUEST_BYTES=1000)
