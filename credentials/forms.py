@@ -13,6 +13,7 @@ from clients.models import Client
 from credentials.models import SCOPE_PATTERN, CredentialType
 from credentials.value_types import VALUE_TYPES, DefinitionError, InvalidValue, clean_value, validate_definition
 from psa.access import restrict
+from psa.api.parsers import loads_bounded
 from psa.utils import is_uuid
 
 SUB_KEY = re.compile(r"^s__(?P<field>[A-Za-z][A-Za-z0-9_-]{0,63})__(?P<index>\d{1,3})__(?P<name>.+)$")
@@ -284,9 +285,11 @@ class CredentialTypeForm(forms.ModelForm):
 
     def clean_fields_json(self) -> list[dict]:
         try:
-            data = json.loads(self.cleaned_data["fields_json"])
+            data = loads_bounded(self.cleaned_data["fields_json"])
         except json.JSONDecodeError as exc:
             raise ValidationError(f"Not valid JSON: {exc.msg} (line {exc.lineno}).") from None
+        except ValueError as exc:
+            raise ValidationError(f"Not valid JSON: {exc}") from None
         try:
             return validate_definition(data)
         except DefinitionError as exc:

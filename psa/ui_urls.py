@@ -27,4 +27,6 @@ urlpatterns = [
     path("search/", search.search, name="search"),
     path("tickets/", include("tickets.urls")),
     path("credentials/", include("credentials.urls")),
+    path("", include("tickets.time_urls")),
+    path("catalog/", include("catalog.urls")),
 ]

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from accounts.models import ApiKey, User
 from clients.models import Client, Contact
+from integrations.demo import ensure_demo_sources
 
 PASSWORD_FILE = "demo-admin-password"
 DEMO_KEY_DESCRIPTION = "Demo key (make run)"
@@ -115,6 +116,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             if not no_demo_data:
                 lines.append(("Demo data", self._demo_data()))
+                lines.append(("Integrations", ensure_demo_sources()))
             admin, password = self._admin(login)
             plaintext = None
             if password is not None:
