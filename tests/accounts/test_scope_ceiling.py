@@ -214,3 +214,22 @@ def test_the_scope_ceiling_is_about_scope_not_keys(a):
     victim = make_user()
 
     assert api_client(plaintext).patch(f"{USERS}/{victim.pk}", {"name": "Renamed"}).status_code == 200
+
+
+def test_a_scoped_user_changes_no_users_or_roles_in_the_ui(a):
+    user = make_user(["*"], clients=[a])
+    browser = BrowserClient()
+    browser.force_login(user)
+    role = make_role(["client.read"])
+    victim = make_user(clients=[a])
+
+    assert browser.get("/roles/new/").status_code == 403
+    assert browser.post("/roles/new/", {"title": "Mine", "moniker": "mine"}).status_code == 403
+    assert browser.post(f"/roles/{role.pk}/", {"title": "Renamed", "moniker": role.moniker}).status_code == 403
+    assert browser.post(f"/roles/{role.pk}/delete/").status_code == 403
+    assert browser.post(f"/users/{victim.pk}/", {"name": "Renamed"}).status_code == 403
+    assert browser.get("/users/new/").status_code == 403
+    role.refresh_from_db()
+    victim.refresh_from_db()
+    assert role.title != "Renamed" and victim.name != "Renamed"
+    assert not Role.objects.filter(moniker="mine").exists()
