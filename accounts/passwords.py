@@ -26,8 +26,13 @@ REDACTED_CHANGE = {"password": {"old": audit.REDACTED, "new": audit.REDACTED}}
 _DB_SESSION_ENGINES = ("django.contrib.sessions.backends.db", "django.contrib.sessions.backends.cached_db")
 
 
+def _session_request(request: Any) -> Any:
+    """Django's request under DRF's wrapper, which holds the session."""
+    return getattr(request, "_request", request)
+
+
 def _session_of(request: Any) -> Any:
-    return getattr(getattr(request, "_request", request), "session", None)
+    return getattr(_session_request(request), "session", None)
 
 
 def end_sessions(user: User, keep: str | None = None) -> int:
@@ -64,10 +69,6 @@ def change_own_password(request: Any, user: User, new_password: str) -> None:
         update_session_auth_hash(_session_request(request), user)
         keep = _session_of(request).session_key
     end_sessions(user, keep=keep)
-
-
-def _session_request(request: Any) -> Any:
-    return getattr(request, "_request", request)
 
 
 def issue_reset_link(request: Any, user: User) -> str:
