@@ -134,7 +134,7 @@ run: install
 	line "API:" "$$url/api/v1/  (Swagger UI: $$url/api/docs/, schema: $$url/api/v1/schema/)"
 	line "Health:" "$$url/healthz"
 	echo "$$boot" | sed 's/^/  /'
-	line "Data:" "$$data/  (SQLite database psa.sqlite3, Celery broker broker/, beat schedule)"
+	line "Data:" "$$data/  (local secrets, logs, beat schedule; the database and broker are named above)"
 	line "Local secrets:" "$$data/secret_key, api_key_pepper, vault_master_key, demo-admin-password  (mode 0600)"
 	line "Logs:" "$$logs/web.log, worker.log, beat.log"
 	if [ "$$demo_cw" = 1 ]; then line "CW simulator:" "http://127.0.0.1:$$cw_port/ (demo ConnectWise; log connectwise-simulator.log)"; fi

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.auth.models import Group
 
 from accounts.models import ApiKey, Role, User
 from psa.admin import AuditedAdminMixin, ReadOnlyAdminMixin
+
+# Access is granted through our roles and permission nodes; Django's groups would only be a confusing second way.
+if admin.site.is_registered(Group):
+    admin.site.unregister(Group)
 
 
 @admin.register(User)

@@ -16,15 +16,18 @@ import re
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.views import redirect_to_login
+from django.db import transaction
 from django.http import HttpResponseRedirect
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from accounts.forms import LoginForm
-from accounts.mobile import MobileHandoff, sso_providers
+from accounts.mobile import MobileHandoff, MobileSession, sso_providers
 from psa import audit
 
 # Schemes that would turn the handoff into an open redirect to the web, whatever the allow-list says.
@@ -135,26 +138,19 @@ def _handoff_signed_in(request, redirect_to: str, state: str):
     return deep_link(redirect_to, ott=ott, state=state)
 
 
-def sessions_of(user) -> list:
+def sessions_of(user) -> list[MobileSession]:
     """The user's mobile sessions for the profile page, live ones first."""
-    from accounts.mobile import MobileSession
-
-    sessions = MobileSession.objects.filter(user=user).select_related("access_key").order_by("-created_at", "id")
-    live = [s for s in sessions[:100] if s.is_active]
-    ended = [s for s in sessions[:100] if not s.is_active][:20]
+    recent = MobileSession.objects.filter(user=user).select_related("access_key").order_by("-created_at", "id")
+    sessions = list(recent[:100])
+    live = [s for s in sessions if s.is_active]
+    ended = [s for s in sessions if not s.is_active][:20]
     return live + ended
 
 
 @require_http_methods(["POST"])
 @never_cache
 def revoke_session(request, pk):
-    from django.contrib import messages
-    from django.contrib.auth.views import redirect_to_login
-    from django.db import transaction
-    from django.shortcuts import get_object_or_404
-
-    from accounts.mobile import MobileSession
-
+    """Sign one of the user's own devices out (a POST from the profile page)."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     session = get_object_or_404(MobileSession, pk=pk, user=request.user)

@@ -74,6 +74,14 @@ class User(AbstractBaseUser, BaseModel):
         "clients.Client", blank=True, related_name="+", help_text="Clients this user may see; empty means all."
     )
     cw_identifier = models.CharField(max_length=100, blank=True, help_text="ConnectWise member identifier")
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="IANA time zone for times shown in the UI, e.g. America/Chicago; empty: the server's.",
+    )
+    keyboard_shortcuts = models.BooleanField(
+        default=True, help_text="Single-key shortcuts (j, k, x, ?, /) in the UI; off for speech input and switch users."
+    )
 
     objects = UserManager()
 

@@ -20,7 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 
-from accounts import mobile_views, passwords
+from accounts import mobile_views, passwords, preferences
 from accounts.api.views import ensure_can_grant, users_within_scope
 from accounts.filtersets import RoleFilterSet, UserFilterSet
 from accounts.forms import ApiKeyForm, ConfirmOwnPasswordForm, RoleForm, UserCreateForm, UserForm
@@ -75,7 +75,9 @@ def profile(request):
             status = 400
     keys = None
     if can["read_keys"]:
-        keys = list(ApiKey.objects.filter(owner=request.user).prefetch_related("allowed_clients"))
+        # Mobile sessions' hourly access keys are listed as sessions (below), not one row per refresh.
+        owned = ApiKey.objects.filter(owner=request.user).exclude(purpose=ApiKey.Purpose.MOBILE_SESSION)
+        keys = list(owned.prefetch_related("allowed_clients"))
         now = timezone.now()
         for key in keys:
             key.state = "revoked" if not key.is_active else "expired" if key.expires_at <= now else "active"
@@ -90,6 +92,7 @@ def profile(request):
         "new_key_plaintext": plaintext,
         "user_scoped": client_scope(request) is not None,
         "mobile_sessions": mobile_views.sessions_of(request.user),
+        "preferences_form": preferences.form_for(request.user),
     }
     return render(request, "accounts/profile.html", context, status=status)
 

@@ -32,6 +32,14 @@ class ContactFilterSet(BaseFilterSet):
         model = Contact
         fields = ["is_active", "is_primary", "is_billing", "is_technical"]
 
+    def filter_search(self, queryset, name, value):
+        """Every word must match some field, so a full name ("Cat Zephyr", as the app's picker sends it) finds
+        the contact whose first and last names hold the two words."""
+        words = value.split()[:10]
+        for word in words:
+            queryset = super().filter_search(queryset, name, word)
+        return queryset
+
 
 class LocationFilterSet(BaseFilterSet):
     search_fields = ("name", "address1", "city", "state", "zip", "country", "phone")

@@ -38,6 +38,7 @@ from assets.api.serializers import (
 from assets.filtersets import AssetFilterSet, CertificateFilterSet, DomainFilterSet, NetworkFilterSet, SoftwareFilterSet
 from assets.forms import CertificateForm, DomainForm, NetworkForm, SoftwareForm
 from assets.models import Asset, AssetInterface, Certificate, Domain, Network, Software
+from clients.addresses import format_address, tel_link
 from clients.api.serializers import ClientSerializer, ContactSerializer, LocationSerializer
 from clients.filtersets import ClientFilterSet, ContactFilterSet, LocationFilterSet
 from clients.forms import ClientForm, ContactForm, LocationForm
@@ -97,6 +98,8 @@ def show(instance: Any, name: str, ser_field: serializers.Field) -> SafeString |
         return format_html('<a href="{}" rel="noopener noreferrer">{}</a>', value, value)
     if isinstance(ser_field, serializers.EmailField):
         return format_html('<a href="mailto:{}">{}</a>', value, value)
+    if name in ("phone", "mobile"):
+        return tel_link(value)
     if name == "public_key":
         return format_html('<pre class="pem">{}</pre>', value)
     if name in ("mac", "serial", "cidr", "gateway", "ip", "ipv4", "ipv6", "identifier", "dhcp_range"):
@@ -189,9 +192,8 @@ def _link(kind_key: str):
 
 
 def _address(location: Location) -> str:
-    city = " ".join(part for part in (location.zip, location.city) if part)
-    parts = [location.address1, location.address2, city, location.state, location.country]
-    return ", ".join(part for part in parts if part) or EMPTY
+    loc = location
+    return format_address(loc.address1, loc.address2, loc.city, loc.state, loc.zip, loc.country) or EMPTY
 
 
 def _primary_interface(asset: Asset):
@@ -249,7 +251,7 @@ KINDS: dict[str, Kind] = {
                 Column(
                     "Phone",
                     "phone",
-                    lambda c: format_html('<a href="tel:{}">{}</a>', c.phone, c.phone) if c.phone else EMPTY,
+                    lambda c: tel_link(c.phone) if c.phone else EMPTY,
                 ),
                 Column(
                     "Roles",
@@ -262,7 +264,14 @@ KINDS: dict[str, Kind] = {
                     or EMPTY,
                 ),
             ),
-            labels={"first_name": "First name", "location_id": "Location"},
+            labels={
+                "first_name": "First name",
+                "location_id": "Location",
+                "is_primary": "Primary contact",
+                "is_billing": "Billing contact",
+                "is_technical": "Technical contact",
+                "is_active": "Active",
+            },
         ),
         Kind(
             key="locations",

@@ -6,10 +6,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 
 from psa import ratelimit
 
@@ -110,6 +112,10 @@ class _CappedStream:
         limit = self._left + 1 if size is None or size < 0 else min(size, self._left + 1)
         return self._take(self._stream.readline(limit))
 
+    def __getattr__(self, name: str):
+        # Everything else (close() when the request ends, and what servers add) is the wrapped stream's.
+        return getattr(self._stream, name)
+
 
 def body_limit(request: HttpRequest) -> int:
     """``MAX_UPLOAD_BYTES`` for multipart uploads, ``MAX_REQUEST_BYTES`` for every other body."""
@@ -190,3 +196,27 @@ class SessionIdleMiddleware:
     @classmethod
     def mark_seen(cls, session) -> None:
         session[cls.SEEN_KEY] = int(time.time())
+
+
+class UserTimeZoneMiddleware:
+    """Shows the UI's times in the signed-in user's time zone (their profile setting), the server's otherwise.
+
+    API responses stay in UTC (design.md), so API paths are left alone and never load the session's user for this.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/api/"):
+            return self.get_response(request)
+        user = getattr(request, "user", None)
+        zone = getattr(user, "time_zone", "") if user is not None and user.is_authenticated else ""
+        try:
+            if zone:
+                timezone.activate(ZoneInfo(zone))
+            return self.get_response(request)
+        except ZoneInfoNotFoundError:
+            return self.get_response(request)  # a zone removed from the system's tz data: show server time
+        finally:
+            timezone.deactivate()

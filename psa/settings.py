@@ -39,6 +39,8 @@ MAX_THREAD_COMMENTS = env_int("PSA_MAX_THREAD_COMMENTS", 2000)  # comments retur
 VAULT_KEY_FILE = DATA_DIR / VAULT_KEY_FILENAME
 VAULT_KEYS = parse_keyring(env_str("PSA_VAULT_KEYS") or f"1:{local_vault_key(DATA_DIR)}")
 VAULT_REVEAL_LIMIT = env_int("PSA_VAULT_REVEAL_LIMIT", 30)  # reveals per minute, per user and per API key
+# Refreshes of a one-time code within this many seconds of showing it are one audit event ("viewed TOTP codes").
+VAULT_TOTP_VIEW_SECONDS = env_int("PSA_VAULT_TOTP_VIEW_SECONDS", 300)
 VAULT_PURGE_AFTER_DAYS = env_int("PSA_VAULT_PURGE_AFTER_DAYS", 30)  # deleted credentials are restorable this long
 
 # Rate limits (see psa/ratelimit.py and README "Limits"): "N/period", period s, min, hour or day.
@@ -101,6 +103,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "psa.middleware.SessionIdleMiddleware",
+    "psa.middleware.UserTimeZoneMiddleware",
     "psa.middleware.ApiRateLimitMiddleware",
     "psa.middleware.RequestSizeLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -182,7 +185,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
+TIME_ZONE = env_str("PSA_TIME_ZONE", "UTC")  # the UI's default; each user may pick their own
 USE_I18N = True
 USE_TZ = True
 

@@ -9,10 +9,10 @@ from django.urls import include, path
 
 from accounts.forms import LoginForm
 from accounts.views import PasswordResetConfirmView
-from psa import search, views
+from psa import dashboard, search, views
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
+    path("", dashboard.dashboard, name="dashboard"),
     path(
         "login/",
         auth_views.LoginView.as_view(

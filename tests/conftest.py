@@ -29,3 +29,26 @@ def client_b(db):
 def admin_api(db):
     """An API client acting as a user holding ``*``; yields ``(client, user, key)``."""
     return api_for(["*"])
+
+
+@pytest.fixture(autouse=True)
+def force_login_is_not_a_sign_in(monkeypatch):
+    """``Client.force_login`` is a test shortcut, not someone signing in: it does not write a sign-in audit event.
+
+    Tests that sign in through the login page still get (and check) the audit trail of real sign-ins.
+    """
+    from django.contrib.auth.signals import user_logged_in
+    from django.test import Client as TestClient
+
+    from accounts.signals import audit_login
+
+    original = TestClient.force_login
+
+    def force_login(self, user, backend=None):
+        user_logged_in.disconnect(dispatch_uid="accounts.audit_login")
+        try:
+            original(self, user, backend)
+        finally:
+            user_logged_in.connect(audit_login, dispatch_uid="accounts.audit_login")
+
+    monkeypatch.setattr(TestClient, "force_login", force_login)

@@ -200,7 +200,7 @@ def build_url(route: Route, world: World, *, out_of_scope: bool = False) -> str:
     path = route.pattern[len("api/v1/") :]
     for name in route.kwarg_names:
         value = _kwarg_value(route, name, obj, world, out_of_scope)
-        path = re.sub(rf"\(\?P<{name}>[^)]*\)|<(?:\w+:)?{name}>", value, path)
+        path = _replace_group(path, name, value)
     return "/api/v1/" + path.replace("^", "").replace("$", "")
 
 
@@ -210,6 +210,22 @@ def _own_password_change(world: World) -> dict:
     owner.set_password("Harness-current-pass-1")
     owner.save(update_fields=["password"])
     return {"current_password": "Harness-current-pass-1", "new_password": "Harness-new-pass-phrase-2"}
+
+
+def _replace_group(path: str, name: str, value: str) -> str:
+    """Put ``value`` in place of the group ``(?P<name>...)`` (which may nest parentheses) or ``<conv:name>``."""
+    start = path.find(f"(?P<{name}>")
+    if start < 0:
+        return re.sub(rf"<(?:\w+:)?{name}>", value, path)
+    depth = 0
+    for end in range(start, len(path)):
+        if path[end] == "(" and path[end - 1 : end] != "\\":
+            depth += 1
+        elif path[end] == ")" and path[end - 1 : end] != "\\":
+            depth -= 1
+            if depth == 0:
+                return path[:start] + value + path[end + 1 :]
+    raise ValueError(f"unbalanced group {name} in {path}")
 
 
 # Request bodies that succeed for a caller holding exactly the route's nodes.

@@ -41,8 +41,14 @@ class TicketCreateForm(forms.Form):
         default = Board.objects.filter(is_default=True).first()
         if default is not None and not self.is_bound:
             self.initial.setdefault("board_id", default.pk)
+        # One placeholder style across the UI: "Choose …" where a value is required, "—" where it is optional.
+        for field in self.fields.values():
+            if isinstance(field, forms.ModelChoiceField):
+                field.empty_label = "—" if not field.required else f"Choose a {field.label.lower()}"
         self.fields["priority_id"].empty_label = "Default"
         self.fields["status_id"].empty_label = "Board default"
+        self.fields["title"].help_text = f"Up to {self.fields['title'].max_length} characters."
+        self.fields["title"].widget.attrs["data-char-counter"] = ""
 
     def api_data(self) -> dict:
         """The cleaned values in the API's shape, for the serializer to validate."""

@@ -195,7 +195,9 @@ def ticket_create(request):
         "statuses": Status.objects.select_related("board").filter(board__is_active=True),
         "categories": Category.objects.filter(board__is_active=True),
     }
-    return render(request, "tickets/ticket_form.html", context)
+    # Like every other form: a submission with errors is a 400, the page re-rendered with the problems.
+    status = 400 if request.method == "POST" and form.errors else 200
+    return render(request, "tickets/ticket_form.html", context, status=status)
 
 
 def _ticket_for(request, pk) -> Ticket:

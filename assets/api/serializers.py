@@ -68,6 +68,10 @@ class AssetInterfaceSerializer(GatedModelSerializer):
     gating_label = "Asset interface"
     asset_id = serializers.UUIDField(read_only=True)
     network_id = _optional("network", Network.objects.all())
+    # Declared rather than generated: the generated fields add the model's validator to DRF's own, so a bad
+    # address got two messages, one of them "valid IPv4 or IPv6".
+    ipv4 = serializers.IPAddressField(protocol="IPv4", required=False, allow_null=True)
+    ipv6 = serializers.IPAddressField(protocol="IPv6", required=False, allow_null=True)
 
     class Meta:
         model = AssetInterface
@@ -94,6 +98,13 @@ class AssetInterfaceSerializer(GatedModelSerializer):
                 others = others.exclude(pk=self.instance.pk)
             if others.exists():
                 raise serializers.ValidationError({"is_primary": ["This asset already has a primary interface."]})
+        mac = attrs.get("mac")
+        if asset is not None and mac:
+            same = AssetInterface.objects.filter(asset=asset, mac=mac)
+            if self.instance is not None:
+                same = same.exclude(pk=self.instance.pk)
+            if same.exists():
+                raise serializers.ValidationError({"mac": ["Another interface of this asset has this MAC address."]})
         return attrs
 
 

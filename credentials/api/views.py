@@ -16,10 +16,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
@@ -39,6 +42,7 @@ from psa.access import client_scope, has_node, restrict
 from psa.api.exceptions import Conflict, EnvelopedResponse
 from psa.api.schema import ERROR_SCHEMA
 from psa.api.viewsets import PsaGenericViewSet, PsaModelViewSet
+from psa.models import AuditEvent
 from psa.utils import is_uuid
 
 logger = logging.getLogger(__name__)
@@ -47,6 +51,13 @@ logger = logging.getLogger(__name__)
 REVEAL_NODES = ["credential.read", "credential.fields.read", "credential.secure_values.read"]
 REVEAL_ACTIONS = frozenset({"secure_values", "secure_value", "totp"})
 NO_STORE = {"Cache-Control": "no-store, max-age=0", "Pragma": "no-cache"}
+PURPOSE_PARAMETER = OpenApiParameter(
+    "purpose",
+    str,
+    required=False,
+    enum=["reveal", "copy"],
+    description="copy: the value goes to the clipboard unseen; the audit log records a copy, not a reveal",
+)
 
 
 class VaultUnavailableError(APIException):
@@ -325,16 +336,51 @@ class CredentialViewSet(PsaModelViewSet):
 
     def _audit_reveal(self, credential: Credential, field_ids: list[str], outcome: str, reason: str = "") -> None:
         changes: dict = {"fields": [credential.field_path(f) for f in field_ids], "kind": self._reveal_kind()}
+        changes["purpose"] = self._purpose()
         if reason:
             changes["reason"] = reason[:300]
         with transaction.atomic():
             audit.record(self.request, "reveal", credential, changes=changes, outcome=outcome)
+
+    def _purpose(self) -> str:
+        """``copy`` when the UI copies the value to the clipboard without showing it, else ``reveal``."""
+        return "copy" if self.request.query_params.get("purpose") == "copy" else "reveal"
+
+    def _audit_totp_view(self, credential: Credential, field_id: str) -> None:
+        """One audit event per viewing of live codes: refreshes within the window count on the same event."""
+        request = self.request
+        user = request.user if request.user.is_authenticated else None
+        key = request.auth if hasattr(request.auth, "key_id") else None
+        since = timezone.now() - timedelta(seconds=settings.VAULT_TOTP_VIEW_SECONDS)
+        path, purpose = credential.field_path(field_id), self._purpose()
+        with transaction.atomic():
+            recent = (
+                AuditEvent.objects.select_for_update()
+                .filter(action="reveal", object_id=str(credential.pk), actor=user, api_key=key, outcome="success")
+                .filter(object_type=credential._meta.label_lower, created_at__gte=since)
+                .order_by("-created_at")
+            )
+            for event in recent[:5]:
+                changes = event.changes or {}
+                if (
+                    changes.get("kind") == "totp_code"
+                    and changes.get("fields") == [path]
+                    and (changes.get("purpose", "reveal") == purpose)
+                ):
+                    changes["codes_shown"] = int(changes.get("codes_shown", 1)) + 1
+                    changes["last_shown_at"] = timezone.now().isoformat()
+                    AuditEvent.objects.filter(pk=event.pk).update(changes=changes)
+                    return
+            self._audit_reveal(credential, [field_id], "success")
 
     def _reveal_kind(self) -> str:
         return "totp_code" if self.action == "totp" else "secure_value"
 
     def _authorize_reveal(self) -> Credential:
         """Scope, rate limit and the type's node; every refusal after the scope check is audited."""
+        purpose = self.request.query_params.get("purpose")
+        if purpose is not None and purpose not in ("reveal", "copy"):
+            raise ValidationError({"purpose": ["Use reveal or copy."]})
         credential = self.get_object()
         field = self.kwargs.get("field_id")
         requested = [field] if field else []
@@ -393,7 +439,9 @@ class CredentialViewSet(PsaModelViewSet):
         return EnvelopedResponse({"data": values, "meta": {"errors": errors}}, headers=NO_STORE)
 
     @extend_schema(
-        responses={200: s.SecureValueSerializer, **VAULT_ERROR_RESPONSES}, summary="Reveal one secure value (audited)"
+        parameters=[PURPOSE_PARAMETER],
+        responses={200: s.SecureValueSerializer, **VAULT_ERROR_RESPONSES},
+        summary="Reveal one secure value (audited)",
     )
     @action(
         detail=True,
@@ -413,7 +461,8 @@ class CredentialViewSet(PsaModelViewSet):
         parameters=[
             OpenApiParameter(
                 "field_id", str, required=False, description="A totp_secret field (default: the first set)"
-            )
+            ),
+            PURPOSE_PARAMETER,
         ],
         responses={200: s.TotpSerializer, **VAULT_ERROR_RESPONSES},
         summary="The current one-time code of a totp_secret field (audited)",
@@ -440,7 +489,7 @@ class CredentialViewSet(PsaModelViewSet):
         with vault_guard(failed), transaction.atomic():
             code = services.totp_code(credential, field_id)
             if code is not None:
-                self._audit_reveal(credential, [field_id], "success")
+                self._audit_totp_view(credential, field_id)
         if code is None:
             raise NotFound("This TOTP field has no secret.")
         body = {
@@ -558,7 +607,8 @@ class CredentialTypeViewSet(PsaModelViewSet):
     filterset_class = CredentialTypeFilterSet
     lookup_field = "name"
     lookup_url_kwarg = "id_or_name"
-    lookup_value_regex = r"[^/]+"
+    # Names may contain '/' ("Windows / local admin"); only a trailing "/credentials" is the sub-route.
+    lookup_value_regex = r"(?:[^/]|/(?!credentials$))+"
     node_prefix = "credential_type"
     action_nodes = {"credentials": ["credential_type.read", "credential.read"]}
     sort_fields = {"name": "name", "permission_scope": "permission_scope", "created_at": "created_at"}

@@ -22,7 +22,7 @@
     if (!box) return;
     var active = document.activeElement;
 
-    if (event.key === "/" && !typing(active)) {
+    if (event.key === "/" && !typing(active) && document.body.getAttribute("data-shortcuts") !== "off") {
       event.preventDefault();
       box.focus();
       box.select();

@@ -105,13 +105,26 @@
     });
   }
 
+  // Copy messages have their own line, so a running reveal or code countdown cannot overwrite "Copied".
+  function copyStatus(box, text) {
+    var node = box.querySelector("[data-copy-status]");
+    if (!node) { status(box, text); return; }
+    window.clearTimeout(node._timer);
+    node.textContent = text;
+    node._timer = window.setTimeout(function () { node.textContent = ""; }, 4000);
+  }
+
+  // A secret goes to the clipboard unseen; beside a TOTP secret, "Copy code" copies the current one-time code.
   function copySecret(button) {
     var box = button.closest("[data-secret]");
-    status(box, "Copying\u2026");
-    fetchVault(button.getAttribute("data-copy-secret-url")).then(function (data) {
-      if (data.value === null) { status(box, "Not set."); return; }
-      return copyText(data.value).then(function () { status(box, "Copied to the clipboard."); });
-    }).catch(function (error) { status(box, error.message); });
+    var totpUrl = button.getAttribute("data-copy-code-url");
+    copyStatus(box, "Copying\u2026");
+    fetchVault(totpUrl || button.getAttribute("data-copy-secret-url")).then(function (data) {
+      var text = totpUrl ? data.code : data.value;
+      if (text === null || text === undefined) { copyStatus(box, "Not set."); return; }
+      var what = totpUrl ? "Code copied (valid " + data.seconds_remaining + " s more)." : "Copied to the clipboard.";
+      return copyText(text).then(function () { copyStatus(box, what); });
+    }).catch(function (error) { copyStatus(box, error.message); });
   }
 
   function totp(button) {
@@ -135,10 +148,10 @@
   document.addEventListener("click", function (event) {
     var target = event.target.closest ? event.target : null;
     if (!target) return;
-    var button = target.closest("[data-reveal-url], [data-copy-secret-url], [data-totp-url], [data-add-sub-row]");
+    var button = target.closest("[data-reveal-url], [data-copy-secret-url], [data-copy-code-url], [data-totp-url], [data-add-sub-row]");
     if (!button) return;
     if (button.hasAttribute("data-reveal-url")) reveal(button);
-    else if (button.hasAttribute("data-copy-secret-url")) copySecret(button);
+    else if (button.hasAttribute("data-copy-secret-url") || button.hasAttribute("data-copy-code-url")) copySecret(button);
     else if (button.hasAttribute("data-totp-url")) totp(button);
     else addSubRow(button);
   });

@@ -63,7 +63,85 @@
     });
   }
 
+  // "?" shows the page's keyboard shortcuts, unless the user turned single-key shortcuts off (WCAG 2.1.4).
+  function typing(element) {
+    var tag = (element && element.tagName || "").toLowerCase();
+    return tag === "input" || tag === "textarea" || tag === "select" || (element && element.isContentEditable);
+  }
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "?" || event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
+    if (document.body.getAttribute("data-shortcuts") !== "on") return;
+    var help = document.getElementById("shortcut-help");
+    if (help && !help.open && help.showModal) { event.preventDefault(); help.showModal(); }
+  });
+
+  // A character counter under text inputs with a limit (data-char-counter): the browser cuts longer text silently.
+  function setupCounter(input) {
+    var max = parseInt(input.getAttribute("maxlength"), 10);
+    if (!max) return;
+    var counter = document.createElement("p");
+    counter.className = "char-counter";
+    counter.setAttribute("aria-live", "polite");
+    input.insertAdjacentElement("afterend", counter);
+    var note = "";
+    var update = function () {
+      counter.textContent = input.value.length + " / " + max + " characters" + note;
+      counter.classList.toggle("is-full", input.value.length >= max);
+    };
+    input.addEventListener("paste", function (event) {
+      var pasted = (event.clipboardData && event.clipboardData.getData("text")) || "";
+      var room = max - input.value.length + (input.selectionEnd - input.selectionStart);
+      note = pasted.length > room ? " (the pasted text was " + pasted.length + " characters and was cut to fit)" : "";
+    });
+    input.addEventListener("input", function () { window.setTimeout(function () { update(); note = ""; }, 0); });
+    update();
+  }
+
+  // Small screens: the navigation folds behind the Menu button and filter panels start folded, so the list shows first.
+  var SMALL = window.matchMedia ? window.matchMedia("(max-width: 767px)") : { matches: false };
+  function setupSmallScreens() {
+    document.documentElement.classList.add("js");
+    var toggle = document.querySelector("[data-menu-toggle]");
+    var shell = document.querySelector(".shell");
+    if (toggle && shell) {
+      toggle.hidden = false;
+      toggle.addEventListener("click", function () {
+        var open = shell.classList.toggle("nav-open");
+        toggle.setAttribute("aria-expanded", open ? "true" : "false");
+        if (open) { var first = document.querySelector("#sidenav a"); if (first) first.focus(); }
+      });
+      document.addEventListener("keydown", function (event) {
+        if (event.key === "Escape" && shell.classList.contains("nav-open")) {
+          shell.classList.remove("nav-open");
+          toggle.setAttribute("aria-expanded", "false");
+          toggle.focus();
+        }
+      });
+    }
+    if (SMALL.matches) {
+      document.querySelectorAll("details[data-fold-on-small]").forEach(function (fold) { fold.open = false; });
+    }
+    markScrollable();
+    window.addEventListener("resize", markScrollable);
+  }
+
+  // A region that scrolls sideways must take keyboard focus, or keyboard users cannot scroll it.
+  function markScrollable() {
+    document.querySelectorAll("main table, main .table-wrap, main pre").forEach(function (node) {
+      var scrolls = node.scrollWidth > node.clientWidth + 1 && getComputedStyle(node).overflowX !== "visible";
+      if (scrolls && !node.hasAttribute("tabindex")) {
+        node.setAttribute("tabindex", "0");
+        node.setAttribute("data-scroll-focus", "");
+      } else if (!scrolls && node.hasAttribute("data-scroll-focus")) {
+        node.removeAttribute("tabindex");
+        node.removeAttribute("data-scroll-focus");
+      }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    setupSmallScreens();
+    document.querySelectorAll("[data-char-counter]").forEach(setupCounter);
     document.querySelectorAll("[data-node-filter]").forEach(setupNodeFilter);
     var target = document.querySelector("[data-autofocus]");
     if (target) {

@@ -29,6 +29,7 @@
 
   // ---- ticket page: inline edits -----------------------------------------------------------------------------
   var page = document.querySelector(".ticket-page");
+  var SELECT_SAVE_PAUSE_MS = 1500;
   if (page) {
     var base = page.getAttribute("data-api");
     var requests = {
@@ -67,8 +68,28 @@
           status.classList.add("is-error");
         });
       };
-      control.addEventListener("change", save);
       form.addEventListener("submit", function (event) { event.preventDefault(); save(); });
+      if (control.tagName !== "SELECT") {
+        control.addEventListener("change", save);
+        return;
+      }
+      // A closed select fires "change" on every arrow key: a keyboard user passing values must not commit each one.
+      // Keyboard changes save on Enter, on leaving the field, or after a short pause; a mouse pick saves at once.
+      var pending = null;
+      var keyed = false;
+      var settle = function () { if (pending) { window.clearTimeout(pending); pending = null; } };
+      control.addEventListener("keydown", function (event) {
+        if (event.key === "Enter") { event.preventDefault(); settle(); save(); return; }
+        if (/^(Arrow|Home|End|Page)/.test(event.key) || event.key.length === 1) keyed = true;
+      });
+      control.addEventListener("change", function () {
+        settle();
+        if (!keyed) { save(); return; }
+        keyed = false;
+        status.textContent = "Press Enter to save";
+        pending = window.setTimeout(function () { pending = null; save(); }, SELECT_SAVE_PAUSE_MS);
+      });
+      control.addEventListener("blur", function () { if (pending) { settle(); save(); } });
     });
 
     // Reactions toggle through POST …/comments/{id}/reactions, which answers {added}.
@@ -118,6 +139,7 @@
     document.addEventListener("keydown", function (event) {
       var tag = (event.target.tagName || "").toLowerCase();
       if (tag === "input" || tag === "select" || tag === "textarea" || event.ctrlKey || event.metaKey || event.altKey) return;
+      if (document.body.getAttribute("data-shortcuts") === "off") return;
       if (event.key === "j") { focusRow(current + 1); event.preventDefault(); }
       else if (event.key === "k") { focusRow(current - 1); event.preventDefault(); }
       else if (event.key === "x" && current >= 0) {

@@ -441,6 +441,7 @@ def test_profile_lists_sessions_and_revokes_one(tech):
     page = browser.get("/profile/")
     assert page.status_code == 200
     assert b"Mobile sessions" in page.content and b"device-1" in page.content and b"ios" in page.content
+    assert b"Mobile session: " not in page.content, "the hourly access keys are not listed as API keys"
     session = MobileSession.objects.get(user=tech)
 
     response = browser.post(f"/profile/mobile-sessions/{session.pk}/revoke/")
@@ -463,3 +464,16 @@ def test_profile_cannot_revoke_someone_elses_session(tech):
     assert anonymous.status_code == 302 and "/login/" in anonymous["Location"]
     session.refresh_from_db()
     assert session.is_active
+
+
+def test_sign_in_and_handoff_pages_carry_the_policy_and_no_inline_code(tech):
+    from tests.psa.test_transport import inline_code
+
+    browser = BrowserClient()
+    pages = [browser.get("/auth/signin", {"callbackUrl": handoff_url()})]
+    browser.force_login(tech)
+    pages.append(browser.get("/auth/mobile/handoff", {"redirect": DEEP_LINK, "state": STATE}))
+    pages.append(browser.get("/auth/mobile/handoff", {"redirect": "https://evil.example/", "state": STATE}))
+    for page in pages:
+        assert "default-src 'self'" in page["Content-Security-Policy"]
+        assert not inline_code(page.content.decode())

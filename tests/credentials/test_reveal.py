@@ -54,7 +54,7 @@ def test_reveal_one_value_writes_the_audit_row(credential, client_a):
     assert event.actor == user and event.api_key == key and event.client == client_a
     assert event.ip_address == "203.0.113.7"
     assert event.object_type == "credentials.credential" and event.object_repr == "Root account"
-    assert event.changes == {"fields": ["password"], "kind": "secure_value"}
+    assert event.changes == {"fields": ["password"], "kind": "secure_value", "purpose": "reveal"}
     assert SECRET not in str(AuditEvent.objects.values_list("changes", "object_repr"))
 
 
@@ -129,7 +129,7 @@ def test_totp_code_is_current_and_audited(credential, monkeypatch):
     assert data == {"field_id": "mfa", "code": expected.code, "seconds_remaining": 20, "period": 30, "digits": 6}
     assert "no-store" in response["Cache-Control"]
     [event] = _reveals(credential)
-    assert event.outcome == "success" and event.changes == {"fields": ["mfa"], "kind": "totp_code"}
+    assert event.outcome == "success" and event.changes == {"fields": ["mfa"], "kind": "totp_code", "purpose": "reveal"}
     assert TOTP_SECRET not in response.content.decode()
     error_of(api.get(f"/api/v1/credentials/{credential.pk}/totp", {"field_id": "password"}), 404, "NOT_FOUND")
 
@@ -268,3 +268,31 @@ def test_fields_nodes_plus_the_reveal_nodes_reveal(credential):
     api, _, _ = api_for([*READ_FIELDS, "credential.secure_values.read", "aws.credentials.read"])
 
     assert data_of(api.get(f"/api/v1/credentials/{credential.pk}/secure-values/password"))["value"] == SECRET
+
+
+def test_a_copy_is_recorded_as_a_copy_not_a_reveal(credential):
+    api, _user, _key = api_for(REVEALER)
+    url = f"/api/v1/credentials/{credential.pk}/secure-values/password"
+    assert data_of(api.get(url, {"purpose": "copy"}))["value"] == SECRET
+    [event] = _reveals(credential)
+    assert event.changes["purpose"] == "copy" and event.changes["fields"] == ["password"]
+    response = api.get(url, {"purpose": "show-everyone"})
+    assert response.status_code == 400 and "purpose" in error_text(response)
+    assert len(_reveals(credential)) == 1
+
+
+def test_refreshing_live_codes_is_one_audit_event_per_viewing(credential, settings):
+    api, _user, _key = api_for(REVEALER)
+    url = f"/api/v1/credentials/{credential.pk}/totp"
+    for _ in range(3):
+        assert len(data_of(api.get(url))["code"]) == 6
+    [event] = _reveals(credential)
+    assert event.changes["codes_shown"] == 3 and event.changes["kind"] == "totp_code"
+    data_of(api.get(url, {"purpose": "copy"}))  # a copy is its own act
+    assert sorted(e.changes["purpose"] for e in _reveals(credential)) == ["copy", "reveal"]
+    settings.VAULT_TOTP_VIEW_SECONDS = 0  # a later viewing is a new event
+    data_of(api.get(url))
+    assert len(_reveals(credential)) == 3
+    other, _u, _k = api_for(REVEALER)  # and another person's viewing is theirs
+    data_of(other.get(url))
+    assert len(_reveals(credential)) == 4

@@ -87,13 +87,13 @@ def test_type_credential_with_sub_credentials_reveal_and_audit(page):
     event = AuditEvent.objects.get(action="reveal")
     second = credential.children.get(name="Tunnel two")
     assert event.object_id == str(second.pk) and event.actor == user and event.outcome == "success"
-    assert event.changes == {"fields": ["tunnels.pre_shared_key"], "kind": "secure_value"}
+    assert event.changes == {"fields": ["tunnels.pre_shared_key"], "kind": "secure_value", "purpose": "reveal"}
     assert SECRET not in str(event.changes)
     assert services.decrypt_fields(second, ["pre_shared_key"]) == {"pre_shared_key": SECRET}
 
     # 5. A live one-time code for a TOTP field (audited too); the secret itself never reaches the page.
     login = make_credential(
-        acme, make_type(name="Login"), values={"username": "u", "password": "p", "mfa": TOTP_SECRET}
+        acme, make_type(name="Portal login"), values={"username": "u", "password": "p", "mfa": TOTP_SECRET}
     )
     page.goto(f"/credentials/{login.pk}/")
     page.get_by_role("button", name="Show code for MFA").click()

@@ -136,7 +136,8 @@ def test_every_page_carries_the_policy_headers_and_no_inline_code(settings):
     admin = make_user(["*"], is_staff=True, is_superuser=True)
     browser = BrowserClient()
     browser.force_login(admin)
-    urls = [*_page_urls(world), "/admin/", "/admin/accounts/user/", "/admin/psa/auditevent/", "/no-such-page/"]
+    handoff = "/auth/mobile/handoff?redirect=alga://auth/callback&state=0123456789abcdef"
+    urls = [*_page_urls(world), handoff, "/admin/", "/admin/accounts/user/", "/admin/psa/auditevent/", "/no-such-page/"]
     problems = {}
     for url in urls:
         response = browser.get(url, follow=True)

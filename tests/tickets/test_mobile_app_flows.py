@@ -125,6 +125,9 @@ def test_contact_picker(phone, shop):
     assert [c["full_name"] for c in data_of(api.get("/api/v1/contacts", {**params, "search": "zeph"}))] == [
         "Cat Zephyr"
     ]
+    full = data_of(api.get("/api/v1/contacts", {**params, "search": "cat zephyr"}))
+    assert [c["full_name"] for c in full] == ["Cat Zephyr"]
+    assert data_of(api.get("/api/v1/contacts", {**params, "search": "cat young"})) == []
 
 
 def test_client_contacts_and_locations(phone, shop):

@@ -277,13 +277,25 @@ def test_partial_update_of_attributes_due_date_and_watchers(mobile, desk):
     assert data["due_date"].startswith("2031-01-02T03:04:05")
 
 
-def test_time_entry_route_is_not_part_of_this_issue_yet(mobile, desk):
-    """``POST /time-entries`` belongs to the time-entry work; until then it is a clean 404, not a 500."""
-    api, _ = mobile
-    response = api.post(
-        "/api/v1/time-entries", {"work_item_type": "ticket", "work_item_id": str(desk["mine"].pk)}, format="json"
-    )
-    assert response.status_code in (201, 400, 404)
+def test_time_entry_create_as_the_app_sends_it(desk):
+    """``POST /time-entries`` with the app's body; the time-entry work owns the details, this pins the contract."""
+    from rest_framework.test import APIClient
+
+    from tests.catalog.factories import make_service
+
+    user = make_user(["ticket.*", "time_entry.*", "obj.*"], name="Time Keeper")
+    _, plaintext = make_key(user, purpose="mobile_session")
+    api = APIClient()
+    api.credentials(HTTP_X_API_KEY=plaintext, HTTP_X_TENANT_ID="default")
+    service = make_service("Remote support")
+    start = timezone.now().replace(microsecond=0) - timedelta(hours=1)
+    body = {
+        "work_item_type": "ticket", "work_item_id": str(desk["mine"].pk), "service_id": str(service.pk),
+        "start_time": start.isoformat(), "end_time": (start + timedelta(minutes=30)).isoformat(),
+        "notes": "Replaced the toner", "is_billable": True,
+    }  # fmt: skip
+    response = api.post("/api/v1/time-entries", body, format="json")
+    assert response.status_code == 201, response.content[:300]
 
 
 def test_ticket_created_with_a_mobile_key_has_source_mobile(mobile, client_a):

@@ -169,7 +169,7 @@ def test_new_ticket_form_shows_the_apis_errors(client_a):
         {"title": "Bad", "client_id": client_a.pk, "board_id": status_named("New").board_id,
          "status_id": Status.objects.get(board=other, name="Open").pk},
     )  # fmt: skip
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "does not belong to the board" in response.content.decode()
     assert not Ticket.objects.filter(title="Bad").exists()
     assert browser_for(["ticket.read"])[0].get(reverse("tickets:ticket_create")).status_code == 403

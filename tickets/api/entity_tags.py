@@ -19,6 +19,7 @@ from rest_framework.response import Response
 
 from psa.access import restrict
 from psa.api.pagination import _positive_int
+from psa.api.query_params import filterset_parameters
 from psa.api.serializers import PassiveSerializer
 from psa.api.viewsets import PsaGenericViewSet
 from psa.filtersets import BaseFilterSet
@@ -181,7 +182,10 @@ class TagSuggestionViewSet(PsaGenericViewSet, mixins.ListModelMixin):
     @extend_schema(
         summary="The most used tags, as {tags: [...]}",
         responses=TagCloudSerializer,
-        parameters=[OpenApiParameter("limit", OpenApiTypes.INT, description="1 to 100, default 50")],
+        parameters=[
+            *filterset_parameters(TagSuggestionFilterSet),
+            OpenApiParameter("limit", OpenApiTypes.INT, description="1 to 100, default 50"),
+        ],
     )
     def cloud(self, request):
         limit = _positive_int(request, "limit", SUGGESTION_LIMIT, 100)

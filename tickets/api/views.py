@@ -695,7 +695,10 @@ class CategoryViewSet(PsaModelViewSet):
     sort_fields = {"category_name": "name", "display_order": "display_order", "created_at": "created_at"}
     default_sort = "display_order"
 
-    @extend_schema(summary="Ticket categories (AlgaPSA's path; the same list as GET /categories)")
+    @extend_schema(
+        summary="Ticket categories (AlgaPSA's path; the same list as GET /categories)",
+        responses=s.CategorySerializer(many=True),
+    )
     @action(detail=False, methods=["get"], url_path="ticket")
     def ticket_categories(self, request):
         return self.list(request)
