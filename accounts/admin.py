@@ -15,7 +15,8 @@ if admin.site.is_registered(Group):
 
 @admin.register(User)
 class UserAdmin(AuditedAdminMixin, admin.ModelAdmin):
-    # The password hash is excluded: set passwords in the UI's user page or with `manage.py changepassword`.
+    # The password hash is excluded: users change their own on their profile; an administrator issues a one-time
+    # reset link on the user's page in the UI (or runs `manage.py changepassword`).
     exclude = ("password",)
     fields = (
         "login",

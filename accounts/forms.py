@@ -11,7 +11,6 @@ from datetime import date, datetime, time, timedelta
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
@@ -290,13 +289,6 @@ class UserForm(PermissionNodesMixin, forms.ModelForm):
         label="Allowed clients",
         help_text="The clients this user may see. None ticked means every client.",
     )
-    new_password = forms.CharField(
-        required=False,
-        label="New password",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="Leave empty to keep the current password.",
-    )
 
     class Meta:
         model = User
@@ -331,12 +323,6 @@ class UserForm(PermissionNodesMixin, forms.ModelForm):
             for field in self.fields.values():
                 field.disabled = True
 
-    def clean_new_password(self) -> str:
-        password = self.cleaned_data.get("new_password") or ""
-        if password:
-            validate_password(password, self.instance)
-        return password
-
     def clean(self):
         cleaned = super().clean()
         if self.instance.pk == self.request.user.pk and cleaned.get("is_active") is False:
@@ -362,9 +348,8 @@ class UserForm(PermissionNodesMixin, forms.ModelForm):
     def save(self, commit: bool = True) -> User:
         user = super().save(commit=False)
         user.permissions = self.granted_nodes()
-        password = self.cleaned_data.get("new_password")
-        if password:
-            user.set_password(password)
+        if user._state.adding:
+            user.set_unusable_password()  # the new user chooses one through a one-time link
         user.save()
         user.roles.set(self.cleaned_data.get("roles") or [])
         user.allowed_clients.set(self.final_clients())
@@ -372,18 +357,7 @@ class UserForm(PermissionNodesMixin, forms.ModelForm):
 
 
 class UserCreateForm(UserForm):
-    password1 = forms.CharField(
-        label="Password",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        error_messages={"required": "Enter a password for the new user."},
-    )
-    password2 = forms.CharField(
-        label="Password again",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        error_messages={"required": "Enter the password a second time."},
-    )
+    """A new user has no password: the page that creates them shows a one-time link for choosing one."""
 
     class Meta(UserForm.Meta):
         fields = ["login", "name", "email", "is_active", "roles", "allowed_clients"]
@@ -395,7 +369,6 @@ class UserCreateForm(UserForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        del self.fields["new_password"]
         self.fields["is_active"].initial = True
         self.fields["login"].widget.attrs.update({"autocapitalize": "none", "spellcheck": "false"})
 
@@ -407,21 +380,24 @@ class UserCreateForm(UserForm):
             raise ValidationError(f"A user with the login \u201c{value}\u201d already exists.")
         return value
 
-    def clean(self):
-        cleaned = super().clean()
-        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
-        if password1 and password2 and password1 != password2:
-            self.add_error("password2", "The two passwords do not match.")
-        elif password1:
-            candidate = User(
-                login=cleaned.get("login") or "", email=cleaned.get("email") or "", name=cleaned.get("name") or ""
-            )
-            try:
-                validate_password(password1, candidate)
-            except ValidationError as exc:
-                self.add_error("password1", exc)
-        return cleaned
 
-    def save(self, commit: bool = True) -> User:
-        self.cleaned_data["new_password"] = self.cleaned_data["password1"]
-        return super().save(commit)
+class ConfirmOwnPasswordForm(forms.Form):
+    """Re-entering one's own password before acting on someone else's account."""
+
+    your_password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="Your own password, to confirm it is you.",
+        error_messages={"required": "Enter your own password to confirm."},
+    )
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_your_password(self) -> str:
+        value = self.cleaned_data["your_password"]
+        if not self.user.check_password(value):
+            raise ValidationError("That is not your password. Enter the password you sign in with.")
+        return value

@@ -120,12 +120,13 @@ class User(AbstractBaseUser, BaseModel):
         ids = frozenset(client.pk for client in self.allowed_clients.all())
         return ids or None
 
-    # The Django admin asks these; only full administrators get it.
+    # The Django admin asks these; only full administrators get it. The admin does not narrow by client, so a user
+    # limited to some clients never gets it, whatever nodes they hold (client scope is a ceiling).
     def has_perm(self, perm: str, obj=None) -> bool:
-        return self.is_active and self.is_staff and self.has_node("*")
+        return self.is_active and self.is_staff and self.has_node("*") and self.client_scope() is None
 
     def has_module_perms(self, app_label: str) -> bool:
-        return self.is_active and self.is_staff and self.has_node("*")
+        return self.has_perm(f"{app_label}.*")
 
 
 class ParsedKey:

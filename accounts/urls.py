@@ -6,6 +6,7 @@ app_name = "accounts"
 
 urlpatterns = [
     path("profile/", views.profile, name="profile"),
+    path("profile/password/", views.password_change, name="password_change"),
     path("profile/keys/<uuid:pk>/revoke/", views.revoke_key, name="revoke_key"),
     path("profile/preferences/", preferences.preferences, name="preferences"),
     path("auth/signin", mobile_views.SignInView.as_view(), name="signin"),
@@ -14,6 +15,7 @@ urlpatterns = [
     path("users/", views.user_list, name="user_list"),
     path("users/new/", views.user_create, name="user_create"),
     path("users/<uuid:pk>/", views.user_detail, name="user_detail"),
+    path("users/<uuid:pk>/password-reset/", views.user_password_reset, name="user_password_reset"),
     path("roles/", views.role_list, name="role_list"),
     path("roles/new/", views.role_create, name="role_create"),
     path("roles/<uuid:pk>/", views.role_detail, name="role_detail"),

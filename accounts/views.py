@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,14 +18,28 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
+from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 
-from accounts import mobile_views, preferences
+from accounts import mobile_views, passwords, preferences
+from accounts.api.views import ensure_can_grant, users_within_scope
 from accounts.filtersets import RoleFilterSet, UserFilterSet
-from accounts.forms import ApiKeyForm, RoleForm, UserCreateForm, UserForm
+from accounts.forms import ApiKeyForm, ConfirmOwnPasswordForm, RoleForm, UserCreateForm, UserForm
 from accounts.models import ApiKey, Role, User
 from psa import audit
-from psa.access import client_scope, has_node
+from psa.access import client_scope, has_node, is_scoped
 from psa.views import deny_unless, paginate, query_without_page, require_nodes
+
+SCOPED_REFUSAL = (
+    "You are limited to some clients, so you cannot change users or roles: they are shared by every client. "
+    "Ask an administrator who sees every client."
+)
+
+
+def deny_scoped(request) -> None:
+    """Client scope is a ceiling (psa.access.is_scoped): a scoped user manages only their own profile and keys."""
+    if is_scoped(request):
+        raise PermissionDenied(SCOPED_REFUSAL)
+
 
 # --- Profile and API keys -----------------------------------------------------------------------------------------
 
@@ -95,12 +112,40 @@ def revoke_key(request, pk):
     return redirect(reverse("accounts:profile") + "#api-keys")
 
 
+@never_cache
+@require_http_methods(["GET", "POST"])
+@login_required
+def password_change(request):
+    """Change one's own password with the current one; other sessions end, this one stays signed in."""
+    form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            passwords.change_own_password(request, request.user, form.cleaned_data["new_password1"])
+            messages.success(request, "Your password was changed. Your other sessions were signed out.")
+            return redirect("accounts:profile")
+        return render(request, "accounts/password_change.html", {"section": "profile", "form": form}, status=400)
+    return render(request, "accounts/password_change.html", {"section": "profile", "form": form})
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Choose a new password through a one-time link an administrator issued; every session of the user ends."""
+
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = "/login/"
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        passwords.record_reset_used(self.request, form.user)
+        messages.success(self.request, "Your new password is set. Sign in with it.")
+        return response
+
+
 # --- Users --------------------------------------------------------------------------------------------------------
 
 
 @require_nodes("user.read.other", "user.list.other")  # as the API's GET /users
 def user_list(request):
-    queryset = User.objects.prefetch_related("roles")
+    queryset = users_within_scope(User.objects.prefetch_related("roles"), request)
     filterset = UserFilterSet(request.GET or None, queryset=queryset, request=request)
     context = {
         "section": "users",
@@ -113,6 +158,19 @@ def user_list(request):
     return render(request, "accounts/user_list.html", context)
 
 
+def _reset_refusal(request, subject: User) -> str | None:
+    """Why the caller may not reset ``subject``'s password, or ``None``."""
+    if subject.pk == request.user.pk:
+        return "Change your own password on your profile page."
+    if is_scoped(request):
+        return SCOPED_REFUSAL
+    try:  # resetting a password is acting as that user: only for users whose every node the caller holds too
+        ensure_can_grant(request, subject.effective_nodes())
+    except ApiPermissionDenied as exc:
+        return f"You cannot reset this user's password: {exc.detail}"
+    return None
+
+
 def _user_form_flags(request) -> dict:
     return {
         "can_roles": has_node(request, "user.roles.other"),
@@ -120,20 +178,21 @@ def _user_form_flags(request) -> dict:
     }
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 @require_nodes("user.create.other")
 def user_create(request):
+    deny_scoped(request)
     status = 200
     if request.method == "POST":
         form = UserCreateForm(request.POST, request=request, **_user_form_flags(request))
         if form.is_valid():
             with transaction.atomic():
                 user = form.save()
-                changes = audit.diff({}, audit.snapshot(user))
-                changes["password"] = {"old": None, "new": audit.REDACTED}
-                audit.record(request, "create", user, changes=changes)
+                audit.record(request, "create", user, changes=audit.diff({}, audit.snapshot(user)))
+                link = passwords.issue_reset_link(request, user)
             messages.success(request, f"Created the user {user.login}.")
-            return redirect("accounts:user_detail", pk=user.pk)
+            return _render_user(request, user, reset_link=link)
         status = 400
     else:
         form = UserCreateForm(request=request, **_user_form_flags(request))
@@ -141,31 +200,71 @@ def user_create(request):
     return render(request, "accounts/user_form.html", context, status=status)
 
 
+def _subject(request, pk) -> User:
+    queryset = users_within_scope(User.objects.prefetch_related("roles", "allowed_clients"), request)
+    return get_object_or_404(queryset, pk=pk)
+
+
+def _render_user(request, subject: User, form=None, reset_form=None, reset_link=None, status=200):
+    can_write = has_node(request, "user.write.other") and not is_scoped(request)
+    if form is None:
+        form = UserForm(instance=subject, request=request, can_write=can_write, **_user_form_flags(request))
+    refusal = _reset_refusal(request, subject)
+    context = {
+        "section": "users",
+        "form": form,
+        "subject": subject,
+        "creating": False,
+        "can_write": can_write,
+        "scoped_notice": SCOPED_REFUSAL if is_scoped(request) and has_node(request, "user.write.other") else None,
+        "can_reset": can_write and refusal is None,
+        "reset_refusal": refusal if can_write else None,
+        "reset_form": reset_form or ConfirmOwnPasswordForm(user=request.user),
+        "reset_link": reset_link,
+        "reset_hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
+    }
+    return render(request, "accounts/user_form.html", context, status=status)
+
+
+@never_cache
 @require_http_methods(["GET", "POST"])
 @require_nodes("user.read.other")
 def user_detail(request, pk):
-    subject = get_object_or_404(User.objects.prefetch_related("roles", "allowed_clients"), pk=pk)
-    can_write = has_node(request, "user.write.other")
-    status = 200
-    if request.method == "POST":
-        deny_unless(request, "user.write.other")
-        form = UserForm(request.POST, instance=subject, request=request, **_user_form_flags(request))
-        before = audit.snapshot(subject)
-        if form.is_valid():
-            with transaction.atomic():
-                user = form.save()
-                changes = audit.diff(before, audit.snapshot(user))
-                if form.cleaned_data.get("new_password"):
-                    changes["password"] = {"old": audit.REDACTED, "new": audit.REDACTED}
-                if changes:
-                    audit.record(request, "update", user, changes=changes)
-            messages.success(request, f"Saved the user {user.login}." if changes else "Nothing changed.")
-            return redirect("accounts:user_detail", pk=user.pk)
-        status = 400
-    else:
-        form = UserForm(instance=subject, request=request, can_write=can_write, **_user_form_flags(request))
-    context = {"section": "users", "form": form, "subject": subject, "creating": False, "can_write": can_write}
-    return render(request, "accounts/user_form.html", context, status=status)
+    subject = _subject(request, pk)
+    if request.method != "POST":
+        return _render_user(request, subject)
+    deny_unless(request, "user.write.other")
+    deny_scoped(request)
+    form = UserForm(request.POST, instance=subject, request=request, **_user_form_flags(request))
+    before = audit.snapshot(subject)
+    if not form.is_valid():
+        return _render_user(request, subject, form=form, status=400)
+    with transaction.atomic():
+        user = form.save()
+        changes = audit.diff(before, audit.snapshot(user))
+        if changes:
+            audit.record(request, "update", user, changes=changes)
+    messages.success(request, f"Saved the user {user.login}." if changes else "Nothing changed.")
+    return redirect("accounts:user_detail", pk=user.pk)
+
+
+@never_cache
+@require_POST
+@require_nodes("user.read.other", "user.write.other")
+def user_password_reset(request, pk):
+    """Issue a one-time link for ``pk`` to choose a new password, after the administrator re-enters their own.
+
+    The old password stops working and the user's sessions end; the link is shown once, in this response.
+    """
+    subject = _subject(request, pk)
+    deny_scoped(request)
+    if (refusal := _reset_refusal(request, subject)) is not None:
+        raise PermissionDenied(refusal)
+    form = ConfirmOwnPasswordForm(request.POST, user=request.user)
+    if not form.is_valid():
+        return _render_user(request, subject, reset_form=form, status=400)
+    link = passwords.issue_reset_link(request, subject)
+    return _render_user(request, subject, reset_link=link)
 
 
 # --- Roles --------------------------------------------------------------------------------------------------------
@@ -188,6 +287,7 @@ def role_list(request):
 @require_http_methods(["GET", "POST"])
 @require_nodes("role.create")
 def role_create(request):
+    deny_scoped(request)
     status = 200
     if request.method == "POST":
         form = RoleForm(request.POST, request=request)
@@ -208,10 +308,11 @@ def role_create(request):
 @require_nodes("role.read")
 def role_detail(request, pk):
     role = get_object_or_404(Role, pk=pk)
-    can_modify = has_node(request, "role.modify")
+    can_modify = has_node(request, "role.modify") and not is_scoped(request)
     status = 200
     if request.method == "POST":
         deny_unless(request, "role.modify")
+        deny_scoped(request)
         before = audit.snapshot(role)
         form = RoleForm(request.POST, instance=role, request=request)
         if form.is_valid():
@@ -225,16 +326,17 @@ def role_detail(request, pk):
         status = 400
     else:
         form = RoleForm(instance=role, request=request, can_modify=can_modify)
+    holders = users_within_scope(role.users.all(), request)
     context = {
         "section": "roles",
         "form": form,
         "role": role,
         "creating": False,
         "can_modify": can_modify,
-        "can_delete": has_node(request, "role.delete") and not role.is_builtin,
+        "can_delete": has_node(request, "role.delete") and not role.is_builtin and not is_scoped(request),
         # Who holds a role is user data: the API's /roles/{id}/users needs user.read.other as well.
-        "holders": role.users.order_by("login")[:50] if has_node(request, "user.read.other") else None,
-        "holder_count": role.users.count(),
+        "holders": holders.order_by("login")[:50] if has_node(request, "user.read.other") else None,
+        "holder_count": holders.count(),
     }
     return render(request, "accounts/role_form.html", context, status=status)
 
@@ -242,6 +344,7 @@ def role_detail(request, pk):
 @require_http_methods(["GET", "POST"])
 @require_nodes("role.delete")
 def role_delete(request, pk):
+    deny_scoped(request)
     role = get_object_or_404(Role, pk=pk)
     context = {"section": "roles", "role": role, "holder_count": role.users.count()}
     if role.is_builtin:

@@ -95,3 +95,20 @@ def in_scope(obj: Model, request: Any) -> bool:
         return True
     owner = client_id_of(obj)
     return owner in scope or (owner is None and getattr(type(obj), "scope_includes_shared", False))
+
+
+def is_scoped(request: Any) -> bool:
+    """Whether the caller is a *scoped caller*: its effective client scope is not "all clients".
+
+    That is a user with allowed clients, or an API key limited to some clients. Client scope is a ceiling on
+    everything such a caller does: it may manage itself (its profile, its own keys no wider than its scope) and
+    client-owned objects within its scope, but nothing shared by every client, such as users, roles and other
+    people's keys, whatever permission nodes it holds.
+    """
+    return client_scope(request) is not None
+
+
+def visible_client_ids(ids, request: Any) -> list:
+    """The part of a list of client ids the caller may know about (all of them for an unscoped caller)."""
+    scope = client_scope(request)
+    return list(ids) if scope is None else [value for value in ids if value in scope]

@@ -175,6 +175,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
 AXES_VERBOSE = False
 AXES_ENABLE_ADMIN = True
+# A one-time link an administrator issues to reset someone's password works this long (and only once).
+PASSWORD_RESET_TIMEOUT = env_int("PSA_PASSWORD_RESET_HOURS", 24) * 60 * 60
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -271,7 +273,8 @@ REST_FRAMEWORK = {
         "accounts.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["psa.api.permissions.NodePermission"],
+    # Nodes first (a missing node is named), then the client-scope ceiling on writes (see psa.access.is_scoped).
+    "DEFAULT_PERMISSION_CLASSES": ["psa.api.permissions.NodePermission", "psa.api.permissions.ScopeCeilingPermission"],
     "DEFAULT_RENDERER_CLASSES": ["psa.api.renderers.EnvelopeRenderer"],
     "DEFAULT_PARSER_CLASSES": ["psa.api.parsers.BoundedJSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

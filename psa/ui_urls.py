@@ -8,6 +8,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from accounts.forms import LoginForm
+from accounts.views import PasswordResetConfirmView
 from psa import dashboard, search, views
 
 urlpatterns = [
@@ -20,6 +21,8 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # One-time links an administrator issues for choosing a new password (accounts.passwords).
+    path("reset/<uidb64>/<token>/", PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
     path("audit/", views.audit_list, name="audit_list"),
     path("", include("accounts.urls")),
     path("clients/", include("clients.urls")),

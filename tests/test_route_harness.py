@@ -204,6 +204,14 @@ def build_url(route: Route, world: World, *, out_of_scope: bool = False) -> str:
     return "/api/v1/" + path.replace("^", "").replace("$", "")
 
 
+def _own_password_change(world: World) -> dict:
+    """The caller's user gets a known password first: changing it needs the current one."""
+    owner = (world.caller_key or world.other_key).owner
+    owner.set_password("Harness-current-pass-1")
+    owner.save(update_fields=["password"])
+    return {"current_password": "Harness-current-pass-1", "new_password": "Harness-new-pass-phrase-2"}
+
+
 def _replace_group(path: str, name: str, value: str) -> str:
     """Put ``value`` in place of the group ``(?P<name>...)`` (which may nest parentheses) or ``<conv:name>``."""
     start = path.find(f"(?P<{name}>")
@@ -225,6 +233,7 @@ Body = Callable[[World], dict]
 BODIES: dict[tuple[str, str], Body] = {
     ("user-me", "PATCH"): lambda w: {"name": "Harness Caller"},
     ("user-me-check-permission", "POST"): lambda w: {"permissions": ["user.read", "client.read"]},
+    ("user-me-password", "POST"): _own_password_change,
     ("user-list", "POST"): lambda w: {"login": "harness-new", "email": "new@example.com", "name": "New"},
     ("user-detail", "PUT"): lambda w: {"name": "Renamed"},
     ("user-detail", "PATCH"): lambda w: {"name": "Renamed"},
@@ -500,3 +509,136 @@ def test_every_documented_query_parameter_is_accepted(route):
         response = client.get(url, {name: ""})
         text = response.content.decode()
         assert "Unknown query parameter" not in text, f"{name}: {text[:300]}"
+
+
+# --- client scope is a ceiling on writes ---------------------------------------------------------------------------
+
+# Bookkeeping a permitted write may touch whatever the scope: the audit log, job runs, ticket-number counters, rate
+# limit counters, sign-in records, sessions, an API key's record of its own use, and stock counts.
+SNAPSHOT_SKIPPED_MODELS = {
+    "psa.auditevent",
+    "psa.jobrun",
+    "tickets.ticketnumbercounter",
+    "psa.ratelimitcounter",
+    "axes.accessattempt",
+    "axes.accessattemptexpiration",
+    "axes.accesslog",
+    "axes.accessfailurelog",
+    "sessions.session",
+    "admin.logentry",
+    "contenttypes.contenttype",
+    "auth.permission",
+}
+SNAPSHOT_SKIPPED_FIELDS = {
+    "accounts.apikey": {"last_used_at", "last_used_ip"},
+    # Stock on hand moves with the materials used on any client's tickets.
+    "catalog.product": {"on_hand", "updated_at"},
+}
+
+
+def _client_paths(model) -> list[str]:
+    """Lookups from a row to its owning client's id: its ``scope_path``, or each foreign key to a client-owned model
+    (a row such as a document association points at one of several; the first that is set owns it)."""
+    path = getattr(model, "scope_path", None)
+    if path is not None:
+        return [path]
+    paths = []
+    for field in model._meta.concrete_fields:
+        related = getattr(field.related_model, "scope_path", None) if field.many_to_one or field.one_to_one else None
+        if related is not None:
+            paths.append(field.name if related == "pk" else f"{field.name}__{related}")
+    return paths
+
+
+def _user_path(model) -> str | None:
+    """The lookup from a row to the user it belongs to, for the caller's own profile and keys."""
+    if model is User:
+        return "pk"
+    for field in model._meta.concrete_fields:
+        if (field.many_to_one or field.one_to_one) and field.related_model is User:
+            return field.name
+        if (field.many_to_one or field.one_to_one) and field.related_model is ApiKey:
+            return f"{field.name}__owner"
+    return None
+
+
+def snapshot_database() -> dict[tuple[str, Any], tuple[tuple, Any, Any]]:
+    """Every row of every model: ``(label, pk) -> (values, owning client id, owning user id)``."""
+    from django.apps import apps
+
+    rows = {}
+    for model in apps.get_models(include_auto_created=True):
+        label = model._meta.label_lower
+        if label in SNAPSHOT_SKIPPED_MODELS:
+            continue
+        skipped = SNAPSHOT_SKIPPED_FIELDS.get(label, set())
+        names = [f.attname for f in model._meta.concrete_fields if f.name not in skipped]
+        manager = model._base_manager
+        client_paths, user_path = _client_paths(model), _user_path(model)
+        clients = {}
+        for pk, *owners in manager.values_list("pk", *client_paths) if client_paths else ():
+            clients[pk] = next((owner for owner in owners if owner is not None), None)
+        users = dict(manager.values_list("pk", user_path)) if user_path else {}
+        for values in manager.values_list(*names):
+            pk = values[names.index(model._meta.pk.attname)]
+            rows[(label, pk)] = (values, clients.get(pk), users.get(pk))
+    return rows
+
+
+def changes_outside_scope(before: dict, after: dict, scope: set, caller: User) -> list[str]:
+    """Rows added, removed or changed that belong neither to a client in ``scope`` nor to the caller itself."""
+    outside = []
+    for key in sorted(set(before) | set(after), key=str):
+        old, new = before.get(key), after.get(key)
+        if old is not None and new is not None and old[0] == new[0]:
+            continue
+        owners = [row for row in (old, new) if row is not None]
+        if all(row[1] in scope for row in owners):
+            continue
+        if all(row[1] is None and row[2] == caller.pk for row in owners):
+            continue  # the caller's own profile and keys
+        outside.append(f"{key[0]} {key[1]}: {'added' if old is None else 'removed' if new is None else 'changed'}")
+    return outside
+
+
+WRITE_ROUTES = [r for r in GUARDED_ROUTES if r.method in ("POST", "PUT", "PATCH", "DELETE")]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", WRITE_ROUTES, ids=_id)
+def test_a_client_scoped_key_changes_nothing_outside_its_scope(route):
+    """A key limited to client A, whose owner holds every node: each write acts within A or is refused (403/404),
+    and no row outside A changes, apart from the caller's own profile and keys (each no wider than A)."""
+    world = build_world()
+    client, world.caller_key = caller(["*"], key_clients=[world.client_a, world.disposable_client])
+    scope = {world.client_a.pk, world.disposable_client.pk}
+    url, body = build_url(route, world), body_for(route, world)
+    client.get("/api/v1/users/@me")  # the first use of a key writes last_used_at; leave that out of the comparison
+    before = snapshot_database()
+
+    response = call(client, route, url, body)
+
+    assert response.status_code < 300 or response.status_code in (403, 404), (
+        f"{response.status_code} {response.content[:300]}"
+    )
+    outside = changes_outside_scope(before, snapshot_database(), scope, world.caller_key.owner)
+    assert not outside, f"{response.status_code}: changed outside the key's scope: {outside}"
+    for key in ApiKey.objects.filter(owner=world.caller_key.owner).prefetch_related("allowed_clients"):
+        reach = {c.pk for c in key.allowed_clients.all()}
+        assert reach and reach <= scope, f"the caller holds a key wider than its own scope: {key.prefix}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "route",
+    [r for r in WRITE_ROUTES if r.model in (User, Role) and r.action != "check_permission"],
+    ids=_id,
+)
+def test_a_client_scoped_key_cannot_change_users_or_roles_whatever_nodes_it_holds(route):
+    world = build_world()
+    client, world.caller_key = caller(["*"], key_clients=[world.client_a])
+
+    response = call(client, route, build_url(route, world), body_for(route, world))
+
+    assert response.status_code == 403, f"{response.status_code} {response.content[:300]}"
+    assert "client-scoped" in response.json()["error"]["message"]

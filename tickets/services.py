@@ -128,8 +128,14 @@ def _sync_closed(ticket: Ticket, status: Status, actor) -> None:
     ticket.is_closed = status.is_closed
 
 
-def resolve_tags(texts: list[str]) -> list[Tag]:
-    """Existing tags matched case-insensitively (or by id); new texts create tags."""
+def resolve_tags(texts: list[str], request: Any = None) -> list[Tag]:
+    """Existing tags matched case-insensitively (or by id); new texts create tags.
+
+    Tags are shared by every client, so a client-scoped caller (``psa.access.is_scoped``) may only use existing ones.
+    """
+    from rest_framework.exceptions import PermissionDenied
+
+    from psa.access import is_scoped
     from psa.utils import is_uuid
 
     tags = []
@@ -138,7 +144,15 @@ def resolve_tags(texts: list[str]) -> list[Tag]:
         if is_uuid(text):
             tag = Tag.objects.filter(pk=text).first()
         if tag is None:
-            tag = Tag.objects.filter(text__iexact=text).first() or Tag.objects.create(text=text)
+            tag = Tag.objects.filter(text__iexact=text).first()
+        if tag is None:
+            user = getattr(request, "user", None)
+            if user is not None and user.is_authenticated and is_scoped(request):  # not system work (syncs)
+                raise PermissionDenied(
+                    f"A client-scoped caller can only use existing tags; '{text[:64]}' would be a new tag, "
+                    "and tags are shared by every client."
+                )
+            tag = Tag.objects.create(text=text)
         tags.append(tag)
     return tags
 
@@ -182,7 +196,7 @@ def create_ticket(request, data: dict, *, source: str | None = None, suppress: f
         _sync_closed(ticket, ticket.status, actor)
         ticket.save()
         if data.get("tags"):
-            ticket.tags.set(resolve_tags(data["tags"]))
+            ticket.tags.set(resolve_tags(data["tags"], request))
         if data.get("watchers"):
             _set_watchers(ticket, data["watchers"])
         changes = _with_suppression(audit.diff({}, audit.snapshot(ticket)), suppress)
@@ -219,7 +233,7 @@ def update_ticket(
             # The primary assignee is not also an additional agent.
             TicketAgent.objects.filter(ticket=ticket, user_id=ticket.assigned_to_id).delete()
         if "tags" in data:
-            ticket.tags.set(resolve_tags(data["tags"]))
+            ticket.tags.set(resolve_tags(data["tags"], request))
         if "watchers" in data:
             _set_watchers(ticket, data["watchers"])
         after_history = history_state(ticket)

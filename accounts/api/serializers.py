@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 
 from django.conf import settings
@@ -13,6 +14,7 @@ from rest_framework import serializers
 
 from accounts.models import ApiKey, Role, User
 from clients.models import Client
+from psa.access import visible_client_ids
 from psa.api.serializers import GatedModelSerializer, NodeListField, PassiveSerializer, ScopedPrimaryKeyRelatedField
 from psa.utils import is_uuid
 
@@ -41,14 +43,29 @@ class RoleRefField(serializers.RelatedField):
         return value.moniker
 
 
-class UserSerializer(GatedModelSerializer):
+PASSWORD_NOT_SETTABLE = (
+    "Another user's password cannot be set through the API. An administrator issues a one-time sign-in link on the "
+    "user's page in the web interface; users change their own with POST /api/v1/users/@me/password."
+)
+
+
+class ScopedClientIdsMixin:
+    """``client_ids`` shows a scoped caller only the clients within its own scope."""
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if "client_ids" in data and (request := self.context.get("request")) is not None:
+            data["client_ids"] = visible_client_ids(data["client_ids"], request)
+        return data
+
+
+class UserSerializer(ScopedClientIdsMixin, GatedModelSerializer):
     gating_scope = "user"
     roles = RoleRefField(many=True, required=False)
     permissions = NodeListField(required=False)
     client_ids = ScopedPrimaryKeyRelatedField(
         source="allowed_clients", many=True, required=False, queryset=Client.objects.all()
     )
-    password = serializers.CharField(write_only=True, required=False, style={"input_type": "password"})
     # AlgaPSA's names, read by its mobile app, beside ours.
     user_id = serializers.UUIDField(source="id", read_only=True)
     username = serializers.CharField(source="login", read_only=True)
@@ -76,7 +93,6 @@ class UserSerializer(GatedModelSerializer):
             "permissions",
             "client_ids",
             "cw_identifier",
-            "password",
             "last_login",
             "created_at",
             "updated_at",
@@ -96,27 +112,19 @@ class UserSerializer(GatedModelSerializer):
     def get_is_inactive(self, user: User) -> bool:
         return not user.is_active
 
-    def validate_password(self, value: str) -> str:
-        try:
-            validate_password(value, self.instance)
-        except DjangoValidationError as exc:
-            raise serializers.ValidationError(list(exc.messages)) from None
-        return value
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping) and "password" in data:
+            raise serializers.ValidationError({"password": [PASSWORD_NOT_SETTABLE]})
+        return super().to_internal_value(data)
 
     def create(self, validated_data):
-        password = validated_data.pop("password", None)
         roles = validated_data.pop("roles", [])
         clients = validated_data.pop("allowed_clients", [])
-        user = User.objects.create_user(password=password, **validated_data)
+        # No usable password: the administrator gives the new user a one-time link to choose one.
+        user = User.objects.create_user(password=None, **validated_data)
         user.roles.set(roles)
         user.allowed_clients.set(clients)
         return user
-
-    def update(self, instance, validated_data):
-        password = validated_data.pop("password", None)
-        if password:
-            instance.set_password(password)
-        return super().update(instance, validated_data)
 
 
 class UserCreateSerializer(UserSerializer):
@@ -134,6 +142,23 @@ class MeUpdateSerializer(GatedModelSerializer):
     class Meta:
         model = User
         fields = ["name", "email", "image"]
+
+
+class PasswordChangeSerializer(PassiveSerializer):
+    current_password = serializers.CharField(write_only=True, max_length=4096, trim_whitespace=False)
+    new_password = serializers.CharField(write_only=True, max_length=4096, trim_whitespace=False)
+
+    def validate_current_password(self, value: str) -> str:
+        if not self.context["user"].check_password(value):
+            raise serializers.ValidationError("The current password is not correct.")
+        return value
+
+    def validate_new_password(self, value: str) -> str:
+        try:
+            validate_password(value, self.context["user"])
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(list(exc.messages)) from None
+        return value
 
 
 class RoleSerializer(GatedModelSerializer):
@@ -190,7 +215,7 @@ def _max_expiry():
     return timezone.now() + timedelta(days=settings.API_KEY_MAX_LIFETIME_DAYS)
 
 
-class ApiKeySerializer(GatedModelSerializer):
+class ApiKeySerializer(ScopedClientIdsMixin, GatedModelSerializer):
     prefix = serializers.CharField(read_only=True)
     owner_id = serializers.UUIDField(read_only=True)
     client_ids = ScopedPrimaryKeyRelatedField(

@@ -10,6 +10,7 @@ router.register("api-keys", views.ApiKeyViewSet, basename="apikey")
 
 urlpatterns = [
     path("users/@me", views.MeView.as_view(), name="user-me"),
+    path("users/@me/password", views.MePasswordView.as_view(), name="user-me-password"),
     path("users/@me/check-permission", views.MeCheckPermissionView.as_view(), name="user-me-check-permission"),
     path("permissions", views.PermissionCategoriesView.as_view(), name="permission-categories"),
     path("permissions/nodes", views.PermissionNodesView.as_view(), name="permission-nodes"),

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from accounts.api import serializers as s
 from accounts.filtersets import ApiKeyFilterSet, RoleFilterSet, UserFilterSet
 from accounts.models import ApiKey, Role, User
+from accounts.passwords import change_own_password
 from psa import audit
 from psa.access import client_scope, effective_nodes, has_node
 from psa.api.exceptions import Conflict, error_response
@@ -35,8 +36,26 @@ def check_results(user: User, nodes: list[str]) -> dict:
     return {"results": [{"permission": n, "hasPermission": grants(held, n)} for n in nodes]}
 
 
+def users_within_scope(queryset, request):
+    """For a scoped caller, only users who may see at least one of its clients (or every client)."""
+    scope = client_scope(request)
+    if scope is None:
+        return queryset
+    touching = User.objects.filter(Q(allowed_clients__isnull=True) | Q(allowed_clients__in=scope)).values("pk")
+    return queryset.filter(pk__in=touching)
+
+
+def key_scope_of(key: ApiKey) -> frozenset | None:
+    """The clients a key can reach: its own scope narrowed by its owner's (``None``: every client)."""
+    own, owner = key.client_scope(), key.owner.client_scope()
+    if own is None or owner is None:
+        return own if owner is None else owner
+    return own & owner
+
+
 class MeView(PsaAPIView):
     action_nodes = {"GET": ["user.read"], "PATCH": ["user.write"]}
+    scoped_caller_actions = ("PATCH",)  # one's own profile
 
     @extend_schema(responses=s.UserSerializer, summary="Get the current user")
     def get(self, request):
@@ -55,8 +74,30 @@ class MeView(PsaAPIView):
         return Response(s.UserSerializer(user, context={"request": request}).data)
 
 
+class MePasswordView(PsaAPIView):
+    """A user changes their own password, giving the current one. Any signed-in user may; the current password is
+    the credential that counts, so a key (even a client-scoped one) cannot take the account over without it."""
+
+    action_nodes = {"POST": ["user.read"]}
+    scoped_caller_actions = ("POST",)
+
+    @extend_schema(
+        request=s.PasswordChangeSerializer,
+        responses={204: None},
+        summary="Change the current user's password",
+        description="Needs the current password; the new one must pass the password rules. Ends every other "
+        "session of the user (a browser session making the change stays signed in). Audited without the values.",
+    )
+    def post(self, request):
+        body = s.PasswordChangeSerializer(data=request.data, context={"user": request.user})
+        body.is_valid(raise_exception=True)
+        change_own_password(request, request.user, body.validated_data["new_password"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
 class MeCheckPermissionView(PsaAPIView):
     action_nodes = {"POST": ["user.read"]}
+    scoped_caller_actions = ("POST",)  # only reads
 
     @extend_schema(
         request=s.CheckPermissionRequestSerializer,
@@ -85,6 +126,10 @@ class UserViewSet(PsaModelViewSet):
     }
     sort_fields = {"login": "login", "name": "name", "email": "email", "created_at": "created_at", "first_name": "name"}
     default_sort = "login"
+    scoped_caller_actions = ("check_permission",)  # only reads; every other write is refused to a scoped caller
+
+    def get_queryset(self):
+        return users_within_scope(super().get_queryset(), self.request)
 
     def get_serializer_class(self):
         return s.UserCreateSerializer if self.action == "create" else s.UserSerializer
@@ -99,13 +144,6 @@ class UserViewSet(PsaModelViewSet):
             if not has_node(self.request, "user.permissions.other"):
                 raise PermissionDenied("You do not have permission to modify permissions on another user.")
             ensure_can_grant(self.request, data["permissions"])
-        sets_clients = "allowed_clients" in data or serializer.instance is None
-        if client_scope(self.request) is not None and sets_clients and not data.get("allowed_clients"):
-            # An empty client list means every client: a scoped caller may not hand that out.
-            raise PermissionDenied("A client-scoped caller cannot give a user access to every client.")
-        if "password" in data and serializer.instance is not None and serializer.instance.pk != self.request.user.pk:
-            # Setting someone's password is acting as them: only for users whose nodes the caller holds too.
-            ensure_can_grant(self.request, serializer.instance.effective_nodes())
 
     def perform_create(self, serializer):
         self._guard_access_changes(serializer)
@@ -113,12 +151,7 @@ class UserViewSet(PsaModelViewSet):
 
     def perform_update(self, serializer):
         self._guard_access_changes(serializer)
-        with transaction.atomic():
-            password_set = "password" in serializer.validated_data
-            super().perform_update(serializer)
-            if password_set:  # the hash is never in a snapshot, so record the act itself, without values
-                redacted = {"old": audit.REDACTED, "new": audit.REDACTED}
-                audit.record(self.request, "set_password", serializer.instance, changes={"password": redacted})
+        super().perform_update(serializer)
 
     def perform_destroy(self, instance):
         if instance.pk == self.request.user.pk:
@@ -214,7 +247,8 @@ class RoleViewSet(PsaModelViewSet):
     @action(detail=True, methods=["get"], filterset_class=None)
     def users(self, request, id_or_moniker=None):
         role = self.get_object()
-        users = role.users.prefetch_related("roles", "allowed_clients").order_by("login", "id")
+        users = users_within_scope(role.users.prefetch_related("roles", "allowed_clients"), request)
+        users = users.order_by("login", "id")
         page = self.paginate_queryset(users)
         return self.get_paginated_response(s.UserSerializer(page, many=True, context={"request": request}).data)
 
@@ -282,11 +316,17 @@ class ApiKeyViewSet(PsaGenericViewSet, mixins.CreateModelMixin, mixins.ListModel
     }
     sort_fields = {"created_at": "created_at", "expires_at": "expires_at", "description": "description"}
     default_sort = "-created_at"
+    # A scoped caller manages its own keys only, each no wider than its scope (checked in create and destroy).
+    scoped_caller_actions = ("create", "destroy")
 
     def get_queryset(self):
         queryset = super().get_queryset()
-        if not has_node(self.request, "api_key.read.other"):
+        scope = client_scope(self.request)
+        if scope is not None or not has_node(self.request, "api_key.read.other"):
             queryset = queryset.filter(owner=self.request.user)
+        if scope is not None:  # keys limited to clients the caller cannot see stay out of sight
+            touching = ApiKey.objects.filter(Q(allowed_clients__isnull=True) | Q(allowed_clients__in=scope))
+            queryset = queryset.filter(pk__in=touching.values("pk"))
         return queryset
 
     def get_create_kwargs(self):
@@ -311,6 +351,12 @@ class ApiKeyViewSet(PsaGenericViewSet, mixins.CreateModelMixin, mixins.ListModel
         key = self.get_object()
         if key.owner_id != request.user.pk and not has_node(request, "api_key.delete.other"):
             raise PermissionDenied("You may only deactivate your own API keys.")
+        scope = client_scope(request)
+        reach = key_scope_of(key)
+        if scope is not None and (reach is None or not reach <= scope):
+            raise PermissionDenied(
+                "A client-scoped caller may only deactivate keys that reach no further than it does."
+            )
         with transaction.atomic():
             before = audit.snapshot(key)
             key.deactivate()

@@ -68,8 +68,14 @@ def page(chromium, live_server):
     context = chromium.new_context(base_url=live_server.url)
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
+    # Every browser test is also a Content-Security-Policy test: the browser reports what the policy blocked.
+    blocked: list[str] = []
+    page.on(
+        "console", lambda message: blocked.append(message.text) if "Content Security Policy" in message.text else None
+    )
     yield page
     context.close()
+    assert not blocked, f"the Content-Security-Policy blocked: {blocked}"
 
 
 def sign_in(page, login: str, password: str) -> None:

@@ -127,7 +127,7 @@ BODIES = {
     ("ticket-entity-tags", "POST"): lambda w: {
         "entity_id": str(w.objects[Ticket].pk),
         "entity_type": "ticket",
-        "tags": ["harness-tag"],
+        "tags": [w.objects[Tag].text],  # an existing tag: a client-scoped caller may not create one
     },
     ("ticket-entity-tags", "DELETE"): lambda w: {
         "entity_id": str(w.objects[Ticket].pk),
