@@ -3,6 +3,7 @@
 import django_filters
 from rest_framework import serializers
 
+from psa import gating
 from psa.api.serializers import GatedModelSerializer
 from psa.api.viewsets import PsaReadOnlyViewSet
 from psa.filtersets import BaseFilterSet
@@ -31,6 +32,14 @@ class AuditEventSerializer(GatedModelSerializer):
             "ip_address",
             "outcome",
         ]
+
+    def to_representation(self, instance: AuditEvent) -> dict:
+        data = super().to_representation(instance)
+        gated = gating.gate_event(self._request(), instance)
+        for key in ("changes", "object_repr"):
+            if key in data:
+                data[key] = gated[key]
+        return data
 
 
 class AuditEventFilterSet(BaseFilterSet):

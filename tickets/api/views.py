@@ -574,7 +574,9 @@ class TicketViewSet(PsaModelViewSet):
             changes = changes.filter(field=field[:50])
         changes = changes.order_by("created_at", "id") if order == "asc" else changes.order_by("-created_at", "-id")
         page = self.paginate_queryset(changes)
-        return self.get_paginated_response(s.TicketChangeSerializer(page, many=True).data)
+        return self.get_paginated_response(
+            s.TicketChangeSerializer(page, many=True, context=self.get_serializer_context()).data
+        )
 
 
 # ---- configuration -------------------------------------------------------------------------------------------
