@@ -59,6 +59,8 @@ def register(serializer_class: type) -> None:
         source = serializer_field.source or name
         head = name if source == "*" else source.split(".")[0]
         target = _model_field(model, head)
+        if serializer_field.write_only:
+            continue  # shows nothing (a password)
         if target is not None and not getattr(target, "primary_key", False):
             entry.shown_by.setdefault(target.name, set()).add(name)
 
@@ -187,3 +189,24 @@ def gate_event(request: Any, event: Any) -> dict[str, Any]:
         "changes": gate_changes(request, model, event.changes),
         "object_repr": event.object_repr if repr_visible(request, model) else "",
     }
+
+
+class FieldGate:
+    """The gate for templates: ``{% if gate.ticket.description %}`` is whether the caller may see that field.
+
+    Put in every page's context by ``psa.context_processors.navigation``.
+    """
+
+    def __init__(self, request: Any, scope: str | None = None) -> None:
+        self._request, self._scope = request, scope
+
+    def __getitem__(self, name: str) -> FieldGate | bool:
+        if self._scope is None:
+            return FieldGate(self._request, name)
+        entry = next((e for e in _models.values() if e.scope == self._scope), None)
+        return field_visible(self._request, self._scope, name, entry.derived if entry else {})
+
+    def __getattr__(self, name: str) -> FieldGate | bool:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self[name]

@@ -18,6 +18,7 @@ from accounts.models import ApiKey, User
 from assets import expirations
 from assets.models import ExpiringItem
 from clients.models import Client, Contact
+from psa import gating
 from psa.access import has_node, restrict
 from psa.api.audit import AuditEventFilterSet
 from psa.models import AuditEvent, JobRun
@@ -54,6 +55,17 @@ def denied_message(missing: list[str]) -> str:
     return f"This needs the permission{plural} {described}. Ask an administrator if you need access."
 
 
+def gated_events(request, events):
+    """Audit events as the caller may see them (``psa.gating``): hidden fields' values and names are left out.
+
+    The instances are changed in memory only, for the page being rendered.
+    """
+    for event in events:
+        gated = gating.gate_event(request, event)
+        event.changes, event.object_repr = gated["changes"], gated["object_repr"]
+    return events
+
+
 def paginate(request, queryset: QuerySet, per_page: int = PAGE_SIZE):
     """The requested page of ``queryset`` (an unknown or out-of-range page number gives the nearest page)."""
     return Paginator(queryset, per_page).get_page(request.GET.get("page"))
@@ -79,7 +91,7 @@ def dashboard(request):
         counts["my_keys"] = ApiKey.objects.usable().filter(owner=request.user).count()
     recent = None
     if has_node(request, "audit.read"):
-        recent = list(restrict(AuditEvent.objects.select_related("client"), request)[:10])
+        recent = gated_events(request, list(restrict(AuditEvent.objects.select_related("client"), request)[:10]))
     context = {
         "section": "dashboard",
         "counts": counts,
@@ -123,7 +135,11 @@ def expirations_widget(request) -> dict | None:
     Only the kinds the caller may read (domain.read, certificate.read, software.read, asset.read), within their client
     scope; ``None`` when they may read none of them.
     """
-    kinds = [kind for kind, (_model, _field, node) in expirations.SOURCES.items() if has_node(request, node)]
+    kinds = [
+        kind
+        for kind, (model, date_field, node) in expirations.SOURCES.items()
+        if has_node(request, node) and gating.value_visible(request, model, date_field)
+    ]
     if not kinds:
         return None
     today = timezone.localdate()
@@ -153,6 +169,8 @@ def expirations_widget(request) -> dict | None:
         rows = [expirations.as_row(raw, today) for raw in queryset[:EXPIRATIONS_SHOWN]]
         recorded_at, live, within_days = None, True, EXPIRATIONS_LIVE_DAYS
     for row in rows:
+        if not gating.value_visible(request, expirations.SOURCES[row["kind"]][0], "name"):
+            row["name"] = "(name hidden)"
         row["label"] = EXPIRATION_KINDS[row["kind"]][0]
         row["url"] = _expiration_url(request, row)
         row["days_ago"] = -row["days_left"]
@@ -164,6 +182,7 @@ def audit_list(request):
     queryset = restrict(AuditEvent.objects.select_related("client"), request)
     filterset = AuditEventFilterSet(request.GET or None, queryset=queryset, request=request)
     page = paginate(request, filterset.qs, per_page=50)
+    gated_events(request, page.object_list)
     return render(
         request,
         "audit/event_list.html",

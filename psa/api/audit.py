@@ -1,6 +1,7 @@
 """Read-only API for the audit log and job runs."""
 
 import django_filters
+from django.db.models import Q
 from rest_framework import serializers
 
 from psa import gating
@@ -53,6 +54,14 @@ class AuditEventFilterSet(BaseFilterSet):
     class Meta:
         model = AuditEvent
         fields = ["action", "object_type", "object_id", "outcome"]
+
+    def search_condition(self, field: str, value: str) -> Q:
+        """An object's name is searched only among the object types whose names the caller may see."""
+        condition = super().search_condition(field, value)
+        if field != "object_repr":
+            return condition
+        hidden = [m._meta.label_lower for m in gating.gated_models() if not gating.repr_visible(self.request, m)]
+        return condition & ~Q(object_type__in=hidden) if hidden else condition
 
 
 class AuditEventViewSet(PsaReadOnlyViewSet):
