@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from assets import expirations
 from assets.models import ExpiringItem
+from psa import gating
 from psa.access import has_node, restrict
 from psa.dashboard import dashboard_panel
 from psa.models import JobRun
@@ -40,7 +41,11 @@ def expirations_widget(request) -> dict | None:
     Only the kinds the caller may read (domain.read, certificate.read, software.read, asset.read), within their client
     scope; ``None`` when they may read none of them.
     """
-    kinds = [kind for kind, (_model, _field, node) in expirations.SOURCES.items() if has_node(request, node)]
+    kinds = [
+        kind
+        for kind, (model, date_field, node) in expirations.SOURCES.items()
+        if has_node(request, node) and gating.value_visible(request, model, date_field)
+    ]
     if not kinds:
         return None
     today = timezone.localdate()
@@ -70,6 +75,8 @@ def expirations_widget(request) -> dict | None:
         rows = [expirations.as_row(raw, today) for raw in queryset[:EXPIRATIONS_SHOWN]]
         recorded_at, live, within_days = None, True, EXPIRATIONS_LIVE_DAYS
     for row in rows:
+        if not gating.value_visible(request, expirations.SOURCES[row["kind"]][0], "name"):
+            row["name"] = "(name hidden)"
         row["label"] = EXPIRATION_KINDS[row["kind"]][0]
         row["url"] = _expiration_url(request, row)
         row["days_ago"] = -row["days_left"]

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from assets import validators
 from assets.models import Asset, AssetInterface, Certificate, Domain, Network, Software, SoftwareSeat
+from psa import gating
 from psa.filtersets import BaseFilterSet, StrictBooleanFilter
 
 
@@ -55,9 +56,17 @@ class AssetFilterSet(ExpiringFilterSet):
         value = value.strip()
         if not value:
             return queryset
-        on_interfaces = AssetInterface.objects.filter(Q(mac__icontains=value) | Q(ipv4__icontains=value))
-        matches = queryset.filter(id__in=on_interfaces.values("asset_id"))
-        return super().filter_search(queryset, name, value) | matches
+        # Field gating: only the interface columns the caller may see (through the asset's interfaces).
+        lookups = [f for f in ("interfaces__mac", "interfaces__ipv4") if f in self.visible_lookups()]
+        own = super().filter_search(queryset, name, value)
+        if not lookups:
+            return own
+        condition = Q(*(Q(**{f"{f.split('__')[1]}__icontains": value}) for f in lookups), _connector=Q.OR)
+        on_interfaces = AssetInterface.objects.filter(condition)
+        return own | queryset.filter(id__in=on_interfaces.values("asset_id"))
+
+    def visible_lookups(self) -> set[str]:
+        return {f for f in ("interfaces__mac", "interfaces__ipv4") if gating.lookup_visible(self.request, Asset, f)}
 
 
 class AssetInterfaceFilterSet(BaseFilterSet):

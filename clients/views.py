@@ -137,7 +137,8 @@ def primary_badge(obj) -> SafeString:
 @dataclass(frozen=True)
 class Column:
     label: str
-    field: str | None  # the serializer field that gates the column (None: always shown)
+    # the serializer field(s) that gate the column, or full obj. nodes of other objects it shows (None: always shown)
+    field: str | tuple[str, ...] | None
     render: Callable[[Any], Any]
     css: str = ""
 
@@ -241,7 +242,7 @@ KINDS: dict[str, Kind] = {
                 "-is_active", "-is_primary", "last_name", "first_name", "id"
             ),
             columns=(
-                Column("Name", "first_name", _link("contacts")),
+                Column("Name", ("first_name", "last_name"), _link("contacts")),
                 Column("Title", "title", _text("title")),
                 Column(
                     "Email",
@@ -286,7 +287,7 @@ KINDS: dict[str, Kind] = {
             queryset=lambda: Location.objects.order_by("-is_primary", "name", "id"),
             columns=(
                 Column("Name", "name", _link("locations")),
-                Column("Address", "address1", _address),
+                Column("Address", ("address1", "address2", "city", "state", "zip", "country"), _address),
                 Column("Phone", "phone", _text("phone")),
             ),
             labels={"address1": "Address line 1", "address2": "Address line 2", "zip": "Postal code"},
@@ -310,7 +311,11 @@ KINDS: dict[str, Kind] = {
                 Column("Type", "type", _display("type")),
                 Column("Status", "status", _display("status")),
                 Column("Serial number", "serial", _code("serial")),
-                Column("Primary interface", "interfaces", _primary_interface),
+                Column(
+                    "Primary interface",
+                    ("interfaces", "obj.asset_interface.mac", "obj.asset_interface.ipv4"),
+                    _primary_interface,
+                ),
                 Column("Warranty", "warranty_expires", lambda a: expiry(a.warranty_expires)),
             ),
         ),
@@ -331,7 +336,7 @@ KINDS: dict[str, Kind] = {
                 Column("VLAN", "vlan", lambda n: n.vlan if n.vlan is not None else EMPTY, "num"),
                 Column("Gateway", "gateway", _code("gateway")),
                 Column("DHCP range", "dhcp_range", _code("dhcp_range")),
-                Column("Location", "location_id", _related("location")),
+                Column("Location", ("location_id", "obj.location.name"), _related("location")),
             ),
             labels={"cidr": "Network (CIDR)", "vlan": "VLAN", "dhcp_range": "DHCP range", "location_id": "Location"},
         ),
@@ -349,7 +354,7 @@ KINDS: dict[str, Kind] = {
             queryset=lambda: Domain.objects.select_related("registrar", "web_host"),
             columns=(
                 Column("Domain", "name", _link("domains")),
-                Column("Registrar", "registrar_id", _related("registrar")),
+                Column("Registrar", ("registrar_id", "obj.vendor.name"), _related("registrar")),
                 Column("Expires", "expires_on", lambda d: expiry(d.expires_on)),
                 Column("Name servers", "name_servers", lambda d: ", ".join(d.name_servers) or EMPTY),
             ),
@@ -391,7 +396,9 @@ KINDS: dict[str, Kind] = {
             .order_by("name", "id"),
             columns=(
                 Column(
-                    "Name", "name", lambda s: format_html('<a href="{}">{}</a>', KINDS["software"].object_url(s), s)
+                    "Name",
+                    ("name", "version"),  # str(software) is its name and version
+                    lambda s: format_html('<a href="{}">{}</a>', KINDS["software"].object_url(s), s),
                 ),
                 Column("Type", "type", _display("type")),
                 Column("Licence", "license_type", _display("license_type")),
@@ -600,10 +607,16 @@ def _scoped_object(request, kind: Kind, client: Client, obj_pk):
     return get_object_or_404(queryset, pk=obj_pk)
 
 
+def column_visible(request, column: Column, visible: frozenset[str]) -> bool:
+    """A column shows when the caller may see every field it renders (others' fields by full ``obj.`` node)."""
+    fields = (column.field,) if isinstance(column.field, str) else column.field or ()
+    return all(has_node(request, f) if "." in f else f in visible for f in fields)
+
+
 def table_rows(request, kind: Kind, objects) -> tuple[list[Column], list[dict]]:
     """The columns the caller may see and one row per object, with its edit and delete links."""
     visible = visible_fields(kind.serializer, request)
-    columns = [column for column in kind.columns if column.field is None or column.field in visible]
+    columns = [column for column in kind.columns if column_visible(request, column, visible)]
     can_update, can_delete = has_nodes(request, kind.nodes("update")), has_nodes(request, kind.nodes("delete"))
     rows = []
     for obj in objects:

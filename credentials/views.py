@@ -29,7 +29,7 @@ from psa import audit
 from psa.access import client_scope, has_node, restrict
 from psa.api.exceptions import Conflict, flatten_errors
 from psa.models import AuditEvent
-from psa.views import deny_unless, paginate, query_without_page, require_nodes
+from psa.views import deny_unless, gated_events, paginate, query_without_page, require_nodes
 
 SECTION = "credentials"
 LINK_LABELS = [
@@ -160,7 +160,8 @@ def credential_detail(request, pk):
     activity = None
     if has_node(request, "audit.read"):
         ids = [str(credential.pk), *(str(pk) for pk in credential.children.values_list("pk", flat=True))]
-        activity = list(restrict(AuditEvent.objects.filter(object_id__in=ids), request).order_by("-created_at")[:25])
+        events = restrict(AuditEvent.objects.filter(object_id__in=ids), request).order_by("-created_at")[:25]
+        activity = gated_events(request, list(events))
     links = []
     for name, label, node_name in LINK_LABELS:
         objects = list(getattr(credential, name).all()) if has_node(request, node_name) else []

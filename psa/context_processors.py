@@ -1,12 +1,14 @@
 from psa.access import has_node
+from psa.gating import FieldGate
 
 
 def navigation(request) -> dict:
-    """Which navigation entries the signed-in user may open."""
+    """Which navigation entries the signed-in user may open, and ``gate``: which object fields they may see."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
     return {
+        "gate": FieldGate(request),
         "nav": {
             "tickets": has_node(request, "ticket.read"),
             "clients": has_node(request, "client.read"),
@@ -18,5 +20,5 @@ def navigation(request) -> dict:
             "time": has_node(request, "time_entry.read"),
             "catalog": has_node(request, "catalog.service.read") or has_node(request, "catalog.product.read"),
             "admin": user.is_staff,
-        }
+        },
     }

@@ -25,6 +25,7 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils.module_loading import autodiscover_modules
 
+from psa import gating
 from psa.access import has_node, restrict
 from psa.models import AuditEvent
 
@@ -146,6 +147,9 @@ def recent_activity(request, limit: int = ACTIVITY_SHOWN) -> list | None:
     if not has_node(request, "audit.read"):
         return None
     events = list(restrict(AuditEvent.objects.select_related("actor"), request)[:limit])
+    for event in events:  # the same gate as the audit log: hidden fields' names and values stay hidden
+        gated = gating.gate_event(request, event)
+        event.changes, event.object_repr = gated["changes"], gated["object_repr"]
     return describe(events)
 
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q, QuerySet
+
+from psa import gating
 
 TRUE_WORDS = frozenset({"true", "1", "yes"})
 FALSE_WORDS = frozenset({"false", "0", "no"})
@@ -30,7 +33,11 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
 
 
 class BaseFilterSet(django_filters.FilterSet):
-    """Adds ``search`` over ``search_fields`` and ``updated_since``; boolean filters reject unknown values."""
+    """Adds ``search`` over ``search_fields`` and ``updated_since``; boolean filters reject unknown values.
+
+    Field gating holds here too (``psa.gating``): ``search`` leaves out the fields the caller may not see, and a
+    filter on such a field is refused with a 403, so nobody can test for a value they are not shown.
+    """
 
     FILTER_DEFAULTS = {
         **django_filters.FilterSet.FILTER_DEFAULTS,
@@ -49,12 +56,32 @@ class BaseFilterSet(django_filters.FilterSet):
         if model is not None and not any(f.name == "updated_at" for f in model._meta.get_fields()):
             filters.pop("updated_since", None)
         return filters
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        hidden = [name for name in self.data if name in self.filters and self.data.get(name) not in ("", None)]
+        hidden = [name for name in hidden if name != "search" and not self.filter_visible(name)]
+        if hidden:
+            raise PermissionDenied(f"You may not filter on fields you may not see: {', '.join(sorted(hidden))}.")
+        return super().filter_queryset(queryset)
+
+    def filter_visible(self, name: str) -> bool:
+        """Whether the caller may see the field filter ``name`` matches on."""
+        return gating.filter_visible(self.request, self._meta.model, name, self.filters[name].field_name or name)
+
+    def searchable_fields(self) -> list[str]:
+        """The ``search_fields`` the caller may see."""
+        return [f for f in self.search_fields if gating.lookup_visible(self.request, self._meta.model, f)]
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         value = value.strip()
         if not value or not self.search_fields:
             return queryset
+        fields = self.searchable_fields()
+        if not fields:
+            return queryset.none()
         query = Q()
-        for field in self.search_fields:
-            query |= Q(**{f"{field}__icontains": value})
+        for field in fields:
+            query |= self.search_condition(field, value)
         return queryset.filter(query)
+
+    def search_condition(self, field: str, value: str) -> Q:
+        return Q(**{f"{field}__icontains": value})

@@ -59,10 +59,13 @@ def autodiscover() -> None:
     """Load every app's ``permissions.py``, then declare the field nodes of every gated serializer."""
     autodiscover_modules("permissions")
     autodiscover_modules("api.serializers")
+    from psa import gating
     from psa.api.serializers import GatedModelSerializer
 
     for serializer in _subclasses(GatedModelSerializer):
         scope = serializer.gating_scope
+        if scope:
+            gating.register(serializer)
         if scope and f"obj.{scope}.*" not in _nodes:
             fields = [name for name in serializer.Meta.fields if name != "id"]
             field_nodes(scope, fields, serializer.gating_label or scope.capitalize())

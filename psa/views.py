@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.shortcuts import render
 
+from psa import gating
 from psa.access import has_node, restrict
 from psa.api.audit import AuditEventFilterSet
 from psa.models import AuditEvent
@@ -47,6 +48,17 @@ def denied_message(missing: list[str]) -> str:
     return f"This needs the permission{plural} {described}. Ask an administrator if you need access."
 
 
+def gated_events(request, events):
+    """Audit events as the caller may see them (``psa.gating``): hidden fields' values and names are left out.
+
+    The instances are changed in memory only, for the page being rendered.
+    """
+    for event in events:
+        gated = gating.gate_event(request, event)
+        event.changes, event.object_repr = gated["changes"], gated["object_repr"]
+    return events
+
+
 def paginate(request, queryset: QuerySet, per_page: int = PAGE_SIZE):
     """The requested page of ``queryset`` (an unknown or out-of-range page number gives the nearest page)."""
     return Paginator(queryset, per_page).get_page(request.GET.get("page"))
@@ -64,6 +76,7 @@ def audit_list(request):
     queryset = restrict(AuditEvent.objects.select_related("client"), request)
     filterset = AuditEventFilterSet(request.GET or None, queryset=queryset, request=request)
     page = paginate(request, filterset.qs, per_page=50)
+    gated_events(request, page.object_list)
     return render(
         request,
         "audit/event_list.html",

@@ -193,8 +193,14 @@ class TicketFilterSet(BaseFilterSet):
         value = value.strip()
         if not value:
             return queryset
-        clients = Client.objects.filter(name__icontains=value).values("pk")
-        return queryset.filter(Q(title__icontains=value) | Q(ticket_number__icontains=value) | Q(client_id__in=clients))
+        visible = self.searchable_fields()  # field gating: only what the caller may see
+        match = Q(pk__in=[])
+        for field in ("title", "ticket_number"):
+            if field in visible:
+                match |= Q(**{f"{field}__icontains": value})
+        if "client__name" in visible:
+            match |= Q(client_id__in=Client.objects.filter(name__icontains=value).values("pk"))
+        return queryset.filter(match)
 
     def filter_is_open(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
         return queryset if value is None else queryset.filter(is_closed=not value)

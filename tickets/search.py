@@ -9,6 +9,7 @@ tickets. Every word must match somewhere (in the ticket's fields or in one of it
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from django.db import connection
 from django.db.models import Case, Exists, FloatField, OuterRef, Q, QuerySet, Value, When
@@ -22,6 +23,7 @@ WORD = re.compile(r"\w+", re.UNICODE)
 # Substring fallback weights, mirroring the full-text weights (A=1.0, B=0.4, C=0.2 in ts_rank).
 WEIGHTS = {"title": 1.0, "ticket_number": 1.0, "names": 0.4, "description": 0.2, "comments": 0.1}
 NAME_FIELDS = ("client__name", "contact__first_name", "contact__last_name")
+SEARCHED = frozenset({"title", "ticket_number", "description", *NAME_FIELDS})
 
 
 def terms_of(query: str) -> list[str]:
@@ -32,18 +34,28 @@ def uses_full_text() -> bool:
     return connection.vendor == "postgresql"
 
 
-def search(queryset: QuerySet, query: str, comments: QuerySet | None, *, full_text: bool | None = None) -> QuerySet:
+def search(
+    queryset: QuerySet,
+    query: str,
+    comments: QuerySet | None,
+    *,
+    full_text: bool | None = None,
+    visible: Callable[[str], bool] | None = None,
+) -> QuerySet:
     """``queryset`` narrowed to the tickets matching every word of ``query``, annotated with ``rank``.
 
-    ``comments`` are the comments whose text may match (``None``: comments are not searched).
+    ``comments`` are the comments whose text may match (``None``: comments are not searched). ``visible`` says
+    which ticket lookups (``description``, ``client__name``) the caller may see (field gating): the others are not
+    searched, by the substring search, since the full-text index covers the ticket's text as a whole.
     """
     terms = terms_of(query)
     if not terms:
         return queryset.none().annotate(rank=Value(0.0, output_field=FloatField()))
+    searched = SEARCHED if visible is None else frozenset(f for f in SEARCHED if visible(f))
     full_text = uses_full_text() if full_text is None else full_text
-    if full_text:
+    if full_text and searched == SEARCHED:
         return _full_text(queryset, query, terms, comments)
-    return _substring(queryset, query, terms, comments)
+    return _substring(queryset, query, terms, comments, searched)
 
 
 def _comment_match(comments: QuerySet | None, condition: Q) -> Exists | None:
@@ -58,15 +70,18 @@ def _number_bonus(query: str) -> Case:
     )
 
 
-def _substring(queryset: QuerySet, query: str, terms: list[str], comments: QuerySet | None) -> QuerySet:
-    rank = _number_bonus(query)
+def _substring(
+    queryset: QuerySet, query: str, terms: list[str], comments: QuerySet | None, searched: frozenset[str] = SEARCHED
+) -> QuerySet:
+    rank = _number_bonus(query) if "ticket_number" in searched else Value(0.0, output_field=FloatField())
+    nothing = Q(pk__in=[])
     for term in terms:
-        names = Q(*(Q(**{f"{f}__icontains": term}) for f in NAME_FIELDS), _connector=Q.OR)
+        names = [Q(**{f"{f}__icontains": term}) for f in NAME_FIELDS if f in searched]
         fields = {
-            "title": Q(title__icontains=term),
-            "ticket_number": Q(ticket_number__icontains=term),
-            "names": names,
-            "description": Q(description__icontains=term),
+            "title": Q(title__icontains=term) if "title" in searched else nothing,
+            "ticket_number": Q(ticket_number__icontains=term) if "ticket_number" in searched else nothing,
+            "names": Q(*names, _connector=Q.OR) if names else nothing,
+            "description": Q(description__icontains=term) if "description" in searched else nothing,
         }
         match = fields["title"] | fields["ticket_number"] | fields["names"] | fields["description"]
         if comments is not None:

@@ -19,6 +19,7 @@ from rest_framework.exceptions import ValidationError as ApiValidationError
 
 from accounts.models import User
 from clients.models import Client
+from psa import gating
 from psa.access import has_node, restrict
 from psa.views import paginate, query_without_page, require_nodes
 from tickets import services
@@ -208,6 +209,16 @@ def _ticket_for(request, pk) -> Ticket:
     return get_object_or_404(restrict(queryset, request), pk=pk)
 
 
+def _gated_history(request, ticket: Ticket) -> list:
+    """The ticket's history; rows about a field the caller may not see say only that it changed."""
+    rows = list(ticket.changes.order_by("-created_at", "-id")[:100])
+    for row in rows:
+        row.values_hidden = not gating.value_visible(request, Ticket, row.field)
+        if row.values_hidden:
+            row.old_display = row.new_display = ""
+    return rows
+
+
 @require_nodes("ticket.read")
 def ticket_detail(request, pk):
     ticket = _ticket_for(request, pk)
@@ -225,7 +236,7 @@ def ticket_detail(request, pk):
         "ticket": ticket,
         "comments": comments,
         "comment_form": comment_form,
-        "history": ticket.changes.order_by("-created_at", "-id")[:100],
+        "history": _gated_history(request, ticket),
         "statuses": Status.objects.filter(board=ticket.board),
         "priorities": Priority.objects.all(),
         "users": User.objects.filter(is_active=True).order_by("name", "login"),

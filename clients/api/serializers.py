@@ -104,6 +104,7 @@ def _same_client(attrs: dict, instance, *fields: str) -> None:
 
 class ContactSerializer(GatedModelSerializer):
     gating_scope = "contact"
+    gating_derived = {"name": ("first_name", "last_name")}
     client_id = ScopedPrimaryKeyRelatedField(source="client", queryset=Client.objects.all())
     location_id = ScopedPrimaryKeyRelatedField(
         source="location", queryset=Location.objects.all(), required=False, allow_null=True

@@ -1,8 +1,10 @@
 """Read-only API for the audit log and job runs."""
 
 import django_filters
+from django.db.models import Q
 from rest_framework import serializers
 
+from psa import gating
 from psa.api.serializers import GatedModelSerializer
 from psa.api.viewsets import PsaReadOnlyViewSet
 from psa.filtersets import BaseFilterSet
@@ -32,6 +34,14 @@ class AuditEventSerializer(GatedModelSerializer):
             "outcome",
         ]
 
+    def to_representation(self, instance: AuditEvent) -> dict:
+        data = super().to_representation(instance)
+        gated = gating.gate_event(self._request(), instance)
+        for key in ("changes", "object_repr"):
+            if key in data:
+                data[key] = gated[key]
+        return data
+
 
 class AuditEventFilterSet(BaseFilterSet):
     search_fields = ("object_repr", "actor_name", "object_type")
@@ -44,6 +54,14 @@ class AuditEventFilterSet(BaseFilterSet):
     class Meta:
         model = AuditEvent
         fields = ["action", "object_type", "object_id", "outcome"]
+
+    def search_condition(self, field: str, value: str) -> Q:
+        """An object's name is searched only among the object types whose names the caller may see."""
+        condition = super().search_condition(field, value)
+        if field != "object_repr":
+            return condition
+        hidden = [m._meta.label_lower for m in gating.gated_models() if not gating.repr_visible(self.request, m)]
+        return condition & ~Q(object_type__in=hidden) if hidden else condition
 
 
 class AuditEventViewSet(PsaReadOnlyViewSet):

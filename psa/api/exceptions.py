@@ -91,7 +91,7 @@ def exception_handler(exc: Exception, context: dict) -> Response:
     if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
         return error_response(401, "UNAUTHORIZED", UNAUTHORIZED_MESSAGE, headers={"WWW-Authenticate": "Bearer"})
     if isinstance(exc, exceptions.PermissionDenied | DjangoPermissionDenied):
-        message = str(getattr(exc, "detail", "")) or "You do not have permission to perform this action."
+        message = str(getattr(exc, "detail", "") or exc) or "You do not have permission to perform this action."
         return error_response(403, "FORBIDDEN", message)
     if isinstance(exc, Http404 | exceptions.NotFound):
         return error_response(404, "NOT_FOUND", "The requested resource was not found.")

@@ -12,9 +12,8 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.fields import Field
 from rest_framework.utils.formatting import lazy_format
 
-from psa.access import has_node, restrict
-
-ALWAYS_VISIBLE = frozenset({"id"})
+from psa import gating
+from psa.access import restrict
 
 
 def bound_text(field: Field) -> None:
@@ -74,22 +73,20 @@ class GatedModelSerializer(StrictInputMixin, serializers.ModelSerializer):
 
     gating_scope: str | None = None
     gating_label: str | None = None
+    # field -> the fields (or full ``obj.`` nodes of other scopes) whose values it shows, e.g. HTML from markdown
+    gating_derived: dict[str, tuple[str, ...]] = {}
+    # the model fields ``str(obj)`` shows, where ``__str__`` does not name them itself (see psa.gating.repr_fields)
+    gating_repr_fields: tuple[str, ...] | None = None
 
     def _request(self):
         return self.context.get("request")
 
     def visible_fields(self) -> frozenset[str]:
         cached = getattr(self, "_visible_fields", None)
-        if cached is not None:
-            return cached
-        request = self._request()
-        names = frozenset(self.fields)
-        if self.gating_scope and request is not None:
-            names = frozenset(
-                name for name in names if name in ALWAYS_VISIBLE or has_node(request, f"obj.{self.gating_scope}.{name}")
-            )
-        self._visible_fields = names
-        return names
+        if cached is None:
+            cached = gating.visible_fields(self._request(), self.gating_scope, self.fields, self.gating_derived)
+            self._visible_fields = cached
+        return cached
 
     def to_representation(self, instance: Any) -> dict:
         data = super().to_representation(instance)

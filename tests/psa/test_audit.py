@@ -201,7 +201,7 @@ def test_audit_events_need_audit_read():
 
 def test_audit_events_list_shows_every_event_to_an_unscoped_reader(client_a, client_b):
     a_id, b_id, role_id = _events_for(client_a, client_b)
-    api, _, _ = api_for(["audit.read"])
+    api, _, _ = api_for(["audit.read", "obj.*"])
 
     rows = data_of(api.get("/api/v1/audit-events", {"limit": 100}))
 

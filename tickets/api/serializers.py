@@ -12,6 +12,7 @@ from rest_framework import serializers
 
 from accounts.models import User
 from clients.models import Client, Contact, Location
+from psa import gating
 from psa.api.serializers import GatedModelSerializer, PassiveSerializer, ScopedPrimaryKeyRelatedField
 from psa.utils import is_uuid
 from tickets import markdown
@@ -274,6 +275,18 @@ class TicketSerializer(GatedModelSerializer):
 
     gating_scope = "ticket"
     gating_label = "Ticket"
+    _USER = ("obj.user.name", "obj.user.login")  # str(user)
+    gating_derived = {
+        "description_html": ("description",),
+        "attributes": ("description", "due_date", "watchers"),
+        "client_name": ("obj.client.name",),
+        "contact_name": ("obj.contact.first_name", "obj.contact.last_name"),
+        "location_name": ("obj.location.name",),
+        "assigned_to_name": _USER,
+        "entered_by_name": _USER,
+        "updated_by_name": _USER,
+        "closed_by_name": _USER,
+    }
 
     ticket_id = serializers.UUIDField(source="id", read_only=True)
     title = serializers.CharField(max_length=255, min_length=1)
@@ -643,6 +656,7 @@ class ReactionResultSerializer(PassiveSerializer):
 class CommentSerializer(GatedModelSerializer):
     gating_scope = "ticket_comment"
     gating_label = "Ticket comment"
+    gating_derived = {"comment_html": ("comment_text",)}
 
     comment_id = serializers.UUIDField(source="id", read_only=True)
     ticket_id = serializers.UUIDField(read_only=True)
@@ -703,15 +717,27 @@ class CommentSerializer(GatedModelSerializer):
 
 
 class TicketChangeSerializer(GatedModelSerializer):
+    """A history row; a change of a ticket field the caller may not see shows only that it changed."""
+
     actor_id = serializers.UUIDField(read_only=True)
+    values_hidden = serializers.SerializerMethodField()
 
     class Meta:
         model = TicketChange
         fields = [
-            "id", "action", "field", "old_value", "new_value", "old_display", "new_display", "actor_id",
-            "actor_name", "created_at",
+            "id", "action", "field", "old_value", "new_value", "old_display", "new_display", "values_hidden",
+            "actor_id", "actor_name", "created_at",
         ]  # fmt: skip
         read_only_fields = fields
+
+    def get_values_hidden(self, change: TicketChange) -> bool:
+        return not gating.value_visible(self._request(), Ticket, change.field)
+
+    def to_representation(self, instance: TicketChange) -> dict:
+        data = super().to_representation(instance)
+        if data.get("values_hidden"):
+            data.update(old_value=None, new_value=None, old_display="", new_display="")
+        return data
 
 
 # ---- configuration: boards, statuses, priorities, categories, tags -------------------------------------------

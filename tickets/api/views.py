@@ -14,6 +14,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
+from psa import gating
 from psa.access import has_node, restrict
 from psa.api.exceptions import EnvelopedResponse
 from psa.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, EnvelopePagination, _positive_int
@@ -326,10 +327,15 @@ class TicketViewSet(PsaModelViewSet):
         if include_closed == "false":
             tickets = tickets.filter(is_closed=False)
         comments = ticket_search.readable_comments(has_node(request, "ticket.comment.internal"))
+        if not gating.value_visible(request, Comment, "comment_text"):
+            comments = None
+        visible = lambda lookup: gating.lookup_visible(request, Ticket, lookup)  # noqa: E731
         if query is None:  # no words: the newest tickets, as a starting point for a search box
             found = tickets.annotate(rank=Value(0.0, output_field=FloatField())).order_by("-entered_at", "-pk")
         else:
-            found = ticket_search.search(tickets, query, comments).order_by("-rank", "-entered_at", "-pk")
+            found = ticket_search.search(tickets, query, comments, visible=visible).order_by(
+                "-rank", "-entered_at", "-pk"
+            )
         with transaction.atomic():
             if connection.vendor == "postgresql":
                 # The rank's estimated cost makes PostgreSQL JIT-compile the query, which costs ~1 s and saves nothing.
@@ -602,7 +608,9 @@ class TicketViewSet(PsaModelViewSet):
             changes = changes.filter(field=field[:50])
         changes = changes.order_by("created_at", "id") if order == "asc" else changes.order_by("-created_at", "-id")
         page = self.paginate_queryset(changes)
-        return self.get_paginated_response(s.TicketChangeSerializer(page, many=True).data)
+        return self.get_paginated_response(
+            s.TicketChangeSerializer(page, many=True, context=self.get_serializer_context()).data
+        )
 
 
 # ---- configuration -------------------------------------------------------------------------------------------
