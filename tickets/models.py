@@ -392,5 +392,8 @@ class TicketChange(BaseModel):
         return f"{self.action} {self.field}".strip()
 
 
-# Time entries, the timer and materials live in their own module; importing it registers them with this app.
+# Models of later features live in their own modules, imported here so Django finds them.
+from tickets.asset_link_models import TicketAssetLink  # noqa: E402, F401
+from tickets.bundle_models import BundleMirror, TicketBundle, TicketBundleChild  # noqa: E402, F401
+from tickets.document_models import Document, DocumentAssociation  # noqa: E402, F401
 from tickets.time_models import TicketMaterial, TimeEntry, TimeTrackingSession  # noqa: E402, F401

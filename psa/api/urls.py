@@ -16,5 +16,6 @@ urlpatterns = [
     path("", include("tickets.api.urls")),
     path("", include("assets.api.urls")),
     path("", include("catalog.api.urls")),
+    path("", include("integrations.api.urls")),
     *router.urls,
 ]
