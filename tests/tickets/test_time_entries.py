@@ -216,7 +216,8 @@ def _queries(api, path):
     params = {"limit": 100} if path.endswith("/time-entries") and path.count("/") == 3 else {}
     with CaptureQueriesContext(connection) as captured:
         assert api.get(path, params).status_code == 200
-    return len(captured)
+    # Without Redis the rate limiter counts hits in a table; those queries are not the endpoint's.
+    return len([query for query in captured if "ratelimitcounter" not in query["sql"].lower()])
 
 
 def test_query_counts_are_pinned(ticket):
@@ -230,4 +231,4 @@ def test_query_counts_are_pinned(ticket):
         make_entry(ticket, make_user(), service=make_service())
     assert (_queries(api, "/api/v1/time-entries"), _queries(api, f"/api/v1/tickets/{ticket.pk}/time-entries")) == counts
     # Authentication and the caller's nodes and scope (4), then count, totals and page; or ticket, totals and rows.
-    assert counts == (9, 9)
+    assert counts == (7, 7)
