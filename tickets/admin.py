@@ -91,3 +91,7 @@ class TicketChangeAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+# Time entries, timers and materials have their own module; importing it registers them.
+from tickets import time_admin  # noqa: E402, F401

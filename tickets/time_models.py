@@ -9,7 +9,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Sum
+from django.db.models.signals import pre_delete
+from django.dispatch import receiver
 
 from catalog.models import CURRENCY_VALIDATOR
 from psa.models import BaseModel
@@ -142,3 +144,21 @@ class TicketMaterial(BaseModel):
     @property
     def total(self) -> int:
         return self.quantity * self.rate
+
+
+@receiver(pre_delete, sender="tickets.Ticket", dispatch_uid="tickets.return_stock_of_deleted_ticket")
+def return_stock_of_deleted_ticket(sender, instance, **kwargs) -> None:
+    """A deleted ticket's unbilled products go back into stock, as deleting each material would do."""
+    from catalog.models import Product
+    from psa import audit
+
+    used = (
+        TicketMaterial.objects.filter(ticket=instance, is_billed=False, product__isnull=False)
+        .values("product_id")
+        .annotate(quantity=Sum("quantity"))
+    )
+    for row in used:
+        Product.objects.filter(pk=row["product_id"]).update(on_hand=F("on_hand") + row["quantity"])
+        product = Product.objects.get(pk=row["product_id"])
+        change = {"on_hand": {"old": product.on_hand - row["quantity"], "new": product.on_hand}}
+        audit.record(None, "update", product, changes=change)

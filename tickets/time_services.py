@@ -43,6 +43,11 @@ def check_duration(minutes: int, field: str = "end_time") -> None:
         raise ValidationError({field: [f"One entry may cover at most {limit} minutes; this one covers {minutes}."]})
 
 
+def _actor(request):
+    user = getattr(request, "user", None)
+    return user if user is not None and user.is_authenticated else None
+
+
 def _created(request, instance) -> None:
     audit.record(request, "create", instance, changes=audit.diff({}, audit.snapshot(instance)))
 
@@ -167,7 +172,7 @@ def add_material(request, ticket: Ticket, item: Product | Service, data: dict[st
             ticket=ticket,
             product=item if isinstance(item, Product) else None,
             service=item if isinstance(item, Service) else None,
-            created_by=getattr(request, "user", None) if getattr(request.user, "is_authenticated", False) else None,
+            created_by=_actor(request),
             **data,
         )
         _created(request, material)

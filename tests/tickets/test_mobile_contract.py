@@ -296,6 +296,51 @@ def test_time_entry_create_as_the_app_sends_it(desk):
     }  # fmt: skip
     response = api.post("/api/v1/time-entries", body, format="json")
     assert response.status_code == 201, response.content[:300]
+def test_the_mobile_time_calls_as_the_app_makes_them(mobile, desk):
+    """The app's time screen: services picker, POST /time-entries, its list query, the timer and the ticket totals."""
+    from tests.catalog.factories import make_service
+
+    api, me = mobile
+    me.permissions = [*me.permissions, "time_entry.read", "time_entry.create", "catalog.service.read"]
+    me.save(update_fields=["permissions"])
+    service = make_service("Remote support")
+    make_service("Retired", is_active=False)
+    services = data_of(api.get("/api/v1/services", {"is_active": "true", "limit": 100}))
+    assert [(row["service_id"], row["service_name"]) for row in services] == [(str(service.pk), "Remote support")]
+
+    ticket = desk["mine"]
+    body = {
+        "work_item_type": "ticket", "work_item_id": str(ticket.pk), "service_id": str(service.pk),
+        "start_time": "2026-03-02T09:00:00.000Z", "end_time": "2026-03-02T09:45:00.000Z", "notes": "Fixed",
+        "is_billable": True,
+    }  # fmt: skip
+    entry = data_of(api.post("/api/v1/time-entries", body, format="json"), 201)
+    assert {entry["entry_id"], entry["work_item_id"], entry["billable_duration"]} == {entry["id"], str(ticket.pk), 45}
+    listed = api.get(
+        "/api/v1/time-entries",
+        {"page": 1, "limit": 25, "sort": "start_time", "order": "desc", "user_id": str(me.pk),
+         "date_from": "2026-03-01", "date_to": "2026-03-07"},
+    ).json()  # fmt: skip
+    assert [row["entry_id"] for row in listed["data"]] == [entry["id"]] and listed["pagination"]["total"] == 1
+
+    start = {
+        "work_item_type": "ticket",
+        "work_item_id": str(ticket.pk),
+        "service_id": str(service.pk),
+        "notes": None,
+    }
+    started = data_of(api.post("/api/v1/time-entries/start-tracking", start, format="json"), 201)
+    assert set(started) >= {"session_id", "work_item_id", "work_item_type", "start_time", "notes", "service_id",
+                            "user_id", "elapsed_minutes", "work_item_title", "service_name"}  # fmt: skip
+    assert data_of(api.get("/api/v1/time-entries/active-session"))["session_id"] == started["session_id"]
+    stopped = api.post(
+        f"/api/v1/time-entries/stop-tracking/{started['session_id']}", {"notes": "Done", "is_billable": True},
+        format="json",
+    )  # fmt: skip
+    assert data_of(stopped)["notes"] == "Done"
+
+    summary = data_of(api.get(f"/api/v1/tickets/{ticket.pk}/time-entries"))
+    assert summary["ownEntryCount"] == 2 and summary["ownTotalMinutes"] == 46 and summary["totalMinutes"] == 46
 
 
 def test_ticket_created_with_a_mobile_key_has_source_mobile(mobile, client_a):

@@ -146,7 +146,7 @@ def test_filters_and_list_totals(client_a, client_b):
     make_entry(ticket_b, make_user(), minutes=15, start=monday + datetime.timedelta(days=2))
 
     def totals(**params):
-        body = api.get("/api/v1/time-entries", params).json()
+        body = api.get("/api/v1/time-entries", {"totals": "true", **params}).json()
         return body["pagination"]["total"], body["meta"]["total_minutes"], body["meta"]["billable_minutes"]
 
     assert totals() == (3, 105, 75)
@@ -159,7 +159,9 @@ def test_filters_and_list_totals(client_a, client_b):
     assert totals(duration_min=30, duration_max=59) == (1, 30, 0)
     rows = api.get("/api/v1/time-entries", {"sort": "start_time", "order": "asc"}).json()["data"]
     assert [row["duration_minutes"] for row in rows] == [60, 30, 15]
-    for bad in ({"date_from": "March"}, {"user_id": "someone"}, {"is_billable": "maybe"}, {"sort": "notes"}):
+    assert api.get("/api/v1/time-entries").json()["meta"] == {}
+    for bad in ({"date_from": "March"}, {"user_id": "someone"}, {"is_billable": "maybe"}, {"sort": "notes"},
+                {"totals": "yes please"}, {"colour": "red"}):  # fmt: skip
         assert api.get("/api/v1/time-entries", bad).status_code == 400, bad
 
 
@@ -206,17 +208,18 @@ def test_ticket_time_entries_access(ticket, client_b):
 def test_scoped_callers_never_see_other_clients_entries(ticket, client_b):
     api, me, _ = api_for(LEAD, clients=[ticket.client])
     mine, hidden = make_entry(ticket, me), make_entry(make_ticket(client_b), me)
-    body = api.get("/api/v1/time-entries").json()
+    body = api.get("/api/v1/time-entries", {"totals": "true"}).json()
     assert [row["id"] for row in body["data"]] == [str(mine.pk)] and body["meta"]["total_minutes"] == 30
     assert api.get(f"/api/v1/time-entries/{hidden.pk}").status_code == 404
     assert api.delete(f"/api/v1/time-entries/{hidden.pk}").status_code == 404
 
 
 def _queries(api, path):
-    paged = {"limit": 100} if path == "/api/v1/time-entries" else {}  # a ticket's summary is not paged
+    params = {"limit": 100} if path.endswith("/time-entries") and path.count("/") == 3 else {}
     with CaptureQueriesContext(connection) as captured:
-        assert api.get(path, paged).status_code == 200
-    return len(captured)
+        assert api.get(path, params).status_code == 200
+    # Without Redis the rate limiter counts hits in a table; those queries are not the endpoint's.
+    return len([query for query in captured if "ratelimitcounter" not in query["sql"].lower()])
 
 
 def test_query_counts_are_pinned(ticket):
@@ -229,6 +232,5 @@ def test_query_counts_are_pinned(ticket):
         make_entry(make_ticket(make_client()), make_user(), service=make_service())
         make_entry(ticket, make_user(), service=make_service())
     assert (_queries(api, "/api/v1/time-entries"), _queries(api, f"/api/v1/tickets/{ticket.pk}/time-entries")) == counts
-    # Authentication and the caller's nodes and scope (4), then count, totals and page; or ticket, totals and rows;
-    # plus the rate limiter's counter where it lives in the database (no Redis): at most 2 more.
-    assert all(count <= 9 for count in counts), counts
+    # Authentication and the caller's nodes and scope (4), then count and page; or ticket, totals and rows.
+    assert counts == (6, 7)

@@ -193,3 +193,44 @@ def test_catalog_list_and_nav(client_a):
     assert "Retired" in page
     nobody, _ = browser_for(["ticket.read"])
     assert nobody.get(reverse("catalog:catalog_list")).status_code == 403
+
+
+@pytest.fixture
+def staff():
+    user = make_user(["*"], login="root", is_staff=True)
+    browser = BrowserClient()
+    browser.force_login(user)
+    return browser, user
+
+
+def test_admin_pages_for_the_catalog_time_and_materials(staff, client_a):
+    browser, user = staff
+    ticket = make_ticket(client_a)
+    entry = make_entry(ticket, user)
+    material = make_material(ticket, make_product("Admin SSD"))
+    for path in (
+        "/admin/catalog/service/", "/admin/catalog/service/add/", "/admin/catalog/product/",
+        "/admin/catalog/product/add/", "/admin/tickets/timeentry/", "/admin/tickets/timetrackingsession/",
+        "/admin/tickets/ticketmaterial/", f"/admin/tickets/timeentry/{entry.pk}/change/",
+    ):  # fmt: skip
+        assert browser.get(path).status_code == 200, path
+    # Entries and materials are read-only there: the API and the UI keep durations and stock in step.
+    assert browser.post(f"/admin/tickets/timeentry/{entry.pk}/change/", {"notes": "x"}).status_code == 403
+    assert browser.post(f"/admin/tickets/ticketmaterial/{material.pk}/delete/", {"post": "yes"}).status_code == 403
+
+
+def test_admin_catalog_writes_and_timer_deletes_are_audited(staff, client_a):
+    from psa.models import AuditEvent
+
+    browser, user = staff
+    response = browser.post(
+        "/admin/catalog/service/add/",
+        {"name": "Onsite", "description": "", "default_rate": "15000", "currency": "USD", "is_billable": "on",
+         "is_active": "on", "external_source": "", "external_id": ""},
+    )  # fmt: skip
+    assert response.status_code == 302, response.content[:500]
+    assert AuditEvent.objects.filter(object_type="catalog.service", action="create").exists()
+    session = make_session(make_ticket(client_a), user)
+    browser.post(f"/admin/tickets/timetrackingsession/{session.pk}/delete/", {"post": "yes"})
+    assert not TimeTrackingSession.objects.exists()
+    assert AuditEvent.objects.filter(object_type="tickets.timetrackingsession", action="delete").exists()

@@ -222,3 +222,15 @@ def test_material_access_and_scope(ticket, client_b):
     assert scoped.delete(f"/api/v1/tickets/{ticket.pk}/materials/{hidden.pk}").status_code == 404
     product.refresh_from_db()
     assert product.on_hand == 5
+
+
+def test_deleting_a_ticket_returns_its_unbilled_products_to_stock(ticket):
+    api, _, _ = api_for([*STOCK, "ticket.delete"])
+    product = make_product("Dock", on_hand=10)
+    assert _add(api, ticket, product_id=str(product.pk), quantity=3).status_code == 201
+    assert _add(api, ticket, product_id=str(product.pk), quantity=2).status_code == 201
+    make_material(ticket, product, quantity=4, is_billed=True)  # billed: stays sold
+    assert api.delete(f"/api/v1/tickets/{ticket.pk}").status_code == 204
+    product.refresh_from_db()
+    assert product.on_hand == 10
+    assert AuditEvent.objects.filter(object_type="catalog.product", changes__on_hand={"old": 5, "new": 10}).exists()

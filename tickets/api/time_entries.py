@@ -16,7 +16,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from psa.access import has_node, restrict
@@ -43,7 +43,16 @@ def own_session(request) -> TimeTrackingSession | None:
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List time entries (meta: total_minutes and billable_minutes of all matches)"),
+    list=extend_schema(
+        summary="List time entries",
+        parameters=[
+            OpenApiParameter(
+                "totals",
+                OpenApiTypes.BOOL,
+                description="Add meta.total_minutes and meta.billable_minutes over all matches (one more aggregate)",
+            )
+        ],
+    ),
     create=extend_schema(summary="Log time on a ticket", responses={201: s.TimeEntrySerializer}),
     update=extend_schema(summary="Change a time entry (only the fields sent change)"),
     partial_update=extend_schema(summary="Change a time entry (only the fields sent change)"),
@@ -69,6 +78,11 @@ class TimeEntryViewSet(PsaModelViewSet):
         return visible_entries(self.request, super().get_queryset())
 
     def get_list_meta(self, queryset):
+        wanted = self.request.query_params.get("totals", "false").strip().lower()
+        if wanted not in ("true", "false"):
+            raise ValidationError({"totals": ["Use true or false."]})
+        if wanted == "false":
+            return {}
         totals = queryset.aggregate(
             total=Sum("duration_minutes"), billable=Sum("duration_minutes", filter=Q(is_billable=True))
         )

@@ -72,7 +72,7 @@ class TimeEntrySerializer(GatedModelSerializer):
     billable_duration = serializers.IntegerField(read_only=True)
     duration_hours = serializers.SerializerMethodField()
     is_billable = serializers.BooleanField(required=False)
-    notes = serializers.CharField(required=False, allow_blank=True, max_length=NOTES_MAX_LENGTH)
+    notes = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=NOTES_MAX_LENGTH)
     work_timezone = serializers.SerializerMethodField()
 
     class Meta:
@@ -94,6 +94,9 @@ class TimeEntrySerializer(GatedModelSerializer):
 
     def get_work_timezone(self, entry) -> str:
         return settings.WORK_TIME_ZONE
+
+    def validate_notes(self, value):
+        return value or ""
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
@@ -174,15 +177,23 @@ class StartTrackingSerializer(PassiveSerializer):
     work_item_type = serializers.ChoiceField(choices=WorkItemType.choices, default=WorkItemType.TICKET)
     work_item_id = TicketRefField()
     service_id = ActiveServiceField(required=False, allow_null=True)
-    notes = serializers.CharField(required=False, allow_blank=True, max_length=NOTES_MAX_LENGTH, default="")
+    notes = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, max_length=NOTES_MAX_LENGTH, default=""
+    )
     is_billable = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+    def validate_notes(self, value):
+        return value or ""
 
 
 class StopTrackingSerializer(PassiveSerializer):
     end_time = serializers.DateTimeField(required=False)
-    notes = serializers.CharField(required=False, allow_blank=True, max_length=NOTES_MAX_LENGTH)
+    notes = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=NOTES_MAX_LENGTH)
     service_id = ActiveServiceField(required=False, allow_null=True)
     is_billable = serializers.BooleanField(required=False)
+
+    def validate_notes(self, value):
+        return value or ""
 
     def validate_end_time(self, value):
         if value > timezone.now() + datetime.timedelta(minutes=1):
