@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import dj_database_url
+from csp import constants as csp_constants
 
 from credentials.keyfile import VAULT_KEY_FILENAME, local_vault_key
 from psa.env import env_bool, env_int, env_list, env_str, local_secret, parse_keyring
@@ -43,6 +44,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "psa",
     "clients",
     "accounts",
@@ -54,11 +56,14 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "psa.middleware.PermissionsPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "psa.middleware.SessionIdleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "psa.middleware.ApiErrorMiddleware",
@@ -163,11 +168,46 @@ elif STORAGE_BACKEND == "local":
 else:
     raise ValueError("PSA_STORAGE_BACKEND must be 'local' or 's3'")
 
+# Transport. PSA_HTTPS=true: the site is served over HTTPS only (redirect, HSTS, secure cookies); behind a proxy
+# that terminates TLS, PSA_TRUST_X_FORWARDED_PROTO=true lets Django see the original scheme.
+HTTPS = env_bool("PSA_HTTPS", False)
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("PSA_SECURE_COOKIES", False)
+SESSION_COOKIE_SECURE = HTTPS or env_bool("PSA_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+if HTTPS:
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
+    SECURE_HSTS_SECONDS = env_int("PSA_HSTS_SECONDS", 365 * 24 * 60 * 60)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("PSA_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("PSA_HSTS_PRELOAD", True)
+if env_bool("PSA_TRUST_X_FORWARDED_PROTO", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Sessions end after this much inactivity (psa.middleware.SessionIdleMiddleware renews the expiry while in use).
+SESSION_IDLE_MINUTES = env_int("PSA_SESSION_IDLE_MINUTES", 60)
+SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
+SESSION_RENEW_INTERVAL = min(60, SESSION_COOKIE_AGE // 2)  # seconds between expiry renewals of a busy session
+
+# Content-Security-Policy (django-csp): only our own origin, no inline script or style anywhere.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp_constants.SELF],
+        "script-src": [csp_constants.SELF],
+        "style-src": [csp_constants.SELF],
+        "img-src": [csp_constants.SELF, "data:"],  # Swagger UI's icons are data: URLs
+        "object-src": [csp_constants.NONE],
+        "base-uri": [csp_constants.SELF],
+        "form-action": [csp_constants.SELF],
+        "frame-ancestors": [csp_constants.NONE],
+    }
+}
+# Browser features the UI never uses are switched off (psa.middleware.PermissionsPolicyMiddleware).
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), midi=(), payment=(), usb=()"
+)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
