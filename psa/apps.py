@@ -10,3 +10,6 @@ class PsaConfig(AppConfig):
         from psa import nodes, signals  # noqa: F401  (connects Celery signals)
 
         nodes.autodiscover()
+        from psa import tabs
+
+        tabs.autodiscover()

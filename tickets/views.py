@@ -235,6 +235,9 @@ def ticket_detail(request, pk):
         "can_react": has_node(request, "ticket.comment.react"),
         "can_internal": can_internal,
     }
+    from tickets.page_views import ticket_page_context
+
+    context.update(ticket_page_context(request, ticket))
     return render(request, "tickets/ticket_detail.html", context)
 
 
