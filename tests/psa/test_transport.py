@@ -77,6 +77,13 @@ POST_ONLY = {
     "comment_create",
     "credential_restore",
     "user_password_reset",
+    "ticket_edit",
+    "ticket_tags",
+    "ticket_people",
+    "bundle_change",
+    "asset_link_change",
+    "document_upload",
+    "document_remove",
 }
 
 
@@ -106,6 +113,7 @@ def _page_kwargs(world) -> dict[str, dict]:
         "interface_edit": {"pk": world.objects[Asset].pk, "interface_pk": world.objects[AssetInterface].pk},
         "ticket_detail": {"pk": world.objects[Ticket].pk},
         "client_credentials": {"client_id": client.pk},
+        "client_tickets": {"client_id": client.pk},
         "type_edit": {"pk": world.objects[CredentialType].pk},
         "type_delete": {"pk": world.objects[CredentialType].pk},
         "credential_detail": {"pk": world.objects[Credential].pk},
