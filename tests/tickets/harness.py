@@ -124,6 +124,16 @@ BODIES = {
     ("ticket-comments", "POST"): lambda w: {"comment_text": "From the harness", "is_internal": False},
     ("ticket-comment-detail", "PUT"): _own_comment,
     ("ticket-comment-reactions", "POST"): lambda w: {"emoji": "👍"},
+    ("ticket-entity-tags", "POST"): lambda w: {
+        "entity_id": str(w.objects[Ticket].pk),
+        "entity_type": "ticket",
+        "tags": ["harness-tag"],
+    },
+    ("ticket-entity-tags", "DELETE"): lambda w: {
+        "entity_id": str(w.objects[Ticket].pk),
+        "entity_type": "ticket",
+        "tag_ids": [str(w.objects[Tag].pk)],
+    },
     ("board-list", "POST"): lambda w: {"board_name": "New board"},
     ("board-detail", "PUT"): lambda w: {"description": "Changed"},
     ("board-detail", "PATCH"): lambda w: {"display_order": 5},
@@ -149,3 +159,75 @@ ROW_FACTORIES = {
     Category: lambda w, i: make_category(w.ticket_board, f"Row category {i}"),
     Tag: lambda w, i: make_tag(f"row{i}"),
 }
+
+
+# ---- time entries, the timer and materials (tests/tickets/time_factories.py) --------------------------------------
+from tests.catalog.factories import make_product, make_service  # noqa: E402
+from tests.tickets.time_factories import make_entry, make_material, make_session  # noqa: E402
+from tickets.time_models import TicketMaterial, TimeEntry  # noqa: E402
+
+_build_tickets = build  # the ticket objects above; build() below adds the time and material ones
+
+
+def build(world) -> None:
+    _build_tickets(world)
+    ticket_a, ticket_b = world.objects[Ticket], world.hidden[Ticket]
+    world.add_kwarg("ticket_id", ticket_a, ticket_b)
+    world.time_service = make_service("Harness labour")
+    world.add(TimeEntry, make_entry(ticket_a, world.ticket_user), make_entry(ticket_b, world.ticket_user))
+    world.add_kwarg("session_id", make_session(ticket_a, world.ticket_user), make_session(ticket_b, world.spare_user))
+    world.material_product = make_product("Harness SSD", on_hand=100)
+    world.add(
+        TicketMaterial,
+        make_material(ticket_a, world.material_product),
+        make_material(ticket_b, world.material_product),
+    )
+
+
+def _own_entry(w) -> dict:
+    """Changing another user's entry needs time_entry.update.other: make the caller the entry's owner."""
+    if w.caller_key is not None:
+        TimeEntry.objects.filter(pk=w.objects[TimeEntry].pk).update(user=w.caller_key.owner)
+    return {"notes": "Changed by its owner", "duration_minutes": 45}
+
+
+def _own_session(w, body: dict) -> dict:
+    """Only the timer's owner stops or discards it: make the caller the owner of the running timer."""
+    if w.caller_key is not None:
+        session = w.kwargs["session_id"][0]
+        type(session).objects.filter(pk=session.pk).update(user=w.caller_key.owner)
+    return body
+
+
+BODIES.update(
+    {
+        ("timeentry-list", "POST"): lambda w: {
+            "work_item_type": "ticket",
+            "work_item_id": str(w.objects[Ticket].pk),
+            "service_id": str(w.time_service.pk),
+            "start_time": "2030-01-01T09:00:00Z",
+            "end_time": "2030-01-01T09:30:00Z",
+            "notes": "From the harness",
+        },
+        ("timeentry-detail", "PUT"): _own_entry,
+        ("timeentry-detail", "PATCH"): _own_entry,
+        # Reading or deleting another user's entry needs more nodes: these "bodies" only make the caller its owner.
+        ("timeentry-detail", "GET"): lambda w: _own_entry(w) and {},
+        ("timeentry-detail", "DELETE"): lambda w: _own_entry(w) and {},
+        ("timeentry-start-tracking", "POST"): lambda w: {
+            "work_item_type": "ticket",
+            "work_item_id": str(w.objects[Ticket].pk),
+            "service_id": str(w.time_service.pk),
+        },
+        ("timeentry-stop-tracking", "POST"): lambda w: _own_session(w, {"notes": "Stopped by the harness"}),
+        ("timeentry-active-session", "DELETE"): lambda w: _own_session(w, {}),
+        ("ticket-material-list", "POST"): lambda w: {"product_id": str(w.material_product.pk), "quantity": 2},
+    }
+)
+
+ROW_FACTORIES.update(
+    {
+        TimeEntry: lambda w, i: make_entry(w.objects[Ticket], make_user(["ticket.read"])),
+        TicketMaterial: lambda w, i: make_material(w.objects[Ticket], make_product(f"Row SSD {i}")),
+    }
+)
