@@ -110,6 +110,12 @@ class _CappedStream:
         limit = self._left + 1 if size is None or size < 0 else min(size, self._left + 1)
         return self._take(self._stream.readline(limit))
 
+    def close(self) -> None:
+        # Django closes the request's stream when the response is done (the live test server does it for real).
+        close = getattr(self._stream, "close", None)
+        if close is not None:
+            close()
+
 
 def body_limit(request: HttpRequest) -> int:
     """``MAX_UPLOAD_BYTES`` for multipart uploads, ``MAX_REQUEST_BYTES`` for every other body."""
