@@ -4,8 +4,9 @@ Every page checks the same permission nodes as the matching API route, lists thr
 the caller's client scope (another client's page, or an object of another client, is a 404) and validates and audits
 writes exactly like the API (:mod:`psa.forms`, :mod:`psa.writes`).
 
-The client page's tabs are the list ``CLIENT_TABS``: adding a tab is one entry. The documentation tabs (contacts,
-locations, assets, networks, domains, certificates, software) are described by ``KINDS`` and share one set of views.
+The client page's tabs come from the registry of :mod:`psa.tabs`, which each app fills from its ``client_tabs.py``.
+The documentation tabs (contacts and locations here; assets, networks, domains, certificates and software from the
+assets app) are described by ``KINDS`` and share one set of views.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -28,22 +29,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 
-from assets.api.serializers import (
-    AssetSerializer,
-    CertificateSerializer,
-    DomainSerializer,
-    NetworkSerializer,
-    SoftwareSerializer,
-)
-from assets.filtersets import AssetFilterSet, CertificateFilterSet, DomainFilterSet, NetworkFilterSet, SoftwareFilterSet
-from assets.forms import CertificateForm, DomainForm, NetworkForm, SoftwareForm
-from assets.models import Asset, AssetInterface, Certificate, Domain, Network, Software
+from assets.models import Asset, Software
 from clients.addresses import format_address, tel_link
 from clients.api.serializers import ClientSerializer, ContactSerializer, LocationSerializer
 from clients.filtersets import ClientFilterSet, ContactFilterSet, LocationFilterSet
 from clients.forms import ClientForm, ContactForm, LocationForm
 from clients.models import Client, Contact, Location
-from psa import writes
+from psa import tabs, writes
 from psa.access import has_node, has_nodes, restrict
 from psa.forms import field_label
 from psa.views import deny_unless, paginate, query_without_page, require_nodes
@@ -292,169 +284,22 @@ KINDS: dict[str, Kind] = {
             ),
             labels={"address1": "Address line 1", "address2": "Address line 2", "zip": "Postal code"},
         ),
-        Kind(
-            key="assets",
-            label="Assets",
-            noun="asset",
-            model=Asset,
-            node="asset",
-            serializer=AssetSerializer,
-            filterset=AssetFilterSet,
-            search_hint="Name, serial number, make, model, MAC or IP address",
-            expiring=True,
-            own_pages="assets:asset",
-            queryset=lambda: Asset.objects.prefetch_related(
-                Prefetch("interfaces", queryset=AssetInterface.objects.order_by("-is_primary", "name", "id"))
-            ),
-            columns=(
-                Column("Name", "name", _link("assets")),
-                Column("Type", "type", _display("type")),
-                Column("Status", "status", _display("status")),
-                Column("Serial number", "serial", _code("serial")),
-                Column(
-                    "Primary interface",
-                    ("interfaces", "obj.asset_interface.mac", "obj.asset_interface.ipv4"),
-                    _primary_interface,
-                ),
-                Column("Warranty", "warranty_expires", lambda a: expiry(a.warranty_expires)),
-            ),
-        ),
-        Kind(
-            key="networks",
-            label="Networks",
-            noun="network",
-            model=Network,
-            node="network",
-            serializer=NetworkSerializer,
-            filterset=NetworkFilterSet,
-            form=NetworkForm,
-            search_hint="Name, network or gateway",
-            queryset=lambda: Network.objects.select_related("location"),
-            columns=(
-                Column("Name", "name", _link("networks")),
-                Column("Network", "cidr", _code("cidr")),
-                Column("VLAN", "vlan", lambda n: n.vlan if n.vlan is not None else EMPTY, "num"),
-                Column("Gateway", "gateway", _code("gateway")),
-                Column("DHCP range", "dhcp_range", _code("dhcp_range")),
-                Column("Location", ("location_id", "obj.location.name"), _related("location")),
-            ),
-            labels={"cidr": "Network (CIDR)", "vlan": "VLAN", "dhcp_range": "DHCP range", "location_id": "Location"},
-        ),
-        Kind(
-            key="domains",
-            label="Domains",
-            noun="domain",
-            model=Domain,
-            node="domain",
-            serializer=DomainSerializer,
-            filterset=DomainFilterSet,
-            form=DomainForm,
-            search_hint="Domain name",
-            expiring=True,
-            queryset=lambda: Domain.objects.select_related("registrar", "web_host"),
-            columns=(
-                Column("Domain", "name", _link("domains")),
-                Column("Registrar", ("registrar_id", "obj.vendor.name"), _related("registrar")),
-                Column("Expires", "expires_on", lambda d: expiry(d.expires_on)),
-                Column("Name servers", "name_servers", lambda d: ", ".join(d.name_servers) or EMPTY),
-            ),
-            labels={"ip": "IP address", "expires_on": "Expires on"},
-        ),
-        Kind(
-            key="certificates",
-            label="Certificates",
-            noun="certificate",
-            model=Certificate,
-            node="certificate",
-            serializer=CertificateSerializer,
-            filterset=CertificateFilterSet,
-            form=CertificateForm,
-            search_hint="Name, host name or issuer",
-            expiring=True,
-            queryset=lambda: Certificate.objects.select_related("domain_record"),
-            columns=(
-                Column("Name", "name", _link("certificates")),
-                Column("Host name", "domain", _text("domain")),
-                Column("Issuer", "issuer", _text("issuer")),
-                Column("Expires", "expires_on", lambda c: expiry(c.expires_on)),
-            ),
-            labels={"domain": "Host name", "domain_id": "Domain record", "public_key": "Certificate (PEM)"},
-        ),
-        Kind(
-            key="software",
-            label="Software",
-            noun="licence",
-            model=Software,
-            node="software",
-            serializer=SoftwareSerializer,
-            filterset=SoftwareFilterSet,
-            form=SoftwareForm,
-            search_hint="Name, version or notes",
-            expiring=True,
-            queryset=lambda: Software.objects.select_related("vendor")
-            .annotate(seats_used=Count("seat_assignments"))
-            .order_by("name", "id"),
-            columns=(
-                Column(
-                    "Name",
-                    ("name", "version"),  # str(software) is its name and version
-                    lambda s: format_html('<a href="{}">{}</a>', KINDS["software"].object_url(s), s),
-                ),
-                Column("Type", "type", _display("type")),
-                Column("Licence", "license_type", _display("license_type")),
-                Column("Seats used", "seats", _seats, "num"),
-                Column("Expires", "expires_on", lambda s: expiry(s.expires_on)),
-            ),
-            labels={"license_type": "Licence type", "seats": "Seats", "seats_used": "Seats used"},
-        ),
     ]
 }
 
 
-# --- The client page's tabs -----------------------------------------------------------------------------------------
+# --- The client page's tabs (psa.tabs; this app's are declared in clients/client_tabs.py) -------------------------
 
 
-@dataclass(frozen=True)
-class ClientTab:
-    """One tab of the client page: shown when the caller holds ``nodes``; ``url_name`` is the page it opens.
-
-    ``client_kwarg`` is the URL keyword carrying the client's id, ``kwargs`` any other URL keywords.
-    """
-
-    key: str
-    label: str
-    nodes: tuple[str, ...]
-    url_name: str
-    client_kwarg: str = "pk"
-    kwargs: dict = field(default_factory=dict)
-    client_query: str | None = None  # the page takes the client as a query parameter (a filtered list) instead
-
-    def url(self, client) -> str:
-        if self.client_query:
-            return f"{reverse(self.url_name, kwargs=self.kwargs)}?{self.client_query}={client.pk}"
-        return reverse(self.url_name, kwargs={self.client_kwarg: client.pk, **self.kwargs})
-
-
-CLIENT_TABS: list[ClientTab] = [
-    ClientTab("overview", "Overview", ("client.read",), "clients:client_detail"),
-    *(
-        ClientTab(kind.key, kind.label, kind.nodes("read"), "clients:doc_list", kwargs={"kind": kind.key})
-        for kind in KINDS.values()
-    ),
-    ClientTab("tickets", "Tickets", ("ticket.read",), "tickets:ticket_list", client_query="client_id"),
-    ClientTab(
-        "credentials", "Credentials", ("credential.read",), "credentials:client_credentials", client_kwarg="client_id"
-    ),
-]
+def register_kind(kind: Kind) -> Kind:
+    """Add a documentation tab described by ``kind`` (the assets app adds its own from assets/client_tabs.py)."""
+    KINDS[kind.key] = kind
+    return kind
 
 
 def client_tabs(request, client, current: str) -> list[dict]:
     """The tabs of ``client`` the caller may open, for ``clients/_tabs.html`` (other apps' client pages too)."""
-    return [
-        {"key": tab.key, "label": tab.label, "url": tab.url(client), "current": tab.key == current}
-        for tab in CLIENT_TABS
-        if has_nodes(request, tab.nodes)
-    ]
+    return tabs.client_tabs(request, client, current)
 
 
 def scoped_client(request, pk) -> Client:
@@ -499,11 +344,6 @@ def client_detail(request, pk):
         primary_contact = Contact.objects.filter(client=client, is_primary=True).first()
     if can_locations:
         primary_location = Location.objects.filter(client=client, is_primary=True).first()
-    counts = []
-    for kind in KINDS.values():
-        if has_nodes(request, kind.nodes("read")):
-            rows = restrict(kind.model.objects.filter(client=client), request)
-            counts.append({"label": kind.label, "url": kind.list_url(client), "count": rows.count(), "key": kind.key})
     context = _client_context(
         request,
         client,
@@ -516,8 +356,9 @@ def client_detail(request, pk):
         can_locations=can_locations,
         primary_contact=primary_contact,
         primary_location=primary_location,
-        counts=counts,
+        counts=tabs.overview_counts(request, client),
         can_update=has_node(request, "client.update"),
+        can_create_ticket=has_node(request, "ticket.create"),
     )
     return render(request, "clients/client_detail.html", context)
 

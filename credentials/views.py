@@ -29,6 +29,7 @@ from psa import audit
 from psa.access import client_scope, has_node, restrict
 from psa.api.exceptions import Conflict, flatten_errors
 from psa.models import AuditEvent
+from psa.tabs import client_tabs
 from psa.views import deny_unless, gated_events, paginate, query_without_page, require_nodes
 
 SECTION = "credentials"
@@ -94,7 +95,9 @@ def credential_list(request):
 def client_credentials(request, client_id):
     client = get_object_or_404(restrict(Client.objects.all(), request), pk=client_id)
     queryset = _live(request).filter(parent__isnull=True, client=client).order_by("name", "id")
-    return render(request, "credentials/client_credentials.html", _list_context(request, queryset, client=client))
+    context = _list_context(request, queryset, client=client, tabs=client_tabs(request, client, "credentials"))
+    context["section"] = "clients"  # a tab of the client page
+    return render(request, "credentials/client_credentials.html", context)
 
 
 @require_nodes("credential.read", "credential.restore")

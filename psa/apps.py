@@ -12,4 +12,7 @@ class PsaConfig(AppConfig):
         from psa import bounds, nodes, signals  # noqa: F401  (connects Celery signals)
 
         nodes.autodiscover()
+        from psa import tabs
+
+        tabs.autodiscover()
         pre_save.connect(bounds.check_lengths, dispatch_uid="psa.bounds.check_lengths")

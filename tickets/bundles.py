@@ -213,10 +213,11 @@ def promote(request, master: Ticket, new_master_id) -> TicketBundle:
         if membership is None or not restrict(Ticket.objects.filter(pk=new_master_id), request).exists():
             raise ValidationError({"new_master_ticket_id": ["Choose one of this bundle's children."]})
         new_master = membership.ticket
+        # The old master joins before the new one leaves, so the bundle never has no child (tickets.signals).
+        TicketBundleChild.objects.create(bundle=bundle, ticket=master)
         membership.delete()
         bundle.master = new_master
         bundle.save(update_fields=["master", "updated_at"])
-        TicketBundleChild.objects.create(bundle=bundle, ticket=master)
         _log(
             request, master, old={"master": str(master.pk)}, new={"master": str(new_master.pk)},
             new_display=f"{new_master.ticket_number} promoted to master; this ticket is now a child",

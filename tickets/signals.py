@@ -1,5 +1,8 @@
-"""A document lives while something holds it: the last association gone (whatever deleted it, a ticket's cascade
-included), the document goes, and its stored file once the transaction has committed."""
+"""Rows that must not outlive what holds them, whatever deletes it (a ticket's cascade included).
+
+A document lives while something holds it: the last association gone, the document goes, and its stored file once
+the transaction has committed. A bundle lives while it has children: deleting the last child ticket removes it.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
+from tickets.bundle_models import TicketBundle, TicketBundleChild
 from tickets.document_models import Document, DocumentAssociation
 
 logger = logging.getLogger("psa.documents")
@@ -32,3 +36,9 @@ def delete_document_file(sender, instance: Document, **kwargs) -> None:
 
     if name:
         transaction.on_commit(remove)
+
+
+@receiver(post_delete, sender=TicketBundleChild)
+def delete_empty_bundle(sender, instance: TicketBundleChild, **kwargs) -> None:
+    if not TicketBundleChild.objects.filter(bundle_id=instance.bundle_id).exists():
+        TicketBundle.objects.filter(pk=instance.bundle_id).delete()

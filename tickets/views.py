@@ -132,10 +132,14 @@ def bulk_update(request):
             if ticket.board_id != status.board_id:
                 skipped += 1
                 continue
-            with transaction.atomic():
-                services.change_status(request, ticket, status)
+            try:
+                with transaction.atomic():
+                    services.change_status(request, ticket, status)
+            except ApiValidationError:  # a bundled child follows its master
+                skipped += 1
+                continue
             changed += 1
-        note = f" {skipped} on another board kept their status." if skipped else ""
+        note = f" {skipped} on another board or bundled under a master kept their status." if skipped else ""
         messages.success(request, f"Status set to {status.name} on {changed} ticket(s).{note}")
     elif action == "assign":
         raw = request.POST.get("assigned_to") or ""
@@ -149,15 +153,44 @@ def bulk_update(request):
             if user is not None and not can_see_client(user, ticket.client):
                 skipped += 1
                 continue
-            with transaction.atomic():
-                services.assign(request, ticket, user)
+            try:
+                with transaction.atomic():
+                    services.assign(request, ticket, user)
+            except ApiValidationError:  # a bundled child follows its master
+                skipped += 1
+                continue
             changed += 1
         who = str(user) if user else "nobody"
-        note = f" {skipped} of clients {who} cannot see were left alone." if skipped else ""
+        note = f" {skipped} bundled, or of clients {who} cannot see, were left alone." if skipped else ""
         messages.success(request, f"Assigned {changed} ticket(s) to {who}.{note}")
+    elif action == "bundle":
+        return _bulk_bundle(request, tickets)
     else:
         messages.error(request, "Choose an action.")
     return _back_to_list(request)
+
+
+def _bulk_bundle(request, tickets: list[Ticket]) -> HttpResponseRedirect:
+    """Bundle the selection under its oldest ticket (the lowest number), which becomes the master."""
+    from rest_framework.exceptions import APIException
+
+    from tickets import bundles
+    from tickets.page_views import _report
+
+    if len(tickets) < 2:
+        messages.error(request, "Select at least two tickets to bundle.")
+        return _back_to_list(request)
+    master, *children = sorted(tickets, key=lambda t: t.number_sequence)
+    mode = request.POST.get("bundle_mode") or "sync_updates"
+    try:
+        if mode not in ("sync_updates", "link_only"):
+            raise ApiValidationError({"bundle_mode": ["Choose sync_updates or link_only."]})
+        bundles.create(request, master, [t.pk for t in children], mode)
+    except APIException as exc:
+        _report(request, exc)
+        return _back_to_list(request)
+    messages.success(request, f"Bundled {len(children)} ticket(s) under {master.ticket_number}.")
+    return redirect("tickets:ticket_detail", pk=master.pk)
 
 
 def _is_uuid(value: str) -> bool:
@@ -174,25 +207,51 @@ def _api_errors_to_form(form, exc: ApiValidationError) -> None:
             form.add_error(field, str(error) if not isinstance(error, dict) else "; ".join(map(str, error.values())))
 
 
+def _asset_for_new_ticket(request):
+    """The asset of "New ticket for this asset" (``?asset_id=``, or the form's hidden field), if the caller may see it."""
+    from assets.models import Asset
+
+    raw = request.POST.get("asset_id") or request.GET.get("asset_id") or ""
+    if not raw or not _is_uuid(raw) or not has_node(request, "asset.read"):
+        return None
+    return restrict(Asset.objects.select_related("client"), request).filter(pk=raw).first()
+
+
 @require_nodes("ticket.create")
 def ticket_create(request):
+    from tickets import asset_links
+
+    asset = _asset_for_new_ticket(request)
     initial = {}
-    if request.GET.get("client_id") and _is_uuid(request.GET["client_id"]):
-        initial["client_id"] = request.GET["client_id"]
+    for name in ("client_id", "contact_id"):
+        if request.GET.get(name) and _is_uuid(request.GET[name]):
+            initial[name] = request.GET[name]
+    if asset is not None:
+        prefill = asset_links.prefill(asset)
+        initial.update({k: v for k, v in prefill.items() if v and k in ("client_id", "contact_id", "title")})
     form = TicketCreateForm(request.POST or None, request=request, initial=initial)
     if request.method == "POST" and form.is_valid():
-        serializer = TicketSerializer(data=form.api_data(), context={"request": request})
+        data = form.api_data()
+        if asset is not None and asset.location_id and str(asset.client_id) == data.get("client_id"):
+            data.setdefault("location_id", str(asset.location_id))
+        serializer = TicketSerializer(data=data, context={"request": request})
         try:
             serializer.is_valid(raise_exception=True)
+            if asset is not None:
+                ticket = asset_links.create_from_asset(
+                    request, asset, serializer.validated_data, source=Ticket.Source.WEB, relationship_type="affected"
+                )
+            else:
+                ticket = services.create_ticket(request, serializer.validated_data, source=Ticket.Source.WEB)
         except ApiValidationError as exc:
             _api_errors_to_form(form, exc)
         else:
-            ticket = services.create_ticket(request, serializer.validated_data, source=Ticket.Source.WEB)
             messages.success(request, f"Ticket {ticket.ticket_number} created.")
             return redirect("tickets:ticket_detail", pk=ticket.pk)
     context = {
         "section": "tickets",
         "form": form,
+        "asset": asset,
         "statuses": Status.objects.select_related("board").filter(board__is_active=True),
         "categories": Category.objects.filter(board__is_active=True),
     }
@@ -248,6 +307,9 @@ def ticket_detail(request, pk):
         "can_react": has_node(request, "ticket.comment.react"),
         "can_internal": can_internal,
     }
+    from tickets.page_views import ticket_page_context
+
+    context.update(ticket_page_context(request, ticket))
     return render(request, "tickets/ticket_detail.html", context)
 
 
@@ -269,8 +331,13 @@ def ticket_update(request, pk):
         ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
         serializer = TicketSerializer(ticket, data=data, partial=True, context={"request": request})
         if serializer.is_valid():
-            services.update_ticket(request, ticket, serializer.validated_data)
-            messages.success(request, "Ticket updated.")
+            try:
+                services.update_ticket(request, ticket, serializer.validated_data)
+            except ApiValidationError as exc:  # e.g. a bundled child's locked workflow fields
+                for detail in exc.detail.values() if isinstance(exc.detail, dict) else [exc.detail]:
+                    messages.error(request, " ".join(str(e) for e in detail))
+            else:
+                messages.success(request, "Ticket updated.")
         else:
             for name, errors in serializer.errors.items():
                 messages.error(request, f"{name}: {' '.join(str(e) for e in errors)}")

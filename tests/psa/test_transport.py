@@ -88,6 +88,7 @@ def _page_kwargs(world) -> dict[str, dict]:
         "interface_edit": {"pk": world.objects[Asset].pk, "interface_pk": world.objects[AssetInterface].pk},
         "ticket_detail": {"pk": world.objects[Ticket].pk},
         "client_credentials": {"client_id": client.pk},
+        "client_tickets": {"client_id": client.pk},
         "type_edit": {"pk": world.objects[CredentialType].pk},
         "type_delete": {"pk": world.objects[CredentialType].pk},
         "credential_detail": {"pk": world.objects[Credential].pk},

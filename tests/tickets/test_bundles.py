@@ -237,3 +237,18 @@ def test_mirrored_comment_history_on_children(tech, master, children):
     make_comment(master, tech.user, "Public news")
     line = TicketChange.objects.filter(ticket=children[0], action="commented").get()
     assert line.new_display == f"public reply mirrored from {master.ticket_number}"
+
+
+def test_deleting_the_last_child_ticket_removes_the_bundle(tech, master, children):
+    make_bundle(master, children[0])
+    assert tech.delete(f"/api/v1/tickets/{children[0].pk}").status_code == 204
+    assert not TicketBundle.objects.exists()
+    assert data_of(tech.get(url(master)))["role"] == "standalone"
+
+
+def test_promoting_the_only_child_keeps_the_bundle(tech, master, children):
+    make_bundle(master, children[0], reopen=True)
+    data = data_of(tech.post(url(master, "promote"), {"new_master_ticket_id": str(children[0].pk)}))
+    assert data["master_ticket_id"] == str(children[0].pk)
+    assert [c["ticket_id"] for c in data["children"]] == [str(master.pk)]
+    assert data["settings"]["reopen_on_child_reply"] is True

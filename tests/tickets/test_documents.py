@@ -113,14 +113,26 @@ def test_names_are_cleaned():
 
 
 def test_upload_limit_is_413_in_the_error_envelope(tech, ticket, settings):
-    settings.MAX_UPLOAD_BYTES = 100
+    settings.MAX_UPLOAD_BYTES = 1000
     url = f"/api/v1/tickets/{ticket.pk}/documents"
-    error = error_of(upload(tech, url, "big.bin", b"x" * 101), 413, "PAYLOAD_TOO_LARGE")
-    assert "100" in error["message"]
-    assert data_of(upload(tech, url, "fits.txt", b"x" * 100), 201)["file_size"] == 100
+    error = error_of(upload(tech, url, "big.bin", b"x" * 1001), 413, "PAYLOAD_TOO_LARGE")
+    assert "1000" in error["message"].replace(",", "")
+    assert data_of(upload(tech, url, "fits.txt", b"x" * 500), 201)["file_size"] == 500
     # A Content-Length far beyond the limit is refused before the body is read.
     response = tech.generic("POST", url, b"", content_type="multipart/form-data; boundary=x", CONTENT_LENGTH="999999")
     error_of(response, 413, "PAYLOAD_TOO_LARGE")
+    assert not Document.objects.filter(name="big.bin").exists()
+
+
+def test_the_file_itself_is_checked_against_the_limit(ticket, rf, settings):
+    from rest_framework.exceptions import APIException
+
+    from tickets import documents
+
+    settings.MAX_UPLOAD_BYTES = 10
+    with pytest.raises(APIException) as raised:
+        documents.validate_upload(SimpleUploadedFile("a.bin", b"x" * 11))
+    assert raised.value.status_code == 413
 
 
 def test_bad_uploads_are_400_naming_the_field(tech, ticket):

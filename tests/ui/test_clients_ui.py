@@ -626,39 +626,48 @@ def test_tab_list_query_count_does_not_grow(browser_for):
 
 
 def test_every_node_the_client_pages_check_is_registered():
-    from clients.views import CLIENT_TABS, KINDS
+    from clients.views import KINDS
+    from psa import tabs
     from psa.nodes import all_nodes
 
     registered = all_nodes()
-    for tab in CLIENT_TABS:
+    for tab in tabs.registered():
         assert set(tab.nodes) <= set(registered), tab
     for kind in KINDS.values():
         for verb in ("read", "create", "update", "delete"):
             assert set(kind.nodes(verb)) <= set(registered), (kind.key, verb)
 
 
-def test_a_tab_is_one_entry_in_client_tabs(browser_for, monkeypatch):
-    from clients import views
+def test_a_tab_is_one_entry_in_the_registry(browser_for):
+    from psa import tabs
 
     client = make_client("Acme")
-    extra = views.ClientTab("settings", "Settings", ("client.update",), "clients:client_edit")
-    monkeypatch.setattr(views, "CLIENT_TABS", [*views.CLIENT_TABS, extra])
-    browser, _ = browser_for(["client.read", "client.update"])
-    tabs = browser.get(f"/clients/{client.pk}/").context["tabs"]
-    assert [(tab["label"], tab["url"]) for tab in tabs] == [
-        ("Overview", f"/clients/{client.pk}/"),
-        ("Settings", f"/clients/{client.pk}/edit/"),
-    ]
-    browser, _ = browser_for(["client.read"])
-    assert [tab["label"] for tab in browser.get(f"/clients/{client.pk}/").context["tabs"]] == ["Overview"]
+    tabs.register(tabs.ClientTab("settings", "Settings", ("client.update",), "clients:client_edit", order=999))
+    try:
+        browser, _ = browser_for(["client.read", "client.update"])
+        shown = browser.get(f"/clients/{client.pk}/").context["tabs"]
+        assert [(tab["label"], tab["url"]) for tab in shown] == [
+            ("Overview", f"/clients/{client.pk}/"),
+            ("Settings", f"/clients/{client.pk}/edit/"),
+        ]
+        browser, _ = browser_for(["client.read"])
+        assert [tab["label"] for tab in browser.get(f"/clients/{client.pk}/").context["tabs"]] == ["Overview"]
+    finally:
+        tabs.unregister("settings")
 
 
-def test_ticket_and_credential_tabs_follow_their_nodes(browser_for):
+def test_ticket_and_credential_tabs_stay_inside_the_client_page(browser_for):
     client = make_client("Tabbed")
     browser, _ = browser_for(["client.read", "ticket.read", "credential.read", "obj.client.*"])
     page = body(browser.get(f"/clients/{client.pk}/"))
-    assert f'href="/tickets/?client_id={client.pk}"' in page
+    assert f'href="/tickets/clients/{client.pk}/"' in page
     assert f'href="/credentials/clients/{client.pk}/"' in page
+    for url in (f"/tickets/clients/{client.pk}/", f"/credentials/clients/{client.pk}/"):
+        response = browser.get(url)
+        assert response.status_code == 200
+        labels = [tab["label"] for tab in response.context["tabs"]]
+        assert labels == ["Overview", "Tickets", "Credentials"], labels
+        assert [tab["label"] for tab in response.context["tabs"] if tab["current"]] in (["Tickets"], ["Credentials"])
     bare, _ = browser_for(["client.read", "obj.client.*"])
     page = body(bare.get(f"/clients/{client.pk}/"))
-    assert "/tickets/?client_id=" not in page and "/credentials/clients/" not in page
+    assert "/tickets/clients/" not in page and "/credentials/clients/" not in page

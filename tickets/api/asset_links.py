@@ -245,6 +245,15 @@ class FromAssetSerializer(PassiveSerializer):
     )
 
 
+class FromAssetPrefillSerializer(PassiveSerializer):
+    asset_id = serializers.UUIDField()
+    asset_name = serializers.CharField()
+    client_id = serializers.UUIDField()
+    location_id = serializers.UUIDField(allow_null=True)
+    contact_id = serializers.UUIDField(allow_null=True)
+    title = serializers.CharField(help_text="A starting title: the asset's name")
+
+
 class FromAssetViewSet(PsaGenericViewSet):
     """``/tickets/from-asset``: a ticket with the asset's client, location and contact, linked to the asset."""
 
@@ -265,7 +274,7 @@ class FromAssetViewSet(PsaGenericViewSet):
     @extend_schema(
         summary="The ticket POST /tickets/from-asset would start with: the asset's client, location and contact",
         parameters=[OpenApiParameter("asset_id", OpenApiTypes.UUID, required=True)],
-        responses=TicketSerializer,
+        responses=FromAssetPrefillSerializer,
     )
     @action(detail=False, methods=["get"], url_path="from-asset", url_name="list")
     def from_asset_prefill(self, request):
