@@ -15,6 +15,7 @@ def navigation(request) -> dict:
             "users": has_node(request, "user.read.other") and has_node(request, "user.list.other"),
             "roles": has_node(request, "role.read"),
             "audit": has_node(request, "audit.read"),
+            "integrations": has_node(request, "integration.source.read"),
             "admin": user.is_staff,
         }
     }

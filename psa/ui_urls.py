@@ -27,4 +27,5 @@ urlpatterns = [
     path("search/", search.search, name="search"),
     path("tickets/", include("tickets.urls")),
     path("credentials/", include("credentials.urls")),
+    path("integrations/", include("integrations.urls")),
 ]

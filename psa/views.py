@@ -18,6 +18,7 @@ from accounts.models import ApiKey, User
 from assets import expirations
 from assets.models import ExpiringItem
 from clients.models import Client, Contact
+from integrations.dashboard import failing_sources_panel
 from psa.access import has_node, restrict
 from psa.api.audit import AuditEventFilterSet
 from psa.models import AuditEvent, JobRun
@@ -86,6 +87,7 @@ def dashboard(request):
         "recent_events": recent,
         "expirations": expirations_widget(request),
         "ticket_counts": _ticket_counts(request),
+        "integrations_panel": failing_sources_panel(request),
     }
     return render(request, "dashboard.html", context)
 
