@@ -16,6 +16,8 @@ def navigation(request) -> dict:
             "roles": has_node(request, "role.read"),
             "audit": has_node(request, "audit.read"),
             "integrations": has_node(request, "integration.source.read"),
+            "time": has_node(request, "time_entry.read"),
+            "catalog": has_node(request, "catalog.service.read") or has_node(request, "catalog.product.read"),
             "admin": user.is_staff,
         }
     }

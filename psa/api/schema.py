@@ -19,9 +19,18 @@ ERROR_SCHEMA = {
 }
 
 
+RATE_LIMIT_HEADERS = {
+    "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds until the rate-limit window resets"},
+    "RateLimit-Limit": {"schema": {"type": "integer"}, "description": "Requests allowed per window"},
+    "RateLimit-Remaining": {"schema": {"type": "integer"}, "description": "Requests left in this window"},
+    "RateLimit-Reset": {"schema": {"type": "integer"}, "description": "Seconds until the window resets"},
+}
+
+
 def _is_envelope(schema: dict) -> bool:
     ref = schema.get("$ref", "")
-    return "/Paginated" in ref or "pagination" in schema.get("properties", {})
+    properties = schema.get("properties", {})
+    return "/Paginated" in ref or "pagination" in properties or "data" in properties
 
 
 class EnvelopeAutoSchema(AutoSchema):
@@ -46,4 +55,10 @@ class EnvelopeAutoSchema(AutoSchema):
             responses.setdefault("400", {**error, "description": "Validation error; details name each field"})
         if "{" in self.path:
             responses.setdefault("404", {**error, "description": "Not found, or outside the caller's client scope"})
+        if self.method in ("POST", "PUT", "PATCH"):
+            responses.setdefault(
+                "413", {**error, "description": "PAYLOAD_TOO_LARGE: the body is over PSA_MAX_REQUEST_BYTES"}
+            )
+        rate_limited = {**error, "description": "RATE_LIMITED: over PSA_API_RATE_LIMIT; see Retry-After"}
+        responses.setdefault("429", {**rate_limited, "headers": RATE_LIMIT_HEADERS})
         return responses
