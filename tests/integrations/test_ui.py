@@ -98,3 +98,16 @@ def test_dashboard_shows_a_failing_source():
     body = page.get("/").content.decode()
     assert 'data-panel="integrations"' in body and "Broken CW" in body
     assert 'data-panel="integrations"' not in browser(["client.read"]).get("/").content.decode()
+
+
+def test_admin_shows_sources_without_secrets():
+    source = make_source(name="Admin CW")
+    user = make_user(["*"], is_staff=True)
+    client = BrowserClient()
+    client.force_login(user)
+    for path in ("/admin/integrations/source/", f"/admin/integrations/source/{source.pk}/change/",
+                 "/admin/integrations/syncrun/", "/admin/integrations/externalrecord/"):  # fmt: skip
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert "demo-private-key" not in response.content.decode()
+    assert "private_key, public_key" in client.get(f"/admin/integrations/source/{source.pk}/change/").content.decode()
