@@ -1,6 +1,6 @@
 """The demo source of ``make run``: a ConnectWise source pointing at the simulator that ``make run`` starts.
 
-``bootstrap_demo`` calls :func:`ensure_demo_sources` (one line); ``PSA_DEMO_INTEGRATIONS=false`` turns it off.
+``bootstrap_demo`` calls :func:`ensure_demo_sources` (one line) when it creates the demo data; ``PSA_DEMO_INTEGRATIONS=false`` turns it off.
 The source is marked ``is_demo`` and can be deleted like any other; it is not recreated while any source exists.
 """
 
@@ -22,12 +22,13 @@ DEMO_IDENTIFIERS = [
 ]
 
 
-def ensure_demo_sources() -> str:
-    """Create the demo ConnectWise source once; returns a line for the ``make run`` banner."""
+def ensure_demo_sources(*, fresh: bool = True) -> str:
+    """Create the demo ConnectWise source with fresh demo data (a database in use is never touched); returns a line
+    for the ``make run`` banner."""
     if not settings.DEMO_INTEGRATIONS:
         return "off (PSA_DEMO_INTEGRATIONS=false)"
-    if Source.objects.exists():
-        return f"kept ({Source.objects.count()} integration sources already present)"
+    if Source.objects.exists() or not fresh:
+        return f"kept ({Source.objects.count()} integration sources present, none added)"
     url = f"http://127.0.0.1:{settings.DEMO_CONNECTWISE_PORT}"
     source = Source.objects.create(
         kind="connectwise",

@@ -17,3 +17,9 @@ node("integration.source.delete", "Delete integration sources", INTEGRATION, ["i
 node("integration.source.test", "Test a source's connection and credentials", INTEGRATION, ["integration.source.read"])
 node("integration.source.sync", "Start a sync of a source now", INTEGRATION, ["integration.source.read"])
 node("integration.sync_run.read", "List and read sync runs with their counts and errors", INTEGRATION)
+node(
+    "integration.secrets.read",
+    "Reveal integration sources' secrets in the vault (with credential.secure_values.read)",
+    INTEGRATION,
+    ["credential.secure_values.read"],
+)

@@ -24,6 +24,10 @@ from integrations.models import Source, SyncRun
 logger = logging.getLogger(__name__)
 
 
+class LockLost(IntegrationError):
+    """Another worker took over the job's expired lock: this run must stop writing."""
+
+
 class SyncContext:
     def __init__(self, source: Source, kind: registry.Kind, job: registry.Job, run: SyncRun, client: Any, holder: str):
         self.source, self.kind, self.job, self.run, self.client, self.holder = source, kind, job, run, client, holder
@@ -48,9 +52,10 @@ class SyncContext:
             self.run.errors.append({"external_id": str(external_id)[:64], "message": str(message)[:500]})
 
     def progress(self) -> None:
-        """Save the counts so far (users see a running run move) and keep the lock."""
+        """Save the counts so far (users see a running run move) and keep the lock; stop if it was lost."""
         self.run.save(update_fields=["created", "updated", "unchanged", "deleted", "failed", "errors"])
-        locks.refresh(self.source.pk, self.job.name, self.holder)
+        if not locks.refresh(self.source.pk, self.job.name, self.holder):
+            raise LockLost("The run was silent longer than PSA_INTEGRATIONS_LOCK_TTL and lost its lock; it stopped.")
 
 
 def parse_cursor(value: str) -> datetime | None:
@@ -143,3 +148,19 @@ def run_jobs(source: Source, jobs: list[str] | None = None, **kwargs: Any) -> li
         summary.append({"job": name, "run_id": str(run.pk), "status": run.status} if run else {"job": name,
                        "skipped": "another run of this job is in progress"})  # fmt: skip
     return summary
+
+
+def close_abandoned_runs() -> int:
+    """Runs left ``running`` by a worker that died (their lock expired or is gone) are marked failed."""
+    from django.db.models import Exists, OuterRef
+
+    from integrations.models import SyncLock
+
+    live_lock = SyncLock.objects.filter(source=OuterRef("source"), job=OuterRef("job"), expires_at__gte=timezone.now())
+    cutoff = timezone.now() - timedelta(seconds=settings.INTEGRATIONS_LOCK_TTL)
+    abandoned = SyncRun.objects.filter(status=SyncRun.Status.RUNNING, started_at__lt=cutoff).exclude(Exists(live_lock))
+    return abandoned.update(
+        status=SyncRun.Status.FAILED,
+        finished_at=timezone.now(),
+        message="The worker stopped before the run finished (no progress within PSA_INTEGRATIONS_LOCK_TTL).",
+    )

@@ -7,7 +7,7 @@ from celery import shared_task
 
 from integrations import dispatcher
 from integrations.models import Source, SyncRun
-from integrations.sync import run_jobs
+from integrations.sync import close_abandoned_runs, run_jobs
 
 
 @shared_task(name="integrations.tasks.sync_source", ignore_result=True)
@@ -30,6 +30,7 @@ def sync_source(source_id: str, jobs: list[str] | None = None, trigger: str = "s
 @shared_task(name="integrations.tasks.dispatch_due", ignore_result=True)
 def dispatch_due() -> dict:
     """Scheduled by beat: queue one sync_source task per enabled source with due jobs."""
+    closed = close_abandoned_runs()
     queued = {}
     for source in Source.objects.filter(enabled=True).order_by("name"):
         jobs = dispatcher.due_jobs(source)
@@ -37,4 +38,4 @@ def dispatch_due() -> dict:
             dispatcher.mark_dispatched(source, jobs)
             sync_source.delay(str(source.pk), jobs, SyncRun.Trigger.SCHEDULE)
             queued[str(source.pk)] = jobs
-    return {"queued": queued}
+    return {"queued": queued, "abandoned_runs_closed": closed}

@@ -30,6 +30,7 @@ urlpatterns = [
     path("search/", search.search, name="search"),
     path("tickets/", include("tickets.urls")),
     path("credentials/", include("credentials.urls")),
+    path("integrations/", include("integrations.urls")),
     path("", include("tickets.time_urls")),
     path("catalog/", include("catalog.urls")),
 ]

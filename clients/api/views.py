@@ -3,7 +3,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.response import Response
 
 from assets.api.serializers import AssetSerializer
 from assets.models import Asset
@@ -16,6 +15,7 @@ from clients.api.serializers import (
 )
 from clients.filtersets import ClientFilterSet, ContactFilterSet, LocationFilterSet, VendorFilterSet
 from clients.models import Client, Contact, Location, Vendor
+from integrations.live import configurations_meta, live_client_response
 from psa.access import client_scope, has_node
 from psa.api.viewsets import PsaModelViewSet
 
@@ -73,7 +73,8 @@ class ClientViewSet(PsaModelViewSet):
         includes = self._includes()
         instance = self.get_object()
         context = {**self.get_serializer_context(), "include": includes}
-        return Response(ClientDetailSerializer(instance, context=context).data)
+        data = ClientDetailSerializer(instance, context=context).data
+        return live_client_response(instance, data)  # adds live ConnectWise data for a linked company
 
     @extend_schema(responses=AssetSerializer(many=True), summary="A client's configurations")
     @action(detail=True, methods=["get"], filterset_class=None)
@@ -81,9 +82,13 @@ class ClientViewSet(PsaModelViewSet):
         """The client's assets (ConnectWise configurations are added by the integration later)."""
         client = self.get_object()
         assets = Asset.objects.prefetch_related("interfaces").filter(client=client).order_by("name", "id")
+        self.configurations_meta = configurations_meta(client)  # the mirror's freshness (integrations)
         page = self.paginate_queryset(assets)
         serializer = AssetSerializer(page, many=True, context=self.get_serializer_context())
         return self.get_paginated_response(serializer.data)
+
+    def get_list_meta(self, queryset):
+        return getattr(self, "configurations_meta", None) or super().get_list_meta(queryset)
 
     @extend_schema(responses=ContactSerializer(many=True), summary="A client's contacts, by name")
     @action(detail=True, methods=["get"], filterset_class=None)

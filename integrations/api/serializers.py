@@ -71,15 +71,20 @@ class SourceSerializer(GatedModelSerializer):
         kind = self._kind(attrs)
         if self.instance is not None and "kind" in attrs and attrs["kind"] != self.instance.kind:
             raise serializers.ValidationError({"kind": ["The kind of a source cannot change; add a new source."]})
-        if "settings" in attrs or self.instance is None:
-            attrs["settings"] = self._settings(kind, attrs.get("settings") or {})
-        if "intervals" in attrs:
-            attrs["intervals"] = self._intervals(kind, attrs["intervals"])
-        if "secrets" in attrs:
-            self._secrets(kind, attrs["secrets"])
-        elif self.instance is None and any(f.required for f in kind.secret_fields):
-            names = ", ".join(f.name for f in kind.secret_fields if f.required)
-            raise serializers.ValidationError({"secrets": [f"Required: {names}."]})
+        errors: dict = {}
+        for name, check in (("settings", self._settings), ("intervals", self._intervals), ("secrets", self._secrets)):
+            present = name in attrs or (self.instance is None and name != "intervals")
+            if not present:
+                continue
+            try:
+                result = check(kind, attrs.get(name) if name in attrs else {})
+            except serializers.ValidationError as exc:
+                errors.update(exc.detail)
+            else:
+                if name != "secrets":
+                    attrs[name] = result
+        if errors:
+            raise serializers.ValidationError(errors)
         return attrs
 
     def _settings(self, kind: registry.Kind, value: Any) -> dict:

@@ -272,9 +272,12 @@ class ConfigurationMapper(_ClientChildMapper):
         macs = {item.extra["mac"] for item in items if item.extra["mac"]}
         if not (serials or macs):
             return
+        # Serials match case-insensitively (as PUT /assets/upsert does); asking for the usual spellings keeps the
+        # serial index usable, and the comparison below is on the upper-cased value.
+        spellings = serials | {s.lower() for s in serials} | {i.values["serial"] for i in items if i.values["serial"]}
         by_serial = {
-            (str(a.client_id), a.code): a
-            for a in Asset.objects.annotate(code=Upper("serial")).filter(client_id__in=clients, code__in=serials)
+            (str(a.client_id), a.serial.upper()): a
+            for a in Asset.objects.filter(client_id__in=clients, serial__in=spellings)
         } if serials else {}  # fmt: skip
         by_mac = {}
         if macs:

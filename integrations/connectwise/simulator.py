@@ -116,6 +116,7 @@ class ConnectWiseSimulator:
         self.credentials_expired = False
         self.version = 0
         self._cache: dict[tuple, list[dict]] = {}
+        self._index: dict[tuple, dict] = {}
         self.data: dict[str, dict[int, dict]] = {}
         self._generate(random.Random(seed), identifiers or [])
         self.url_map = Map(
@@ -447,9 +448,10 @@ class ConnectWiseSimulator:
             cached = self._cache.get(key)
             if cached is not None:
                 return cached
-            rows = sorted(self.data[collection].values(), key=lambda r: r["id"])
             if parent is not None:
-                rows = [r for r in rows if isinstance(r.get("company"), dict) and r["company"].get("id") == parent]
+                rows = self._children(collection).get(parent, [])
+            else:
+                rows = sorted(self.data[collection].values(), key=lambda r: r["id"])
             if conditions:
                 known = self._known_fields(collection)
                 predicate = compile_conditions(conditions, lambda path: path.split("/")[0] in known)
@@ -458,6 +460,19 @@ class ConnectWiseSimulator:
                 self._cache.clear()
             self._cache[key] = rows
             return rows
+
+    def _children(self, collection: str) -> dict[int, list[dict]]:
+        """Records by company id (sites live under their company), rebuilt when the data changes."""
+        key = ("children", collection, self.version)
+        index = self._index.get(key)
+        if index is None:
+            index = {}
+            for record in sorted(self.data[collection].values(), key=lambda r: r["id"]):
+                company = record.get("company")
+                if isinstance(company, dict):
+                    index.setdefault(company.get("id"), []).append(record)
+            self._index = {key: index}
+        return index
 
     def _list(self, request: Request, collection: str, parent: int | None = None) -> Response:
         args = request.args

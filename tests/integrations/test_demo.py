@@ -39,6 +39,12 @@ def test_demo_integrations_can_be_turned_off(settings):
 
 
 @pytest.mark.django_db
+def test_a_database_in_use_gets_no_demo_source():
+    assert ensure_demo_sources(fresh=False).startswith("kept")
+    assert not Source.objects.exists() and not Client.objects.exists()
+
+
+@pytest.mark.django_db
 def test_bootstrap_demo_adds_the_source_and_its_sync_links_the_demo_clients(capsys):
     from integrations.connectwise.simulator import ConnectWiseSimulator
     from integrations.demo import DEMO_IDENTIFIERS

@@ -246,3 +246,38 @@ def test_synced_contact_fields_are_read_only(source, cw):
     response = api.patch(f"/api/v1/contacts/{contact.pk}", {"email": "x@example.com", "notes": "ok"}, format="json")
     assert response.status_code == 400 and response.json()["error"]["details"][0]["path"] == ["email"]
     assert api.patch(f"/api/v1/contacts/{contact.pk}", {"notes": "ok"}, format="json").status_code == 200
+
+
+def test_a_run_that_loses_its_lock_stops(source, cw, settings):
+    from integrations.models import SyncLock
+
+    settings.INTEGRATIONS_LOCK_TTL = 900
+    original = locks.refresh
+
+    def stolen(source_id, job, holder):
+        SyncLock.objects.filter(source_id=source_id, job=job).update(holder="someone else")
+        return original(source_id, job, holder)
+
+    locks.refresh = stolen
+    try:
+        run = run_job(source, "connectwise.companies", client=cw)
+    finally:
+        locks.refresh = original
+    assert run.status == "failed" and "lost its lock" in run.message
+
+
+def test_abandoned_running_runs_are_closed(source, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from integrations.sync import close_abandoned_runs
+
+    old = timezone.now() - timedelta(seconds=settings.INTEGRATIONS_LOCK_TTL + 60)
+    dead = SyncRun.objects.create(source=source, job="connectwise.companies", started_at=old)
+    assert locks.acquire(source.pk, "connectwise.contacts", "alive")
+    alive = SyncRun.objects.create(source=source, job="connectwise.contacts", started_at=old)
+    assert close_abandoned_runs() == 1
+    dead.refresh_from_db()
+    alive.refresh_from_db()
+    assert dead.status == "failed" and "worker stopped" in dead.message and alive.status == "running"

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from integrations import views
+
+app_name = "integrations"
+
+urlpatterns = [
+    path("", views.source_list, name="source_list"),
+    path("<uuid:pk>/", views.source_detail, name="source_detail"),
+    path("<uuid:pk>/test/", views.source_test, name="source_test"),
+    path("<uuid:pk>/sync/", views.source_sync, name="source_sync"),
+]
