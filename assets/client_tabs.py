@@ -58,7 +58,9 @@ _KINDS = [
             Column("Status", "status", _display("status")),
             Column("Serial number", "serial", _code("serial")),
             Column(
-                "Primary interface", ("interfaces", "obj.asset_interface.mac", "obj.asset_interface.ipv4"), _primary_interface
+                "Primary interface",
+                ("interfaces", "obj.asset_interface.mac", "obj.asset_interface.ipv4"),
+                _primary_interface,
             ),
             Column("Warranty", "warranty_expires", lambda a: expiry(a.warranty_expires)),
         ),

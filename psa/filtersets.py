@@ -56,6 +56,7 @@ class BaseFilterSet(django_filters.FilterSet):
         if model is not None and not any(f.name == "updated_at" for f in model._meta.get_fields()):
             filters.pop("updated_since", None)
         return filters
+
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         hidden = [name for name in self.data if name in self.filters and self.data.get(name) not in ("", None)]
         hidden = [name for name in hidden if name != "search" and not self.filter_visible(name)]

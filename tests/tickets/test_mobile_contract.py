@@ -296,6 +296,8 @@ def test_time_entry_create_as_the_app_sends_it(desk):
     }  # fmt: skip
     response = api.post("/api/v1/time-entries", body, format="json")
     assert response.status_code == 201, response.content[:300]
+
+
 def test_the_mobile_time_calls_as_the_app_makes_them(mobile, desk):
     """The app's time screen: services picker, POST /time-entries, its list query, the timer and the ticket totals."""
     from tests.catalog.factories import make_service
