@@ -55,11 +55,11 @@ def _check(response, what: str, failures: list[str]) -> None:
         failures.append(f"{what}: {response.status_code} {response.content[:200]!r}")
 
 
-def _with_bad_ids(route: Route, url: str) -> list[str]:
+def _with_bad_ids(url: str) -> list[str]:
     """``url`` with each URL keyword's value replaced by each bad id, where the URL still resolves."""
     good = resolve(url).kwargs
     urls = []
-    for name, value in good.items():
+    for value in good.values():
         for bad in BAD_IDS:
             candidate = url.replace(str(value), bad, 1)
             try:
@@ -71,7 +71,7 @@ def _with_bad_ids(route: Route, url: str) -> list[str]:
 
 
 def _query_params(route: Route) -> list[str]:
-    params = list(STANDARD_PARAMS) + ["no_such_parameter"]
+    params = [*STANDARD_PARAMS, "no_such_parameter"]
     filterset = getattr(route.view_cls, "filterset_class", None)
     if filterset is not None:
         params += list(filterset.base_filters)
@@ -95,7 +95,7 @@ def test_no_input_gives_a_server_error(route):
     client.raise_request_exception = False
     url = build_url(route, world)
     failures: list[str] = []
-    for bad_url in _with_bad_ids(route, url):
+    for bad_url in _with_bad_ids(url):
         _check(_send(client, route.method, bad_url), f"id in {bad_url[:120]!r}", failures)
     if route.method == "GET":
         for param in _query_params(route):
