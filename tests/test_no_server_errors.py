@@ -20,23 +20,10 @@ from tests.test_route_harness import AUTHENTICATED_ROUTES, BODIES, Route, build_
 
 BAD_IDS = ["not-a-uuid", "0" * 31 + "g", "-" * 32, "0" * 33 + "---", "\x00", "x" * 300, "%ff%fe", "123"]
 # NUL in a query is refused for every route at once by psa.middleware (tests/psa/test_input_bounds.py).
-BAD_QUERY_VALUES = ["x" * 5000, "-1", "99999999999999999999999", "[" * 1000, "2026-13-45T99:99"]
+# Text that passes a CharFilter (and reaches its method and the database), numbers past any column, deep JSON.
+BAD_QUERY_VALUES = ["x" * 5000, "99999999999999999999999", "[" * 1000]
 STANDARD_PARAMS = ["page", "limit", "sort", "order", "search", "updated_since", "include", "format", "field_id"]
-BAD_FIELD_VALUES = [
-    None,
-    True,
-    -1,
-    10**30,
-    1.5e308,
-    "",
-    "\x00",
-    "x" * 70_000,
-    [],
-    {},
-    ["x"],
-    {"x": {"y": []}},
-    json.loads("[" * 30 + "]" * 30),
-]
+BAD_FIELD_VALUES = [None, True, -1, 10**30, "", "\x00", "x" * 70_000, [], {"x": {"y": []}}]
 BAD_BODIES = [b"[]", b'"text"', b"null", b"12", b"{", b'{"a": 1,}', b"\xff\xfe\x00", b'{"\x00": 1}']
 
 
@@ -71,9 +58,10 @@ def _with_bad_ids(url: str) -> list[str]:
 
 
 def _query_params(route: Route) -> list[str]:
+    """The route's filters (on lists: a detail shares its list's filterset), paging, sorting and an unknown one."""
     params = [*STANDARD_PARAMS, "no_such_parameter"]
     filterset = getattr(route.view_cls, "filterset_class", None)
-    if filterset is not None:
+    if filterset is not None and route.action in ("list", None):
         params += list(filterset.base_filters)
     return sorted(set(params))
 
