@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts import mobile_views
 from accounts.filtersets import RoleFilterSet, UserFilterSet
 from accounts.forms import ApiKeyForm, RoleForm, UserCreateForm, UserForm
 from accounts.models import ApiKey, Role, User
@@ -71,6 +72,7 @@ def profile(request):
         "new_key": new_key,
         "new_key_plaintext": plaintext,
         "user_scoped": client_scope(request) is not None,
+        "mobile_sessions": mobile_views.sessions_of(request.user),
     }
     return render(request, "accounts/profile.html", context, status=status)
 

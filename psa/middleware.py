@@ -1,11 +1,14 @@
-"""Request-level guards for the API: the error envelope outside DRF, the rate limit, and the request-size limit."""
+"""Request-level guards: the API's error envelope outside DRF, the rate limit, the request-size limit, the
+Permissions-Policy header, and idle sign-out."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import time
 
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from psa import ratelimit
@@ -165,3 +168,43 @@ class RequestBoundsMiddleware:
         if request.path.startswith(API_PREFIX):
             return _error(413, "PAYLOAD_TOO_LARGE", message)
         return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
+
+
+class PermissionsPolicyMiddleware:
+    """Adds ``Permissions-Policy`` (``settings.PERMISSIONS_POLICY``) to every response that has none."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        policy = getattr(settings, "PERMISSIONS_POLICY", "")
+        if policy and "Permissions-Policy" not in response:
+            response["Permissions-Policy"] = policy
+        return response
+
+
+class SessionIdleMiddleware:
+    """Signs a browser out after ``PSA_SESSION_IDLE_MINUTES`` without a request.
+
+    A session's expiry is ``SESSION_COOKIE_AGE`` after its last save; this renews it while the user is active, at
+    most once per ``SESSION_RENEW_INTERVAL`` seconds, so a busy user does not write the session on every request.
+    """
+
+    SEEN_KEY = "_psa_seen"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        session = getattr(request, "session", None)
+        if session is not None and SESSION_KEY in session:
+            now = int(time.time())
+            seen = session.get(self.SEEN_KEY)
+            if not isinstance(seen, int) or now - seen >= settings.SESSION_RENEW_INTERVAL:
+                self.mark_seen(session)  # marks the session modified: saved with a fresh expiry
+        return self.get_response(request)
+
+    @classmethod
+    def mark_seen(cls, session) -> None:
+        session[cls.SEEN_KEY] = int(time.time())

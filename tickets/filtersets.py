@@ -26,7 +26,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from psa.api.parsers import loads_bounded
 from psa.filtersets import BaseFilterSet
-from tickets.models import Board, Category, Status, Tag, Ticket
+from tickets.models import Board, Category, Priority, Status, Tag, Ticket
 
 BOOLEAN_HELP = "true or false"
 
@@ -265,6 +265,22 @@ class StatusFilterSet(BaseFilterSet):
     class Meta:
         model = Status
         fields = ["is_closed", "is_default"]
+
+
+class PriorityFilterSet(BaseFilterSet):
+    """``item_type`` as AlgaPSA's mobile app sends it: every PSA priority is a ticket priority."""
+
+    search_fields = ("name",)
+    item_type = django_filters.ChoiceFilter(
+        choices=[("ticket", "ticket"), ("project_task", "project_task")], method="filter_item_type"
+    )
+
+    class Meta:
+        model = Priority
+        fields = ["is_default"]
+
+    def filter_item_type(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset if value == "ticket" else queryset.none()
 
 
 class CategoryFilterSet(BaseFilterSet):

@@ -43,7 +43,8 @@ from psa.utils import is_uuid
 
 logger = logging.getLogger(__name__)
 
-REVEAL_NODES = ["credential.read", "credential.secure_values.read"]
+# A reveal needs everything reading the fields needs (GET /credentials/{id}/fields), plus its own node.
+REVEAL_NODES = ["credential.read", "credential.fields.read", "credential.secure_values.read"]
 REVEAL_ACTIONS = frozenset({"secure_values", "secure_value", "totp"})
 NO_STORE = {"Cache-Control": "no-store, max-age=0", "Pragma": "no-cache"}
 
@@ -341,6 +342,11 @@ class CredentialViewSet(PsaModelViewSet):
         if wait is not None:
             self._audit_reveal(credential, requested, "rate_limited", reason="reveal rate limit")
             raise Throttled(wait=wait)
+        try:
+            self._require_visible("fields")
+        except PermissionDenied as exc:
+            self._audit_reveal(credential, requested, "denied", reason=str(exc.detail))
+            raise
         node = credential.type.reveal_node
         if not has_node(self.request, node):
             message = f"Revealing {credential.type.name} secrets needs the permission node {node}."
@@ -552,7 +558,8 @@ class CredentialTypeViewSet(PsaModelViewSet):
     filterset_class = CredentialTypeFilterSet
     lookup_field = "name"
     lookup_url_kwarg = "id_or_name"
-    lookup_value_regex = r"[^/]+"
+    # Names may contain '/' ("Windows / local admin"); only a trailing "/credentials" is the sub-route.
+    lookup_value_regex = r"(?:[^/]|/(?!credentials$))+"
     node_prefix = "credential_type"
     action_nodes = {"credentials": ["credential_type.read", "credential.read"]}
     sort_fields = {"name": "name", "permission_scope": "permission_scope", "created_at": "created_at"}
