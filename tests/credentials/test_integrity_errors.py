@@ -13,7 +13,13 @@ from tests.psa.helpers import error_of
 
 pytestmark = pytest.mark.django_db
 
-REVEALER = ["credential.read", "credential.secure_values.read", "aws.credentials.read", "obj.*"]
+REVEALER = [
+    "credential.read",
+    "credential.fields.read",
+    "credential.secure_values.read",
+    "aws.credentials.read",
+    "obj.*",
+]
 SECRET = "integrity-test-secret"
 
 
