@@ -14,6 +14,7 @@ import json
 import re
 
 import pytest
+from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.urls import Resolver404, resolve
 
 from tests.test_route_harness import AUTHENTICATED_ROUTES, BODIES, Route, build_url, build_world, caller
@@ -24,6 +25,7 @@ BAD_IDS = ["not-a-uuid", "0" * 31 + "g", "-" * 32, "0" * 33 + "---", "\x00", "x"
 BAD_QUERY_VALUES = ["x" * 5000, "99999999999999999999999", "[" * 1000]
 STANDARD_PARAMS = ["page", "limit", "sort", "order", "search", "updated_since", "include", "format", "field_id"]
 BAD_FIELD_VALUES = [None, True, -1, 10**30, "", "\x00", "x" * 70_000, [], {"x": {"y": []}}]
+MULTIPART_FIELD_VALUES = ["", "\x00", "x" * 70_000, "-1", "99999999999999999999999"]
 BAD_BODIES = [b"[]", b'"text"', b"null", b"12", b"{", b'{"a": 1,}', b"\xff\xfe\x00", b'{"\x00": 1}']
 
 
@@ -66,6 +68,14 @@ def _query_params(route: Route) -> list[str]:
     return sorted(set(params))
 
 
+def _is_json(body: dict) -> bool:
+    try:
+        json.dumps(body)
+    except TypeError:
+        return False
+    return True
+
+
 def _bad_bodies(body: dict) -> list[tuple[str, str]]:
     variants = []
     for key in body:
@@ -91,10 +101,15 @@ def test_no_input_gives_a_server_error(route):
                 response = client.get(url, {param: value})
                 _check(response, f"?{param}={value[:20]!r}", failures)
     key = (route.name, route.method)
-    if key in BODIES:
-        body = BODIES[key](world)
-        for what, variant in _bad_bodies(body):
+    if key in BODIES and _is_json(BODIES[key](world)):
+        for what, variant in _bad_bodies(BODIES[key](world)):
             _check(_send(client, route.method, url, variant), f"body {what}", failures)
+    elif key in BODIES:  # an upload: multipart form fields (each variant with a fresh file)
+        for field in BODIES[key](world):
+            for bad in MULTIPART_FIELD_VALUES:
+                body = {**BODIES[key](world), field: bad}
+                response = client.generic(route.method, url, encode_multipart(BOUNDARY, body), MULTIPART_CONTENT)
+                _check(response, f"multipart {field}={bad[:20]!r}", failures)
     if route.method in ("POST", "PUT", "PATCH"):
         for raw in BAD_BODIES:
             _check(_send(client, route.method, url, raw), f"body {raw[:20]!r}", failures)
