@@ -19,14 +19,18 @@ def normalize_cidr(value: str) -> str:
     try:
         return str(ipaddress.ip_network(value.strip(), strict=False))
     except ValueError:
-        raise ValidationError(f"'{value}' is not a network in CIDR notation, e.g. 192.168.1.0/24.") from None
+        raise ValidationError(
+            "'%(value)s' is not a network in CIDR notation, e.g. 192.168.1.0/24.", params={"value": value[:100]}
+        ) from None
 
 
 def normalize_mac(value: str) -> str:
     """``AA-BB-CC-DD-EE-FF``, ``aabb.ccdd.eeff`` and ``aabbccddeeff`` all become ``aa:bb:cc:dd:ee:ff``."""
     digits = re.sub(r"[\s:.\-]", "", value.strip().lower())
     if not _MAC_HEX.match(digits):
-        raise ValidationError(f"'{value}' is not a MAC address, e.g. 00:1a:2b:3c:4d:5e.")
+        raise ValidationError(
+            "'%(value)s' is not a MAC address, e.g. 00:1a:2b:3c:4d:5e.", params={"value": value[:100]}
+        )
     return ":".join(digits[i : i + 2] for i in range(0, 12, 2))
 
 
@@ -35,12 +39,14 @@ def normalize_domain(value: str) -> str:
     try:
         ascii_name = name.encode("idna").decode("ascii")
     except UnicodeError:
-        raise ValidationError(f"'{value}' is not a valid domain name.") from None
+        raise ValidationError("'%(value)s' is not a valid domain name.", params={"value": value[:100]}) from None
     labels = ascii_name.split(".")
     if len(labels) < 2 or len(ascii_name) > 253 or not all(_LABEL.match(label) for label in labels):
-        raise ValidationError(f"'{value}' is not a valid domain name, e.g. example.com.")
+        raise ValidationError(
+            "'%(value)s' is not a valid domain name, e.g. example.com.", params={"value": value[:100]}
+        )
     if labels[-1].isdigit():
-        raise ValidationError(f"'{value}' is an address, not a domain name.")
+        raise ValidationError("'%(value)s' is an address, not a domain name.", params={"value": value[:100]})
     return name
 
 

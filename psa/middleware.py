@@ -125,13 +125,31 @@ def body_limit(request: HttpRequest) -> int:
     return settings.MAX_REQUEST_BYTES
 
 
-class RequestSizeLimitMiddleware:
-    """Refuses a body over its limit with 413 before anything parses it (the API's answer is the error envelope)."""
+def query_problem(request: HttpRequest) -> str | None:
+    """Why an API request's path or query cannot be used: NUL characters (PostgreSQL cannot even compare one), or a
+    query value longer than ``settings.MAX_QUERY_VALUE_LENGTH``."""
+    if "\x00" in request.path:
+        return "NUL characters are not allowed in the path."
+    limit = settings.MAX_QUERY_VALUE_LENGTH
+    for key, values in request.GET.lists():
+        if "\x00" in key or any("\x00" in value for value in values):
+            return f"{key[:100]}: NUL characters are not allowed."
+        if any(len(value) > limit for value in values):
+            return f"{key[:100]}: at most {limit} characters."
+    return None
+
+
+class RequestBoundsMiddleware:
+    """Refuses a body over its limit with 413 before anything parses it (the API's answer is the error envelope),
+    and an unusable API path or query (:func:`query_problem`) with 400."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        problem = query_problem(request) if request.path.startswith(API_PREFIX) else None
+        if problem is not None:
+            return _error(400, "VALIDATION_ERROR", problem)
         limit = body_limit(request)
         try:
             declared = int(request.META.get("CONTENT_LENGTH") or 0)

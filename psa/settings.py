@@ -52,6 +52,7 @@ LOGIN_COOLOFF_MINUTES = env_int("PSA_LOGIN_COOLOFF_MINUTES", 15)  # ...within th
 MAX_REQUEST_BYTES = env_int("PSA_MAX_REQUEST_BYTES", 1024 * 1024)
 MAX_UPLOAD_BYTES = env_int("PSA_MAX_UPLOAD_BYTES", 25 * 1024 * 1024)
 MAX_JSON_DEPTH = env_int("PSA_MAX_JSON_DEPTH", 32)
+MAX_QUERY_VALUE_LENGTH = env_int("PSA_MAX_QUERY_VALUE_LENGTH", 8192)
 MAX_TEXT_LENGTH = env_int("PSA_MAX_TEXT_LENGTH", 64 * 1024)
 AUDIT_VALUE_MAX_BYTES = env_int("PSA_AUDIT_VALUE_MAX_BYTES", 4096)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
@@ -105,7 +106,7 @@ MIDDLEWARE = [
     "psa.middleware.SessionIdleMiddleware",
     "psa.middleware.UserTimeZoneMiddleware",
     "psa.middleware.ApiRateLimitMiddleware",
-    "psa.middleware.RequestSizeLimitMiddleware",
+    "psa.middleware.RequestBoundsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "psa.middleware.ApiErrorMiddleware",

@@ -150,6 +150,9 @@ class CredentialTypeRefField(serializers.RelatedField):
         if not isinstance(data, str) or not data.strip():
             self.fail("invalid")
         value = data.strip()
+        # No type has such a name; keep overlong values out of a LIKE (SQLite) and NUL out of PostgreSQL.
+        if len(value) > CredentialType._meta.get_field("name").max_length or "\x00" in value:
+            self.fail("unknown")
         lookup = Q(pk=value) | Q(name__iexact=value) if is_uuid(value) else Q(name__iexact=value)
         found = self.get_queryset().filter(lookup).first()
         if found is None:
