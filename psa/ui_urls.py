@@ -9,7 +9,7 @@ from django.urls import include, path
 
 from accounts.forms import LoginForm
 from accounts.views import PasswordResetConfirmView
-from psa import dashboard, search, views
+from psa import audit_page, dashboard, search
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
@@ -23,7 +23,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     # One-time links an administrator issues for choosing a new password (accounts.passwords).
     path("reset/<uidb64>/<token>/", PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
-    path("audit/", views.audit_list, name="audit_list"),
+    path("audit/", audit_page.audit_list, name="audit_list"),
     path("", include("accounts.urls")),
     path("clients/", include("clients.urls")),
     path("assets/", include("assets.urls")),

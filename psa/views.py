@@ -9,12 +9,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.shortcuts import render
 
 from psa import gating
-from psa.access import has_node, restrict
-from psa.api.audit import AuditEventFilterSet
-from psa.models import AuditEvent
+from psa.access import has_node
 from psa.nodes import all_nodes
 
 PAGE_SIZE = 25
@@ -69,16 +66,3 @@ def query_without_page(request) -> str:
     params = request.GET.copy()
     params.pop("page", None)
     return params.urlencode()
-
-
-@require_nodes("audit.read")
-def audit_list(request):
-    queryset = restrict(AuditEvent.objects.select_related("client"), request)
-    filterset = AuditEventFilterSet(request.GET or None, queryset=queryset, request=request)
-    page = paginate(request, filterset.qs, per_page=50)
-    gated_events(request, page.object_list)
-    return render(
-        request,
-        "audit/event_list.html",
-        {"section": "audit", "filter": filterset, "page": page, "query": query_without_page(request)},
-    )
