@@ -23,7 +23,7 @@ from django.db import transaction
 from django.http import Http404
 from rest_framework.exceptions import ValidationError
 
-from psa import audit
+from psa import audit, gating
 from psa.access import restrict
 from psa.api.exceptions import Conflict
 from tickets.bundle_models import BundleMirror, TicketBundle, TicketBundleChild
@@ -45,8 +45,8 @@ def bundle_of(ticket: Ticket) -> TicketBundle | None:
     return bundle
 
 
-def _summary(ticket: Ticket) -> dict[str, Any]:
-    return {
+def _summary(request, ticket: Ticket) -> dict[str, Any]:
+    row = {
         "ticket_id": str(ticket.pk),
         "ticket_number": ticket.ticket_number,
         "title": ticket.title,
@@ -56,6 +56,8 @@ def _summary(ticket: Ticket) -> dict[str, Any]:
         "client_id": str(ticket.client_id),
         "client_name": ticket.client.name,
     }
+    # Through the one field gate, like every other path: a field the caller may not see is absent.
+    return {key: value for key, value in row.items() if gating.value_visible(request, Ticket, key)}
 
 
 def describe(request, ticket: Ticket) -> dict[str, Any]:
@@ -69,8 +71,8 @@ def describe(request, ticket: Ticket) -> dict[str, Any]:
     return {
         "role": "master" if bundle.master_id == ticket.pk else "child",
         "master_ticket_id": str(bundle.master_id),
-        "master": _summary(master) if master else None,
-        "children": [_summary(child) for child in children],
+        "master": _summary(request, master) if master else None,
+        "children": [_summary(request, child) for child in children],
         "settings": {"mode": bundle.mode, "reopen_on_child_reply": bundle.reopen_on_child_reply},
     }
 

@@ -22,7 +22,7 @@ from accounts import mobile
 from accounts.api.serializers import UserSerializer
 from accounts.mobile import PushToken, TokenRefused
 from accounts.models import User
-from psa import audit
+from psa import audit, gating
 from psa.api.exceptions import EnvelopedResponse, error_response
 from psa.api.schema import EnvelopeAutoSchema
 from psa.api.serializers import PassiveSerializer
@@ -316,6 +316,7 @@ class UserSearchFilterSet(BaseFilterSet):
         choices=[("internal", "internal"), ("client", "client")], method="filter_user_type", label="User type"
     )
     include_inactive = StrictBooleanFilter(method="filter_noop", label="Also inactive users (default false)")
+    search_fields = ("name", "email", "login")
 
     class Meta:
         model = User
@@ -339,6 +340,10 @@ class UserSearchFilterSet(BaseFilterSet):
         if not value:
             return queryset
         columns = {column for field in self.clean_fields() for column in SEARCHABLE[field]}
+        # A field the caller may not see is never searched (psa.gating), as with every list's search.
+        columns = {column for column in columns if gating.lookup_visible(self.request, User, column)}
+        if not columns:
+            return queryset.none()
         condition = Q()
         for column in sorted(columns):
             condition |= Q(**{f"{column}__icontains": value})

@@ -61,6 +61,7 @@ class ScopedClientIdsMixin:
 
 class UserSerializer(ScopedClientIdsMixin, GatedModelSerializer):
     gating_scope = "user"
+    gating_derived = {"first_name": ("name",), "last_name": ("name",), "avatarUrl": ("image",)}
     roles = RoleRefField(many=True, required=False)
     permissions = NodeListField(required=False)
     client_ids = ScopedPrimaryKeyRelatedField(

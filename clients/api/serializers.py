@@ -104,7 +104,11 @@ def _same_client(attrs: dict, instance, *fields: str) -> None:
 
 class ContactSerializer(GatedModelSerializer):
     gating_scope = "contact"
-    gating_derived = {"name": ("first_name", "last_name")}
+    gating_derived = {
+        "name": ("first_name", "last_name"),
+        "full_name": ("first_name", "last_name"),
+        "default_phone_number": ("phone", "mobile"),
+    }
     client_id = ScopedPrimaryKeyRelatedField(source="client", queryset=Client.objects.all())
     location_id = ScopedPrimaryKeyRelatedField(
         source="location", queryset=Location.objects.all(), required=False, allow_null=True

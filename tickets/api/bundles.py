@@ -51,14 +51,16 @@ class BundleSettingsSerializer(PassiveSerializer):
 
 
 class BundleTicketSerializer(PassiveSerializer):
+    """A bundled ticket in brief; a field the caller may not see (field gating) is absent."""
+
     ticket_id = serializers.UUIDField()
-    ticket_number = serializers.CharField()
-    title = serializers.CharField()
-    status_id = serializers.UUIDField()
-    status_name = serializers.CharField()
-    is_closed = serializers.BooleanField()
-    client_id = serializers.UUIDField()
-    client_name = serializers.CharField()
+    ticket_number = serializers.CharField(required=False)
+    title = serializers.CharField(required=False)
+    status_id = serializers.UUIDField(required=False)
+    status_name = serializers.CharField(required=False)
+    is_closed = serializers.BooleanField(required=False)
+    client_id = serializers.UUIDField(required=False)
+    client_name = serializers.CharField(required=False)
 
 
 class BundleSettingsOutSerializer(PassiveSerializer):

@@ -144,6 +144,7 @@ class TagSuggestionFilterSet(BaseFilterSet):
     """The query of ``/tags/cloud`` and ``/tags/search``."""
 
     search_term = django_filters.CharFilter(field_name="text", lookup_expr="icontains", max_length=50)
+    search_fields = ("text",)  # the base filterset's search=, which leaves out a field the caller may not see
     entity_type = django_filters.ChoiceFilter(choices=ENTITY_TYPES, method="filter_entity_type")
 
     class Meta:
