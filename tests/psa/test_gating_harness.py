@@ -61,7 +61,6 @@ KNOWN_UI_LEAKS = {
     "obj.product.product_name": "materials picker on the ticket page",
     "obj.product.currency": "materials section on the ticket page",
     "obj.product.sku": "materials picker on the ticket page",
-    "obj.credentialType.permission_scope": "the type editor's scope help on the credential pages",
     "obj.client.identifier": "client list",
     "obj.client.name": "client list links and every page naming a client",
     "obj.contact.first_name": "contacts tab links",

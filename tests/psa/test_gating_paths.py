@@ -94,7 +94,7 @@ def test_an_audit_events_object_name_is_hidden_with_the_fields_it_shows(admin_ap
     [event] = data_of(response)
     assert event["object_repr"] == "" and event["changes"]["name"] == {"hidden": True}
     assert SECRET not in response.content.decode()
-    named, _, _ = api_for(["audit.read", "obj.client.name"])
+    named, _, _ = api_for(["audit.read", "obj.client.name", "obj.client.client_name"])  # and its alias
     assert data_of(named.get("/api/v1/audit-events", {"object_id": client["id"]}))[0]["object_repr"] == SECRET
 
 

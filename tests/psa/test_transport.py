@@ -96,6 +96,8 @@ def _page_kwargs(world) -> dict[str, dict]:
         "credential_delete": {"pk": world.objects[Credential].pk},
         "sub_credential_create": {"pk": world.objects[Credential].pk},
         "password_reset_confirm": {"uidb64": "MA", "token": "set-password"},
+        "document_upload": {"holder_kind": "ticket", "pk": world.objects[Ticket].pk},
+        "document_remove": {"holder_kind": "ticket", "pk": world.objects[Ticket].pk},
     }
 
 
