@@ -1,0 +1,87 @@
+"""Seed the throwaway database of the schemathesis run (tests/fuzz/run_schemathesis.py).
+
+Builds the route harness's world (one object of every model, in client A and client B, see
+tests/test_route_harness.py), an administrator holding ``*`` with an API key, and a spare object for every DELETE
+so deleting does not take away what the other operations read. Writes a JSON file naming the key and, for every
+operation with path parameters, the ids that fill them, so generated requests reach real objects.
+
+Run with the fuzz run's environment: ``python tests/fuzz/seed.py OUT.json``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import re
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+FUZZ_LOGIN = "fuzz-admin"
+
+
+def _template(pattern: str, names: tuple[str, ...]) -> str:
+    """The OpenAPI path of a URL pattern: ``api/v1/assets/(?P<asset_id>...)`` becomes ``/api/v1/assets/{asset_id}``."""
+    path = pattern
+    for name in names:
+        path = re.sub(rf"\(\?P<{name}>[^)]*\)|<(?:\w+:)?{name}>", "{" + name + "}", path)
+    # drf-spectacular documents a view's ``pk`` as ``id``.
+    return "/" + path.replace("^", "").replace("$", "").replace("{pk}", "{id}")
+
+
+def _values(template: str, url: str) -> dict[str, str]:
+    """The path parameters of ``url``, read back against ``template``."""
+    regex = re.escape(template).replace(r"\{", "{").replace(r"\}", "}")
+    regex = re.sub(r"{(\w+)}", r"(?P<\1>[^/]+)", regex)
+    match = re.fullmatch(regex, url)
+    if match is None:
+        raise SystemExit(f"seed: {url} does not match {template}")
+    return match.groupdict()
+
+
+def seed() -> dict:
+    from django.db import transaction
+
+    from tests.factories import make_key, make_user
+    from tests.test_route_harness import ROUTES, ROW_FACTORIES, build_url, build_world
+
+    numbers = itertools.count(1)
+    with transaction.atomic():
+        world = build_world()
+        for route in ROUTES:
+            model = route.model
+            if route.action == "destroy" and model not in world.delete_targets and model in ROW_FACTORIES:
+                world.delete_targets[model] = ROW_FACTORIES[model](world, next(numbers))
+        admin = make_user(["*"], login=FUZZ_LOGIN, name="Schemathesis")
+        _key, plaintext = make_key(admin, expires_in=timedelta(days=1), description="schemathesis run")
+        operations = []
+        for route in ROUTES:
+            if not route.kwarg_names:
+                continue
+            template = _template(route.pattern, route.kwarg_names)
+            operations.append(
+                {"method": route.method, "path": template, "parameters": _values(template, build_url(route, world))}
+            )
+    return {"api_key": plaintext, "operations": operations}
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2:
+        print(f"usage: {argv[0]} OUT.json", file=sys.stderr)
+        return 2
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "psa.settings")
+    import django
+
+    django.setup()
+    out = Path(argv[1])
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # it holds an API key
+    with os.fdopen(fd, "w") as handle:
+        json.dump(seed(), handle, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
