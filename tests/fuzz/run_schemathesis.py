@@ -150,6 +150,9 @@ def write_config(path: Path, seeded: dict, exceptions: list[dict], report_dir: P
         # No example database: each run starts from the seed alone, so two runs send the same requests.
         'database = "none"',
         "",
+        "[parameters]",
+        *(f"{toml_value(key)} = {toml_value(value)}" for key, value in sorted(seeded["body"].items())),
+        "",
         "[auth.openapi.ApiKeyHeader]",
         'api_key = "${PSA_FUZZ_API_KEY}"',
         "",

@@ -64,7 +64,40 @@ def seed() -> dict:
             operations.append(
                 {"method": route.method, "path": template, "parameters": _values(template, build_url(route, world))}
             )
-    return {"api_key": plaintext, "operations": operations}
+    return {"api_key": plaintext, "operations": operations, "body": _body_references(world)}
+
+
+def _body_references(world) -> dict[str, str]:
+    """Valid, mutually consistent ids (all in client A, on the harness board) for the references bodies hold.
+
+    The schema can say that ``location_id`` is a UUID, not that it must name a location of the same client;
+    without these, nearly every generated write would be refused for naming objects that do not exist.
+    """
+    from assets.models import Domain, Network
+    from clients.models import Contact, Location, Vendor
+    from tickets.models import Category, Priority, Status
+
+    vendor = world.objects[Vendor]
+    status = Status.objects.filter(board=world.ticket_board, name="Open").get()
+    ids = {
+        "client_id": world.client_a,
+        "location_id": world.objects[Location],
+        "network_id": world.objects[Network],
+        "vendor_id": vendor,
+        "registrar_id": vendor,
+        "web_host_id": vendor,
+        "domain_id": world.objects[Domain],
+        "board_id": world.ticket_board,
+        "status_id": status,
+        "priority_id": world.objects[Priority],
+        "default_priority_id": world.objects[Priority],
+        "category_id": world.objects[Category],
+        "type_id": world.vault_type,
+        "assigned_to": world.ticket_user,
+        "parent_comment_id": world.kwargs["comment_id"][0],
+        "contact_id": world.objects[Contact],
+    }
+    return {f"body.{name}": str(obj.pk) for name, obj in ids.items()}
 
 
 def main(argv: list[str]) -> int:

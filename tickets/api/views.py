@@ -329,7 +329,7 @@ class TicketViewSet(PsaModelViewSet):
         parameters=[OpenApiParameter("board_id", OpenApiTypes.UUID)],
         responses=s.StatusSerializer(many=True),
     )
-    @action(detail=False, methods=["get"], filterset_class=None)
+    @action(detail=False, methods=["get"], filterset_class=None, pagination_class=None)  # a plain list
     def statuses(self, request):
         statuses = Status.objects.select_related("board").filter(board__is_active=True)
         board_id = request.query_params.get("board_id")
@@ -341,7 +341,7 @@ class TicketViewSet(PsaModelViewSet):
         return Response(data)
 
     @extend_schema(summary="Ticket priorities", responses=s.PrioritySerializer(many=True))
-    @action(detail=False, methods=["get"], filterset_class=None)
+    @action(detail=False, methods=["get"], filterset_class=None, pagination_class=None)  # a plain list
     def priorities(self, request):
         data = s.PrioritySerializer(Priority.objects.all(), many=True, context=self.get_serializer_context()).data
         return Response(data)
@@ -426,7 +426,7 @@ class TicketViewSet(PsaModelViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(summary="The ticket's watchers", responses=s.WatcherOutSerializer(many=True))
-    @action(detail=True, methods=["get"], filterset_class=None)
+    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)  # a plain list
     def watchers(self, request, pk=None):
         ticket = self._ticket()
         return Response([s.watcher_data(w) for w in ticket.watchers.select_related("user")])
