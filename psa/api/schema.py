@@ -12,6 +12,7 @@ from django.core.exceptions import FieldDoesNotExist
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
 
+from psa.api.pagination import MAX_LIMIT
 from psa.api.serializers import StrictInputMixin
 
 ERROR_SCHEMA = {
@@ -126,6 +127,23 @@ class EnvelopeAutoSchema(AutoSchema):
             finally:
                 self.method = "PUT"
         return super()._get_request_for_media_type(serializer, direction)
+
+    def _get_parameters(self):
+        parameters = super()._get_parameters()
+        filters = getattr(getattr(self.view, "filterset_class", None), "base_filters", {})
+        for parameter in parameters:
+            if parameter.get("in") != "query" or "schema" not in parameter:
+                continue
+            schema = parameter["schema"]
+            if parameter["name"] in ("page", "limit") and schema.get("type") == "integer":
+                schema.setdefault("minimum", 1)  # psa.api.pagination refuses 0 and negatives
+                if parameter["name"] == "limit":
+                    schema.setdefault("maximum", MAX_LIMIT)
+            query_filter = filters.get(parameter["name"])
+            for bound, keyword in (("min_value", "minimum"), ("max_value", "maximum")):
+                if query_filter is not None and query_filter.extra.get(bound) is not None:
+                    schema.setdefault(keyword, query_filter.extra[bound])
+        return parameters
 
     def _get_filter_parameters(self):
         # An extra action declared with filterset_class=None neither filters nor sorts what it returns.

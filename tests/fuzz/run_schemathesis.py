@@ -9,7 +9,7 @@
    and the reviewed exceptions of ``tests/fuzz/exceptions.toml``.
 
 Exits non-zero on any failure (set ``PSA_FUZZ_STRICT=false`` to report failures without failing). Settings, all
-optional: ``PSA_FUZZ_MAX_EXAMPLES`` (per operation and phase, default 20), ``PSA_FUZZ_SEED`` (default 1),
+optional: ``PSA_FUZZ_MAX_EXAMPLES`` (per operation and phase, default 10), ``PSA_FUZZ_SEED`` (default 1),
 ``PSA_FUZZ_WORKERS`` (default 2), ``PSA_FUZZ_TIMEOUT`` (seconds for the whole run, default 900),
 ``PSA_FUZZ_PHASES`` (default ``examples,coverage,fuzzing,stateful``), ``PSA_FUZZ_INCLUDE`` (a regex on
 ``METHOD /path``, to fuzz a few operations while fixing them). Reports land in ``$PSA_DATA_DIR/fuzz/report``.
@@ -146,7 +146,7 @@ def write_config(path: Path, seeded: dict, exceptions: list[dict], report_dir: P
         "color = false",
         "",
         "[generation]",
-        f"max-examples = {env_int('PSA_FUZZ_MAX_EXAMPLES', 20)}",
+        f"max-examples = {env_int('PSA_FUZZ_MAX_EXAMPLES', 10)}",
         # No example database: each run starts from the seed alone, so two runs send the same requests.
         'database = "none"',
         "",

@@ -61,6 +61,10 @@ FIELDS_PARAMETER = OpenApiParameter(
         "`tags` alone adds `tags: [{tag_id, tag_text, background_color, text_color}]` to the default fields. "
         "Unknown fields are a 400. Allowed: " + ", ".join(ALL_FIELDS) + "."
     ),
+    # What requested_fields() accepts: known names separated by commas, blanks and empty items ignored.
+    pattern=r"^(\s*,)*\s*({names})\s*(,\s*(({names})\s*)?)*$".replace(
+        "{names}", "|".join(("mobile_list", *ALL_FIELDS))
+    ),
 )
 COMMENT_ID = OpenApiParameter("comment_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
 USER_ID = OpenApiParameter("agent_user_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
@@ -276,7 +280,10 @@ class TicketViewSet(PsaModelViewSet):
         description=ticket_search.__doc__,
         parameters=[
             OpenApiParameter(
-                "query", OpenApiTypes.STR, description="Words to find, all of them; without it the newest tickets"
+                "query",
+                # At least one word or number (tickets.search.WORD), at most 200 characters.
+                {"type": "string", "pattern": r"\w", "maxLength": 200},
+                description="Words to find, all of them; without it the newest tickets",
             ),
             OpenApiParameter("include_closed", OpenApiTypes.BOOL, description="Also closed tickets (default false)"),
             OpenApiParameter("limit", OpenApiTypes.INT, description="1 to 100, default 25"),
