@@ -108,10 +108,12 @@ class Database:
 
 
 def load_exceptions() -> list[dict]:
-    """The reviewed exceptions: each names an operation, a check and the reason the check is wrong about us."""
+    """The reviewed exceptions: each names an operation (or a phase), a check and why the check is wrong about us."""
     entries = tomllib.loads(EXCEPTIONS_FILE.read_text()).get("exception", [])
     for entry in entries:
-        missing = {"operation", "check", "reason"} - set(entry)
+        missing = {"check", "reason"} - set(entry)
+        if not {"operation", "phase"} & set(entry):
+            missing.add("operation or phase")
         if missing:
             raise SystemExit(f"fuzz: an exception in {EXCEPTIONS_FILE.name} lacks {', '.join(sorted(missing))}")
     return entries
@@ -136,7 +138,13 @@ def write_config(path: Path, seeded: dict, exceptions: list[dict], report_dir: P
         name = f"{operation['method']} {operation['path']}"
         per_operation.setdefault(name, {})["parameters"] = operation["parameters"]
     for entry in exceptions:
-        per_operation.setdefault(entry["operation"], {}).setdefault("checks", {})[entry["check"]] = False
+        if "operation" in entry:
+            per_operation.setdefault(entry["operation"], {}).setdefault("checks", {})[entry["check"]] = False
+    phase_lines = [
+        f"[phases.{entry['phase']}.checks.{entry['check']}]\nenabled = false\n"
+        for entry in exceptions
+        if "operation" not in entry
+    ]
     lines = [
         "# Written by tests/fuzz/run_schemathesis.py for one run; edit that script or exceptions.toml instead.",
         f"seed = {env_int('PSA_FUZZ_SEED', 1)}",
@@ -159,6 +167,7 @@ def write_config(path: Path, seeded: dict, exceptions: list[dict], report_dir: P
         "[reports]",
         f"directory = {toml_value(str(report_dir))}",
         "",
+        *phase_lines,
     ]
     for name, settings in sorted(per_operation.items()):
         lines += ["[[operations]]", f"include-name = {toml_value(name)}"]
