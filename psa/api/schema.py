@@ -37,7 +37,10 @@ BODY_METHODS = ("POST", "PUT", "PATCH")
 BLANKABLE_FORMATS = frozenset({"email", "uri", "ipv4", "ipv6", "hostname", "date", "date-time", "uuid"})
 # What Django's URLValidator accepts, narrowed so that every URL the schema lets a client generate is accepted:
 # http(s) or ftp(s), one to three host labels plus a top-level domain (within the 253-character host limit).
-URL_PATTERN = r"^(https?|ftps?)://([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,2}[A-Za-z]{2,63}([/?#][A-Za-z0-9._~/?#&=%+-]*)?$"
+URL_PATTERN = (
+    r"^(https?|ftps?)://([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,2}[A-Za-z]{2,63}"
+    r"([/?#]([A-Za-z0-9._~/?#&=+-]|%[0-9A-Fa-f]{2})*)?$"
+)
 
 
 def _is_envelope(schema: dict) -> bool:
@@ -140,9 +143,13 @@ class EnvelopeAutoSchema(AutoSchema):
                 if parameter["name"] == "limit":
                     schema.setdefault("maximum", MAX_LIMIT)
             query_filter = filters.get(parameter["name"])
+            if query_filter is None:
+                continue
             for bound, keyword in (("min_value", "minimum"), ("max_value", "maximum")):
-                if query_filter is not None and query_filter.extra.get(bound) is not None:
+                if query_filter.extra.get(bound) is not None:
                     schema.setdefault(keyword, query_filter.extra[bound])
+            # django-filter takes an empty value for "no filter" (``?client_id=`` lists everything).
+            parameter["schema"] = {"anyOf": [schema, {"type": "string", "maxLength": 0}]}
         return parameters
 
     def _get_filter_parameters(self):

@@ -290,7 +290,7 @@ class TicketViewSet(PsaModelViewSet):
         ],
         responses=s.TicketSerializer(many=True),
     )
-    @action(detail=False, methods=["get"], filterset_class=None)
+    @action(detail=False, methods=["get"], filterset_class=None, pagination_class=None)  # data + meta, no pages
     def search(self, request):
         query = request.query_params.get("query")
         if query is not None:
