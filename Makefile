@@ -106,6 +106,13 @@ run: install
 	pids+=($$!)
 	"$${detach[@]}" $(BIN)/celery -A psa beat --loglevel INFO >>"$$logs/beat.log" 2>&1 &
 	pids+=($$!)
+	# The ConnectWise simulator behind the demo source (PSA_DEMO_INTEGRATIONS=false: not started).
+	cw_port="$${PSA_DEMO_CONNECTWISE_PORT:-8011}"; demo_cw=0
+	case "$${PSA_DEMO_INTEGRATIONS:-true}" in 0|false|no|off|FALSE|False) ;; *) demo_cw=1 ;; esac
+	if [ "$$demo_cw" = 1 ]; then
+	  "$${detach[@]}" $(PY) manage.py simulate connectwise --port "$$cw_port" >>"$$logs/connectwise-simulator.log" 2>&1 &
+	  pids+=($$!)
+	fi
 	ready=0
 	for _ in $$(seq 60); do
 	  if (exec 3<>"/dev/tcp/127.0.0.1/$$port") 2>/dev/null; then ready=1; break; fi
@@ -117,6 +124,8 @@ run: install
 	if [ "$$ready" != 1 ]; then echo "error: nothing listens on 127.0.0.1:$$port after 60 s; see $$logs/web.log" >&2; exit 1; fi
 	# Beat's first heartbeat comes one interval after start: send one now so /healthz is green at once.
 	$(BIN)/celery -A psa call psa.tasks.heartbeat >/dev/null
+	# Likewise the integrations' dispatcher: the demo source's first sync starts now, not a minute later.
+	$(BIN)/celery -A psa call integrations.tasks.dispatch_due >/dev/null
 	line() { printf '  %-16s %s\n' "$$1" "$$2"; }
 	echo
 	echo "  PSA is running. Open $$url/ and sign in."
@@ -128,6 +137,7 @@ run: install
 	line "Data:" "$$data/  (SQLite database psa.sqlite3, Celery broker broker/, beat schedule)"
 	line "Local secrets:" "$$data/secret_key, api_key_pepper, vault_master_key, demo-admin-password  (mode 0600)"
 	line "Logs:" "$$logs/web.log, worker.log, beat.log"
+	if [ "$$demo_cw" = 1 ]; then line "CW simulator:" "http://127.0.0.1:$$cw_port/ (demo ConnectWise; log connectwise-simulator.log)"; fi
 	echo
 	echo "  Press Ctrl-C to stop web, worker and beat. Running make run again keeps the data."
 	status=0

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from rest_framework.authentication import BaseAuthentication
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, Throttled
 
 from accounts.models import ApiKey
+from psa import ratelimit
 
 
 def _presented_key(request) -> str | None:
@@ -20,13 +22,26 @@ def _presented_key(request) -> str | None:
     return value.strip() if scheme.lower() == "bearer" else ""
 
 
+def _bad_key_bucket(request) -> str:
+    return f"api-bad-key:{request.META.get('REMOTE_ADDR') or 'unknown'}"
+
+
 class ApiKeyAuthentication(BaseAuthentication):
+    """Checks a presented key. ``settings.API_BAD_KEY_LIMIT`` bad keys from one address refuse that address's keys,
+    good or bad, with 429 and ``Retry-After`` until the window ends, so keys cannot be guessed at speed."""
+
     def authenticate(self, request):
         raw = _presented_key(request)
         if raw is None:
             return None
+        rate = ratelimit.parse_rate(settings.API_BAD_KEY_LIMIT)
+        bucket = _bad_key_bucket(request)
+        blocked = ratelimit.peek(bucket, rate)
+        if blocked.count >= rate.limit:
+            raise Throttled(wait=blocked.reset)
         key = ApiKey.authenticate(raw)
         if key is None:
+            ratelimit.hit(bucket, rate)
             raise AuthenticationFailed()
         key.touch(request.META.get("REMOTE_ADDR"))
         return key.owner, key

@@ -246,3 +246,7 @@ class ApiKey(BaseModel):
         self.is_active = False
         self.revoked_at = timezone.now()
         self.save(update_fields=["is_active", "revoked_at", "updated_at"])
+
+
+# The mobile sign-in models live in their own module; importing them here registers them with the app.
+from accounts.mobile import MobileHandoff, MobileRefreshToken, MobileSession, PushToken  # noqa: E402, F401

@@ -5,6 +5,7 @@ Every page checks the same permission nodes as the matching API route, and every
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -15,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts import mobile_views
 from accounts.filtersets import RoleFilterSet, UserFilterSet
 from accounts.forms import ApiKeyForm, RoleForm, UserCreateForm, UserForm
 from accounts.models import ApiKey, Role, User
@@ -70,6 +72,7 @@ def profile(request):
         "new_key": new_key,
         "new_key_plaintext": plaintext,
         "user_scoped": client_scope(request) is not None,
+        "mobile_sessions": mobile_views.sessions_of(request.user),
     }
     return render(request, "accounts/profile.html", context, status=status)
 
@@ -255,3 +258,26 @@ def role_delete(request, pk):
         messages.success(request, f"Deleted the role {role.title}.")
         return redirect("accounts:role_list")
     return render(request, "accounts/role_confirm_delete.html", context)
+
+
+# --- Sign-in lock-out (django-axes' AXES_LOCKOUT_CALLABLE) -------------------------------------------------------
+
+
+def lockout_message() -> str:
+    """The same words whether or not the login exists, so a lock-out tells nothing about accounts."""
+    minutes = settings.LOGIN_COOLOFF_MINUTES
+    return (
+        f"Too many failed sign-ins for this login or from this address. Sign-in is paused for up to {minutes} "
+        "minutes; try again later."
+    )
+
+
+def locked_out(request, original_response=None, credentials=None):
+    """The sign-in page with the lock-out message: 429 with ``Retry-After``."""
+    from accounts.forms import LoginForm
+
+    login = (credentials or {}).get("username") or request.POST.get("username", "")
+    form = LoginForm(request, initial={"username": str(login)[:150]})
+    response = render(request, "accounts/login.html", {"form": form, "lockout_message": lockout_message()}, status=429)
+    response["Retry-After"] = str(settings.LOGIN_COOLOFF_MINUTES * 60)
+    return response

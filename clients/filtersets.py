@@ -8,6 +8,9 @@ class ClientFilterSet(BaseFilterSet):
     search_fields = ("name", "identifier", "website", "email", "phone")
     is_active = StrictBooleanFilter(field_name="archived_at", lookup_expr="isnull")
     client_id = django_filters.UUIDFilter(field_name="id")
+    # AlgaPSA's filters, sent by its mobile app.
+    is_inactive = StrictBooleanFilter(field_name="archived_at", lookup_expr="isnull", exclude=True)
+    client_name = django_filters.CharFilter(field_name="name", lookup_expr="icontains", max_length=200)
     tag = django_filters.CharFilter(method="filter_tag")
 
     class Meta:
@@ -22,6 +25,7 @@ class ClientFilterSet(BaseFilterSet):
 class ContactFilterSet(BaseFilterSet):
     search_fields = ("first_name", "last_name", "email", "phone", "mobile", "title", "department")
     client_id = django_filters.UUIDFilter(field_name="client_id")
+    is_inactive = StrictBooleanFilter(field_name="is_active", exclude=True, label="Archived (AlgaPSA's name)")
     location_id = django_filters.UUIDFilter(field_name="location_id")
 
     class Meta:

@@ -10,9 +10,11 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from clients.models import Client
+from credentials.defaults import DEFAULT_SCOPE
 from credentials.models import SCOPE_PATTERN, CredentialType
 from credentials.value_types import VALUE_TYPES, DefinitionError, InvalidValue, clean_value, validate_definition
 from psa.access import restrict
+from psa.api.parsers import loads_bounded
 from psa.utils import is_uuid
 
 SUB_KEY = re.compile(r"^s__(?P<field>[A-Za-z][A-Za-z0-9_-]{0,63})__(?P<index>\d{1,3})__(?P<name>.+)$")
@@ -251,19 +253,22 @@ class CredentialTypeForm(forms.ModelForm):
         fields = ["name", "description", "permission_scope", "icon"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
         help_texts = {
-            "permission_scope": "Revealing secrets of this type needs <scope>.read as well as "
-            "credential.secure_values.read. Use 'credential' for no extra node, or e.g. credential.domain_admin.",
+            "permission_scope": "Who may reveal this type's secrets. Leave it as 'credential' and everyone who may "
+            "reveal secrets at all can reveal these. Give it a name of its own, such as credential.domain_admin, to "
+            "limit it to the roles you grant credential.domain_admin.read.",
         }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk and not self.is_bound:
             self.initial["fields_json"] = json.dumps(self.instance.fields, indent=2)
+        if not self.instance.pk:
+            self.initial.setdefault("permission_scope", DEFAULT_SCOPE)
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
-        if "/" in name or is_uuid(name):
-            raise ValidationError("A type name cannot contain '/' or look like an id.")
+        if is_uuid(name):
+            raise ValidationError("A type name cannot look like an id.")
         others = CredentialType.objects.filter(name__iexact=name).exclude(pk=self.instance.pk)
         if others.exists():
             raise ValidationError("Another credential type has this name.")
@@ -284,9 +289,11 @@ class CredentialTypeForm(forms.ModelForm):
 
     def clean_fields_json(self) -> list[dict]:
         try:
-            data = json.loads(self.cleaned_data["fields_json"])
+            data = loads_bounded(self.cleaned_data["fields_json"])
         except json.JSONDecodeError as exc:
             raise ValidationError(f"Not valid JSON: {exc.msg} (line {exc.lineno}).") from None
+        except ValueError as exc:
+            raise ValidationError(f"Not valid JSON: {exc}") from None
         try:
             return validate_definition(data)
         except DefinitionError as exc:

@@ -325,6 +325,33 @@ def decrypt_fields(credential: Credential, field_ids: list[str]) -> dict[str, st
     }
 
 
+def decrypt_each(credential: Credential, field_ids: list[str]) -> tuple[dict[str, str | None], dict[str, str]]:
+    """Like :func:`decrypt_fields`, one field at a time: ``(values, {field_id: error})``.
+
+    A value that fails its integrity check is reported for that field alone (its value is ``None``); a data key that
+    fails, or a missing master key, still raises :class:`vault.VaultError`, as nothing can be read then.
+    """
+    rows = {
+        row.field_id: row.ciphertext
+        for row in SecureValue.objects.filter(credential=credential, field_id__in=field_ids)
+    }
+    values: dict[str, str | None] = dict.fromkeys(field_ids)
+    errors: dict[str, str] = {}
+    if not rows:
+        return values, errors
+    dek = data_key_for(credential)
+    if dek is None:
+        raise vault.VaultIntegrityError("A credential has secure values but no data key.")
+    for field_id in field_ids:
+        if field_id not in rows:
+            continue
+        try:
+            values[field_id] = vault.decrypt_value(dek, credential.pk, credential.field_path(field_id), rows[field_id])
+        except vault.VaultIntegrityError as exc:
+            errors[field_id] = str(exc)
+    return values, errors
+
+
 def totp_code(credential: Credential, field_id: str) -> totp.TotpCode | None:
     secret = decrypt_fields(credential, [field_id])[field_id]
     if secret is None:

@@ -20,7 +20,7 @@ from rest_framework.exceptions import ValidationError as DRFValidationError
 from clients.models import Client
 from credentials import services, vault
 from credentials.api.serializers import CredentialSerializer, field_values
-from credentials.api.views import credential_queryset
+from credentials.api.views import REVEAL_NODES, credential_queryset
 from credentials.filtersets import CredentialFilterSet
 from credentials.forms import CredentialForm, CredentialTypeForm, NewCredentialStartForm
 from credentials.models import Credential, CredentialType
@@ -156,7 +156,7 @@ def credential_detail(request, pk):
     credential = _get_credential(request, pk)
     visible = _visible(request)
     reveal_node = credential.type.reveal_node
-    can_reveal = has_node(request, "credential.secure_values.read") and has_node(request, reveal_node)
+    can_reveal = "fields" in visible and all(has_node(request, n) for n in (*REVEAL_NODES, reveal_node))
     activity = None
     if has_node(request, "audit.read"):
         ids = [str(credential.pk), *(str(pk) for pk in credential.children.values_list("pk", flat=True))]

@@ -7,6 +7,9 @@ class PsaConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from psa import nodes, signals  # noqa: F401  (connects Celery signals)
+        from django.db.models.signals import pre_save
+
+        from psa import bounds, nodes, signals  # noqa: F401  (connects Celery signals)
 
         nodes.autodiscover()
+        pre_save.connect(bounds.check_lengths, dispatch_uid="psa.bounds.check_lengths")

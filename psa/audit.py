@@ -1,12 +1,18 @@
-"""Writing the audit log. Values are copied as JSON-safe text; fields named in ``audit_exclude`` never are."""
+"""Writing the audit log. Values are copied as JSON-safe text; fields named in ``audit_exclude`` never are.
+
+A value longer than ``settings.AUDIT_VALUE_MAX_BYTES`` (4 KiB) is stored cut to that size with a marker saying how
+large it was, so a large note is never copied whole into the log (nor served back by ``/audit-events``).
+"""
 
 from __future__ import annotations
 
 import datetime
 import decimal
+import json
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 
 from psa.access import client_id_of
@@ -21,6 +27,30 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, models.Model):
         return str(value.pk)
     return value
+
+
+def bounded(value: Any) -> Any:
+    """``value``, or when its JSON is larger than the limit, its start followed by a ``[truncated: ...]`` marker."""
+    limit = settings.AUDIT_VALUE_MAX_BYTES
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    text = value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
+    size = len(text.encode("utf-8"))
+    if size <= limit:
+        return value
+    head = text.encode("utf-8")[:limit].decode("utf-8", "ignore")
+    return f"{head}… [truncated: {size} bytes]"
+
+
+def bounded_changes(changes: dict) -> dict:
+    """``changes`` with each ``{"old", "new"}`` value (or other top-level value) bounded by :func:`bounded`."""
+    result = {}
+    for key, value in changes.items():
+        if isinstance(value, dict) and set(value) <= {"old", "new"}:
+            result[key] = {side: bounded(item) for side, item in value.items()}
+        else:
+            result[key] = bounded(value)
+    return result
 
 
 def snapshot(instance: models.Model) -> dict[str, Any]:
@@ -79,7 +109,7 @@ def record(
         object_id=str(object_id or ""),
         object_repr=(str(instance) if instance is not None else "")[:255],
         client_id=client_id,
-        changes=changes or {},
+        changes=bounded_changes(changes or {}),
         ip_address=client_ip(request),
         outcome=outcome,
     )

@@ -15,6 +15,8 @@ def navigation(request) -> dict:
             "users": has_node(request, "user.read.other") and has_node(request, "user.list.other"),
             "roles": has_node(request, "role.read"),
             "audit": has_node(request, "audit.read"),
+            "time": has_node(request, "time_entry.read"),
+            "catalog": has_node(request, "catalog.service.read") or has_node(request, "catalog.product.read"),
             "admin": user.is_staff,
         }
     }

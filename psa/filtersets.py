@@ -41,6 +41,15 @@ class BaseFilterSet(django_filters.FilterSet):
     search = django_filters.CharFilter(method="filter_search", label="Search")
     updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
+    @classmethod
+    def get_filters(cls):
+        filters = super().get_filters()
+        model = cls._meta.model
+        # updated_since only where there is an updated_at (the audit log's events are never updated).
+        if model is not None and not any(f.name == "updated_at" for f in model._meta.get_fields()):
+            filters.pop("updated_since", None)
+        return filters
+
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         value = value.strip()
         if not value or not self.search_fields:

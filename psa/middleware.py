@@ -1,16 +1,26 @@
-"""Keeps the error envelope on API paths for failures outside DRF (unknown routes, unexpected exceptions)."""
+"""Request-level guards: the API's error envelope outside DRF, the rate limit, the request-size limit, the
+Permissions-Policy header, and idle sign-out."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import time
 
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from psa import ratelimit
 
 logger = logging.getLogger("psa.api")
 
+API_PREFIX = "/api/v1"
 
-def _error(status: int, code: str, message: str) -> JsonResponse:
-    return JsonResponse({"error": {"code": code, "message": message, "details": None}}, status=status)
+
+def _error(status: int, code: str, message: str, headers: dict | None = None) -> JsonResponse:
+    body = {"error": {"code": code, "message": message, "details": None}}
+    return JsonResponse(body, status=status, headers=headers)
 
 
 class ApiErrorMiddleware:
@@ -19,7 +29,7 @@ class ApiErrorMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if not request.path.startswith("/api/v1") or "json" in response.get("Content-Type", ""):
+        if not request.path.startswith(API_PREFIX) or "json" in response.get("Content-Type", ""):
             return response
         if response.status_code == 404:
             return _error(404, "NOT_FOUND", "The requested resource was not found.")
@@ -30,7 +40,153 @@ class ApiErrorMiddleware:
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if not request.path.startswith("/api/v1"):
+        if not request.path.startswith(API_PREFIX):
             return None
         logger.exception("unhandled error on %s %s", request.method, request.path)
         return _error(500, "INTERNAL_ERROR", "An internal error occurred.")
+
+
+def rate_limit_bucket(request: HttpRequest) -> str:
+    """Who a request counts against: the credential it presents, else its signed-in user, else its address.
+
+    A presented key counts under a digest of the whole header value, so nobody can spend another key's budget
+    without holding that key; bad keys are throttled per address in ``accounts.authentication``.
+    """
+    presented = request.META.get("HTTP_X_API_KEY") or request.META.get("HTTP_AUTHORIZATION")
+    if presented:
+        return "api:credential:" + hashlib.sha256(presented.encode("utf-8", "replace")).hexdigest()[:40]
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return f"api:user:{user.pk}"
+    return f"api:address:{request.META.get('REMOTE_ADDR') or 'unknown'}"
+
+
+class ApiRateLimitMiddleware:
+    """``settings.API_RATE_LIMIT`` for every ``/api/v1`` request, counted before any view runs.
+
+    Every API response carries ``RateLimit-Limit``, ``RateLimit-Remaining`` and ``RateLimit-Reset``; a refused
+    request is a 429 ``RATE_LIMITED`` with ``Retry-After``. Being middleware, no route can opt out.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith(API_PREFIX):
+            return self.get_response(request)
+        usage = ratelimit.hit(rate_limit_bucket(request), ratelimit.parse_rate(settings.API_RATE_LIMIT))
+        if not usage.allowed:
+            message = f"Too many requests; retry in {usage.reset} seconds."
+            return _error(429, "RATE_LIMITED", message, headers=usage.headers())
+        response = self.get_response(request)
+        for name, value in usage.headers().items():
+            response[name] = value
+        return response
+
+
+class RequestBodyTooLarge(Exception):
+    """A request body longer than its limit; raised while reading a body sent without a Content-Length."""
+
+
+class _CappedStream:
+    """Wraps a request's input stream and refuses to read past ``limit`` bytes (chunked or lying bodies)."""
+
+    def __init__(self, stream, limit: int) -> None:
+        self._stream = stream
+        self._left = limit
+
+    def _take(self, data: bytes) -> bytes:
+        self._left -= len(data)
+        if self._left < 0:
+            raise RequestBodyTooLarge()
+        return data
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            return self._take(self._stream.read(self._left + 1))
+        return self._take(self._stream.read(min(size, self._left + 1)))
+
+    def readline(self, size: int = -1) -> bytes:
+        limit = self._left + 1 if size is None or size < 0 else min(size, self._left + 1)
+        return self._take(self._stream.readline(limit))
+
+
+def body_limit(request: HttpRequest) -> int:
+    """``MAX_UPLOAD_BYTES`` for multipart uploads, ``MAX_REQUEST_BYTES`` for every other body."""
+    if request.META.get("CONTENT_TYPE", "").lower().startswith("multipart/form-data"):
+        return settings.MAX_UPLOAD_BYTES
+    return settings.MAX_REQUEST_BYTES
+
+
+class RequestSizeLimitMiddleware:
+    """Refuses a body over its limit with 413 before anything parses it (the API's answer is the error envelope)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = body_limit(request)
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        if declared > limit:
+            return self.too_large(request, limit)
+        if hasattr(request, "_stream"):
+            request._stream = _CappedStream(request._stream, limit)
+        try:
+            return self.get_response(request)
+        except RequestBodyTooLarge:
+            return self.too_large(request, limit)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, RequestBodyTooLarge):
+            return self.too_large(request, body_limit(request))
+        return None
+
+    @staticmethod
+    def too_large(request: HttpRequest, limit: int) -> HttpResponse:
+        message = f"The request body is larger than {limit} bytes."
+        if request.path.startswith(API_PREFIX):
+            return _error(413, "PAYLOAD_TOO_LARGE", message)
+        return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
+
+
+class PermissionsPolicyMiddleware:
+    """Adds ``Permissions-Policy`` (``settings.PERMISSIONS_POLICY``) to every response that has none."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        policy = getattr(settings, "PERMISSIONS_POLICY", "")
+        if policy and "Permissions-Policy" not in response:
+            response["Permissions-Policy"] = policy
+        return response
+
+
+class SessionIdleMiddleware:
+    """Signs a browser out after ``PSA_SESSION_IDLE_MINUTES`` without a request.
+
+    A session's expiry is ``SESSION_COOKIE_AGE`` after its last save; this renews it while the user is active, at
+    most once per ``SESSION_RENEW_INTERVAL`` seconds, so a busy user does not write the session on every request.
+    """
+
+    SEEN_KEY = "_psa_seen"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        session = getattr(request, "session", None)
+        if session is not None and SESSION_KEY in session:
+            now = int(time.time())
+            seen = session.get(self.SEEN_KEY)
+            if not isinstance(seen, int) or now - seen >= settings.SESSION_RENEW_INTERVAL:
+                self.mark_seen(session)  # marks the session modified: saved with a fresh expiry
+        return self.get_response(request)
+
+    @classmethod
+    def mark_seen(cls, session) -> None:
+        session[cls.SEEN_KEY] = int(time.time())

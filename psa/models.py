@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 
@@ -24,6 +25,20 @@ class BaseModel(models.Model):
 
     class Meta:
         abstract = True
+
+    def clean_fields(self, exclude=None) -> None:
+        """Adds the text limits of ``psa.bounds`` to each field's own checks (model forms show them on the field)."""
+        from psa.bounds import length_errors
+
+        errors: dict[str, list] = {}
+        try:
+            super().clean_fields(exclude=exclude)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        for name, messages in length_errors(self, set(exclude or ())).items():
+            errors.setdefault(name, messages)
+        if errors:
+            raise ValidationError(errors)
 
 
 class AuditEvent(models.Model):
@@ -81,3 +96,14 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_name} {self.status}"
+
+
+class RateLimitCounter(models.Model):
+    """The hits of one rate-limit bucket in its current window (``psa.ratelimit``, when there is no Redis)."""
+
+    bucket = models.CharField(max_length=200, primary_key=True)
+    window_end = models.BigIntegerField(db_index=True)  # epoch seconds
+    count = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.bucket}: {self.count}"

@@ -1,8 +1,12 @@
 """Settings for PSA. Every deployment choice is read from a ``PSA_*`` environment variable (see README)."""
 
+from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dj_database_url
+from csp import constants as csp_constants
+from django.core.exceptions import ImproperlyConfigured
 
 from credentials.keyfile import VAULT_KEY_FILENAME, local_vault_key
 from psa.env import env_bool, env_int, env_list, env_str, local_secret, parse_keyring
@@ -20,6 +24,15 @@ API_KEY_PEPPERS = parse_keyring(env_str("PSA_API_KEY_PEPPERS") or f"1:{local_sec
 API_KEY_MAX_LIFETIME_DAYS = 366
 API_KEY_LAST_USED_INTERVAL = 60  # seconds between writes of last_used_at
 
+# Mobile sign-in (seed 001): the browser handoff's one-time token, the session's access key and refresh token.
+MOBILE_ENABLED = env_bool("PSA_MOBILE_ENABLED", True)
+MOBILE_REDIRECT_SCHEMES = env_list("PSA_MOBILE_REDIRECT_SCHEMES", ["alga"])
+MOBILE_OTT_TTL = env_int("PSA_MOBILE_OTT_TTL", 60)  # seconds
+MOBILE_ACCESS_TTL = env_int("PSA_MOBILE_ACCESS_TTL", 3600)  # seconds
+MOBILE_REFRESH_TTL_DAYS = env_int("PSA_MOBILE_REFRESH_TTL_DAYS", 30)
+TENANT_ID = env_str("PSA_TENANT_ID", "default")  # what mobile sign-in reports as tenantId; x-tenant-id is ignored
+MAX_THREAD_COMMENTS = env_int("PSA_MAX_THREAD_COMMENTS", 2000)  # comments returned when no page/limit is given
+
 # Vault master keys, a versioned keyring "1:<base64 32-byte key>,2:<...>": the newest version wraps new data keys,
 # older ones still unwrap until `manage.py vault_rotate` rewraps them. The embedded default generates one key in
 # DATA_DIR/vault_master_key on first start; back that file up apart from the database (without it no secret is readable).
@@ -28,8 +41,31 @@ VAULT_KEYS = parse_keyring(env_str("PSA_VAULT_KEYS") or f"1:{local_vault_key(DAT
 VAULT_REVEAL_LIMIT = env_int("PSA_VAULT_REVEAL_LIMIT", 30)  # reveals per minute, per user and per API key
 VAULT_PURGE_AFTER_DAYS = env_int("PSA_VAULT_PURGE_AFTER_DAYS", 30)  # deleted credentials are restorable this long
 
+# Rate limits (see psa/ratelimit.py and README "Limits"): "N/period", period s, min, hour or day.
+API_RATE_LIMIT = env_str("PSA_API_RATE_LIMIT", "600/min")  # every /api/v1 request, per key, user or address
+API_BAD_KEY_LIMIT = env_str("PSA_API_BAD_KEY_LIMIT", "20/min")  # failed API-key checks per address, then 429
+LOGIN_FAILURE_LIMIT = env_int("PSA_LOGIN_FAILURE_LIMIT", 5)  # failed sign-ins per user name and per address...
+LOGIN_COOLOFF_MINUTES = env_int("PSA_LOGIN_COOLOFF_MINUTES", 15)  # ...within this long lock sign-in for this long
+# Input bounds: request bodies (multipart uploads have their own), JSON depth, text fields, audit values.
+MAX_REQUEST_BYTES = env_int("PSA_MAX_REQUEST_BYTES", 1024 * 1024)
+MAX_UPLOAD_BYTES = env_int("PSA_MAX_UPLOAD_BYTES", 25 * 1024 * 1024)
+MAX_JSON_DEPTH = env_int("PSA_MAX_JSON_DEPTH", 32)
+MAX_TEXT_LENGTH = env_int("PSA_MAX_TEXT_LENGTH", 64 * 1024)
+AUDIT_VALUE_MAX_BYTES = env_int("PSA_AUDIT_VALUE_MAX_BYTES", 4096)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BYTES
+
 # Ticket numbers are this prefix followed by a per-prefix sequence (TIC1001, TIC1002, ...).
 TICKET_NUMBER_PREFIX = env_str("PSA_TICKET_PREFIX", "TIC")
+
+# Time entries: the day a piece of work counts for is taken in this time zone; one entry (and a stopped timer) may
+# not exceed this many minutes.
+WORK_TIME_ZONE = env_str("PSA_WORK_TIME_ZONE", "UTC")
+try:
+    ZoneInfo(WORK_TIME_ZONE)
+except (ValueError, ZoneInfoNotFoundError) as _error:
+    raise ImproperlyConfigured(f"PSA_WORK_TIME_ZONE={WORK_TIME_ZONE!r} is not an IANA time zone") from _error
+TIME_ENTRY_MAX_MINUTES = env_int("PSA_TIME_ENTRY_MAX_MINUTES", 24 * 60)
+TICKET_TIME_ENTRIES_MAX = env_int("PSA_TICKET_TIME_ENTRIES_MAX", 500)  # entries GET /tickets/{id}/time-entries lists
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -43,6 +79,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
+    "axes",
     "psa",
     "clients",
     "accounts",
@@ -50,18 +88,26 @@ INSTALLED_APPS = [
     "assets",
     "credentials",
     "integrations",
+    "catalog",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "psa.middleware.PermissionsPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "psa.middleware.SessionIdleMiddleware",
+    "psa.middleware.ApiRateLimitMiddleware",
+    "psa.middleware.RequestSizeLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "psa.middleware.ApiErrorMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lock-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "psa.urls"
@@ -114,6 +160,19 @@ else:
     # A database cache is shared by the web server and the worker, which the embedded default needs.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "psa_cache"}}
 
+# Sign-in throttling (django-axes): LOGIN_FAILURE_LIMIT failures per user name, and separately per address, lock
+# that user name or address out for LOGIN_COOLOFF_MINUTES. Every password sign-in goes through authenticate(), so the
+# UI, the admin and anything else that signs in with a password is covered. Audited by accounts.signals.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_FORM_FIELD = "username"  # the sign-in forms' field (the model's USERNAME_FIELD is "login")
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+AXES_VERBOSE = False
+AXES_ENABLE_ADMIN = True
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -135,11 +194,74 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
+# Transport. PSA_HTTPS=true: the site is served over HTTPS only (redirect, HSTS, secure cookies); behind a proxy
+# that terminates TLS, PSA_TRUST_X_FORWARDED_PROTO=true lets Django see the original scheme.
+HTTPS = env_bool("PSA_HTTPS", False)
+
+# Documents attached to tickets, clients and assets: files under DATA_DIR/documents, or an S3-compatible bucket
+# (django-storages) with PSA_STORAGE_BACKEND=s3. Uploads above PSA_MAX_UPLOAD_BYTES are refused with a 413.
+DOCUMENTS_DIR = DATA_DIR / "documents"
+STORAGE_BACKEND = env_str("PSA_STORAGE_BACKEND", "local")
+if STORAGE_BACKEND == "s3":
+    STORAGES["documents"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("PSA_STORAGE_BUCKET"),
+            "endpoint_url": env_str("PSA_STORAGE_ENDPOINT_URL") or None,
+            "region_name": env_str("PSA_STORAGE_REGION") or None,
+            "access_key": env_str("PSA_STORAGE_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("PSA_STORAGE_SECRET_ACCESS_KEY") or None,
+            "location": env_str("PSA_STORAGE_PREFIX", ""),
+            "default_acl": None,
+            "querystring_auth": True,  # files are only ever streamed through our permission-checking view
+            "file_overwrite": False,
+        },
+    }
+elif STORAGE_BACKEND == "local":
+    STORAGES["documents"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(DOCUMENTS_DIR), "file_permissions_mode": 0o640},
+    }
+else:
+    raise ValueError("PSA_STORAGE_BACKEND must be 'local' or 's3'")
+
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("PSA_SECURE_COOKIES", False)
+SESSION_COOKIE_SECURE = HTTPS or env_bool("PSA_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+if HTTPS:
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
+    SECURE_HSTS_SECONDS = env_int("PSA_HSTS_SECONDS", 365 * 24 * 60 * 60)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("PSA_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("PSA_HSTS_PRELOAD", True)
+if env_bool("PSA_TRUST_X_FORWARDED_PROTO", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Sessions end after this much inactivity (psa.middleware.SessionIdleMiddleware renews the expiry while in use).
+SESSION_IDLE_MINUTES = env_int("PSA_SESSION_IDLE_MINUTES", 60)
+SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
+SESSION_RENEW_INTERVAL = min(60, SESSION_COOKIE_AGE // 2)  # seconds between expiry renewals of a busy session
+
+# Content-Security-Policy (django-csp): only our own origin, no inline script or style anywhere.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp_constants.SELF],
+        "script-src": [csp_constants.SELF],
+        "style-src": [csp_constants.SELF],
+        "img-src": [csp_constants.SELF, "data:"],  # Swagger UI's icons are data: URLs
+        "object-src": [csp_constants.NONE],
+        "base-uri": [csp_constants.SELF],
+        "form-action": [csp_constants.SELF],
+        "frame-ancestors": [csp_constants.NONE],
+    }
+}
+# Browser features the UI never uses are switched off (psa.middleware.PermissionsPolicyMiddleware).
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), midi=(), payment=(), usb=()"
+)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -148,7 +270,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["psa.api.permissions.NodePermission"],
     "DEFAULT_RENDERER_CLASSES": ["psa.api.renderers.EnvelopeRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["psa.api.parsers.BoundedJSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "psa.api.pagination.EnvelopePagination",
     "DEFAULT_SCHEMA_CLASS": "psa.api.schema.EnvelopeAutoSchema",
@@ -176,6 +298,7 @@ SPECTACULAR_SETTINGS = {
         "AssetStatusEnum": "assets.models.Asset.Status",
         "SoftwareTypeEnum": "assets.models.Software.Type",
         "JobRunStatusEnum": "psa.models.JobRun.Status",
+        "SyncRunStatusEnum": "integrations.models.SyncRun.Status",
     },
     "APPEND_COMPONENTS": {
         "securitySchemes": {
@@ -216,6 +339,19 @@ CELERY_TASK_SOFT_TIME_LIMIT = 540
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 HEARTBEAT_INTERVAL = env_int("PSA_HEARTBEAT_INTERVAL", 60)
 EXPIRATION_WINDOW_DAYS = env_int("PSA_EXPIRATION_WINDOW_DAYS", 90)
+# Integrations (ConnectWise, Hudu, UniFi): HTTP behaviour, sync runs, the dispatcher and the demo source.
+INTEGRATIONS_HTTP_TIMEOUT = env_int("PSA_INTEGRATIONS_HTTP_TIMEOUT", 30)  # seconds per read
+INTEGRATIONS_HTTP_CONNECT_TIMEOUT = env_int("PSA_INTEGRATIONS_HTTP_CONNECT_TIMEOUT", 10)
+INTEGRATIONS_HTTP_ATTEMPTS = env_int("PSA_INTEGRATIONS_HTTP_ATTEMPTS", 6)  # tries per request, the first included
+INTEGRATIONS_HTTP_MAX_BACKOFF = env_int("PSA_INTEGRATIONS_HTTP_MAX_BACKOFF", 60)  # seconds
+INTEGRATIONS_HTTP_MAX_RETRY_AFTER = env_int("PSA_INTEGRATIONS_HTTP_MAX_RETRY_AFTER", 120)  # longer: give up
+INTEGRATIONS_CURSOR_OVERLAP = env_int("PSA_INTEGRATIONS_CURSOR_OVERLAP", 300)  # seconds re-read before the cursor
+INTEGRATIONS_MAX_RUN_ERRORS = env_int("PSA_INTEGRATIONS_MAX_RUN_ERRORS", 50)  # errors kept per sync run
+INTEGRATIONS_LOCK_TTL = env_int("PSA_INTEGRATIONS_LOCK_TTL", 900)  # seconds a silent run keeps its job locked
+INTEGRATIONS_DISPATCH_INTERVAL = env_int("PSA_INTEGRATIONS_DISPATCH_INTERVAL", 60)
+INTEGRATIONS_LIVE_CACHE_SECONDS = env_int("PSA_INTEGRATIONS_LIVE_CACHE_SECONDS", 60)
+DEMO_INTEGRATIONS = env_bool("PSA_DEMO_INTEGRATIONS", True)
+DEMO_CONNECTWISE_PORT = env_int("PSA_DEMO_CONNECTWISE_PORT", 8011)
 CELERY_BEAT_SCHEDULE = {
     "record-expirations": {
         "task": "assets.tasks.record_expirations",
@@ -232,6 +368,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 24 * 60 * 60,
         "options": {"expires": 60 * 60},
     },
+    "integrations-dispatch": {
+        "task": "integrations.tasks.dispatch_due",
+        "schedule": INTEGRATIONS_DISPATCH_INTERVAL,
+        "options": {"expires": max(INTEGRATIONS_DISPATCH_INTERVAL - 5, 5)},
+    },
 }
 
 LOGGING = {
@@ -241,5 +382,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": env_str("PSA_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # httpx logs every URL at INFO; the integrations' own client logs them redacted (integrations.http).
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "httpx": {"level": "WARNING"}},
 }

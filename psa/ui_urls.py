@@ -8,10 +8,10 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from accounts.forms import LoginForm
-from psa import search, views
+from psa import dashboard, search, views
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
+    path("", dashboard.dashboard, name="dashboard"),
     path(
         "login/",
         auth_views.LoginView.as_view(
@@ -27,4 +27,6 @@ urlpatterns = [
     path("search/", search.search, name="search"),
     path("tickets/", include("tickets.urls")),
     path("credentials/", include("credentials.urls")),
+    path("", include("tickets.time_urls")),
+    path("catalog/", include("catalog.urls")),
 ]

@@ -22,9 +22,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.db import connection
+from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
@@ -33,6 +35,7 @@ from accounts.models import ApiKey, Role, User
 from clients.models import Client, Contact
 from psa.models import AuditEvent, JobRun
 from tests.factories import api_client, make_client, make_contact, make_key, make_role, make_user
+from tests.harness_bodies import Multipart, Query
 
 # Routes reachable without credentials, and the status they answer with.
 PUBLIC_ROUTES = {"teapot": 418}
@@ -101,7 +104,8 @@ ROUTES = collect_routes()
 
 
 def _load_extensions() -> list:
-    """``tests/<app>/harness.py`` modules: each has ``build(world)``, and may have ``BODIES`` and ``ROW_FACTORIES``."""
+    """``tests/<app>/harness.py`` modules: each has ``build(world)``, and may have ``BODIES``, ``ROW_FACTORIES`` and
+    ``PUBLIC_ROUTES``."""
     import tests
 
     found = []
@@ -116,6 +120,8 @@ def _load_extensions() -> list:
 
 
 EXTENSIONS = _load_extensions()
+for _extension in EXTENSIONS:
+    PUBLIC_ROUTES.update(getattr(_extension, "PUBLIC_ROUTES", {}))
 
 
 class World:
@@ -194,8 +200,24 @@ def build_url(route: Route, world: World, *, out_of_scope: bool = False) -> str:
     path = route.pattern[len("api/v1/") :]
     for name in route.kwarg_names:
         value = _kwarg_value(route, name, obj, world, out_of_scope)
-        path = re.sub(rf"\(\?P<{name}>[^)]*\)|<(?:\w+:)?{name}>", value, path)
+        path = _replace_group(path, name, value)
     return "/api/v1/" + path.replace("^", "").replace("$", "")
+
+
+def _replace_group(path: str, name: str, value: str) -> str:
+    """Put ``value`` in place of the group ``(?P<name>...)`` (which may nest parentheses) or ``<conv:name>``."""
+    start = path.find(f"(?P<{name}>")
+    if start < 0:
+        return re.sub(rf"<(?:\w+:)?{name}>", value, path)
+    depth = 0
+    for end in range(start, len(path)):
+        if path[end] == "(" and path[end - 1 : end] != "\\":
+            depth += 1
+        elif path[end] == ")" and path[end - 1 : end] != "\\":
+            depth -= 1
+            if depth == 0:
+                return path[:start] + value + path[end + 1 :]
+    raise ValueError(f"unbalanced group {name} in {path}")
 
 
 # Request bodies that succeed for a caller holding exactly the route's nodes.
@@ -238,10 +260,19 @@ def body_for(route: Route, world: World) -> dict | None:
     return BODIES[(route.name, route.method)](world)
 
 
-def call(client, route: Route, url: str, body: dict | None):
+def send(client, method: str, url: str, body: dict | None, **headers):
     if body is None:
-        return client.generic(route.method, url)
-    return client.generic(route.method, url, json.dumps(body), content_type="application/json")
+        return client.generic(method, url, **headers)
+    if isinstance(body, Query):
+        return client.generic(method, f"{url}?{urlencode(body)}", **headers)
+    if isinstance(body, Multipart):
+        payload = encode_multipart(BOUNDARY, body)
+        return client.generic(method, url, payload, content_type=MULTIPART_CONTENT, **headers)
+    return client.generic(method, url, json.dumps(body), content_type="application/json", **headers)
+
+
+def call(client, route: Route, url: str, body: dict | None):
+    return send(client, route.method, url, body)
 
 
 def caller(nodes: list[str], clients: list[Client] = (), key_clients: list[Client] = ()):
@@ -252,6 +283,15 @@ def caller(nodes: list[str], clients: list[Client] = (), key_clients: list[Clien
 
 def _id(route: Route) -> str:
     return route.id
+
+
+RATE_LIMIT_HEADERS = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset")
+
+
+def assert_rate_limit_headers(response) -> None:
+    """Every /api/v1 response, success or error, tells the caller its rate-limit budget (issue 8 §3)."""
+    missing = [name for name in RATE_LIMIT_HEADERS if not response.has_header(name)]
+    assert not missing, f"{response.status_code} response without {missing}"
 
 
 AUTHENTICATED_ROUTES = [r for r in ROUTES if r.name not in PUBLIC_ROUTES]
@@ -278,6 +318,7 @@ def test_public_route_answers_without_credentials(route):
     world = build_world()
     response = api_client().generic(route.method, build_url(route, world))
     assert response.status_code == PUBLIC_ROUTES[route.name]
+    assert_rate_limit_headers(response)
 
 
 def _bad_credentials(world: World) -> dict[str, dict]:
@@ -312,12 +353,9 @@ def test_bad_credentials_get_one_identical_401(route):
     body = body_for(route, world)
     seen = {}
     for kind, headers in _bad_credentials(world).items():
-        client = api_client()
-        if body is None:
-            response = client.generic(route.method, url, **headers)
-        else:
-            response = client.generic(route.method, url, json.dumps(body), content_type="application/json", **headers)
+        response = send(api_client(), route.method, url, body, **headers)
         assert response.status_code == 401, f"{kind}: {response.status_code} {response.content[:200]}"
+        assert_rate_limit_headers(response)
         seen[kind] = response.json()
     assert len({json.dumps(b, sort_keys=True) for b in seen.values()}) == 1, seen
     assert next(iter(seen.values()))["error"]["code"] == "UNAUTHORIZED"
@@ -334,6 +372,7 @@ def test_missing_any_required_node_is_403(route):
         response = call(client, route, build_url(route, world), body_for(route, world))
         assert response.status_code == 403, f"without {missing}: {response.status_code} {response.content[:300]}"
         assert response.json()["error"]["code"] == "FORBIDDEN"
+        assert_rate_limit_headers(response)
 
 
 @pytest.mark.django_db
@@ -343,6 +382,7 @@ def test_exactly_the_required_nodes_succeed(route):
     client, world.caller_key = caller((route.required_nodes or []) + FIELD_NODES)
     response = call(client, route, build_url(route, world), body_for(route, world))
     assert 200 <= response.status_code < 300, f"{response.status_code} {response.content[:400]}"
+    assert_rate_limit_headers(response)
 
 
 def _scoped_routes() -> list[Route]:
@@ -357,6 +397,7 @@ def test_client_scoped_key_gets_404_for_other_clients_objects(route):
     before = AuditEvent.objects.count()
     response = call(client, route, build_url(route, world, out_of_scope=True), body_for(route, world))
     assert response.status_code == 404, f"{response.status_code} {response.content[:300]}"
+    assert_rate_limit_headers(response)
     assert str(world.out_of_scope(route.model).pk) not in response.content.decode()
     assert AuditEvent.objects.count() == before, "a refused request wrote to the audit log"
     # The same route works for the key's own client.
@@ -425,3 +466,37 @@ def test_list_query_count_does_not_grow_with_rows(route):
     _add_rows(route, world, 49)
     fifty = _count_queries(client, url)
     assert one == fifty, f"{one} queries with few rows, {fifty} with 49 more"
+
+
+def _documented_params(url: str, method: str) -> frozenset[str]:
+    from django.urls import resolve
+
+    from psa.api.query_params import accepted_params
+
+    return accepted_params(resolve(url).func, method) or frozenset()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", AUTHENTICATED_ROUTES, ids=_id)
+def test_an_unknown_query_parameter_is_a_400_naming_it(route):
+    world = build_world()
+    client, world.caller_key = caller((route.required_nodes or []) + FIELD_NODES)
+    url = build_url(route, world)
+    response = call(client, route, url + "?harness_unknown=1", body_for(route, world))
+    assert response.status_code == 400, f"{response.status_code} {response.content[:300]}"
+    detail = response.json()["error"]["details"][0]
+    assert detail["path"] == ["harness_unknown"], detail
+    for name in _documented_params(url, route.method) - {"format"}:
+        assert name in detail["message"], f"the error does not list the accepted parameter {name}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", [r for r in AUTHENTICATED_ROUTES if r.method == "GET"], ids=_id)
+def test_every_documented_query_parameter_is_accepted(route):
+    world = build_world()
+    client, world.caller_key = caller((route.required_nodes or []) + FIELD_NODES)
+    url = build_url(route, world)
+    for name in sorted(_documented_params(url, route.method)):
+        response = client.get(url, {name: ""})
+        text = response.content.decode()
+        assert "Unknown query parameter" not in text, f"{name}: {text[:300]}"

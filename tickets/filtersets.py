@@ -15,7 +15,6 @@ Semantics (both values of every boolean mean something, unlike AlgaPSA where ``f
 from __future__ import annotations
 
 import datetime
-import json
 import uuid
 
 import django_filters
@@ -25,8 +24,9 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.utils import extend_schema_field
 
+from psa.api.parsers import loads_bounded
 from psa.filtersets import BaseFilterSet
-from tickets.models import Board, Category, Status, Tag, Ticket
+from tickets.models import Board, Category, Priority, Status, Tag, Ticket
 
 BOOLEAN_HELP = "true or false"
 
@@ -52,7 +52,7 @@ def _split(value: str) -> list[str]:
     value = value.strip()
     if value.startswith("["):
         try:
-            items = json.loads(value)
+            items = loads_bounded(value)
         except ValueError:
             raise forms.ValidationError("Malformed JSON array.") from None
         if not isinstance(items, list):
@@ -265,6 +265,22 @@ class StatusFilterSet(BaseFilterSet):
     class Meta:
         model = Status
         fields = ["is_closed", "is_default"]
+
+
+class PriorityFilterSet(BaseFilterSet):
+    """``item_type`` as AlgaPSA's mobile app sends it: every PSA priority is a ticket priority."""
+
+    search_fields = ("name",)
+    item_type = django_filters.ChoiceFilter(
+        choices=[("ticket", "ticket"), ("project_task", "project_task")], method="filter_item_type"
+    )
+
+    class Meta:
+        model = Priority
+        fields = ["is_default"]
+
+    def filter_item_type(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset if value == "ticket" else queryset.none()
 
 
 class CategoryFilterSet(BaseFilterSet):

@@ -390,3 +390,10 @@ class TicketChange(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.action} {self.field}".strip()
+
+
+# Models of later features live in their own modules, imported here so Django finds them.
+from tickets.asset_link_models import TicketAssetLink  # noqa: E402, F401
+from tickets.bundle_models import BundleMirror, TicketBundle, TicketBundleChild  # noqa: E402, F401
+from tickets.document_models import Document, DocumentAssociation  # noqa: E402, F401
+from tickets.time_models import TicketMaterial, TimeEntry, TimeTrackingSession  # noqa: E402, F401

@@ -38,3 +38,23 @@ node(
     TICKET_SETTINGS,
     ["ticket.read"],
 )
+
+TIME_ENTRY = category("time_entry", "Time Entry Permissions", "Logging time on tickets and using the timer")
+node("time_entry.read", "Read your own time entries, your timer, and the time totals of tickets", TIME_ENTRY)
+node("time_entry.read.other", "Also read other users' time entries", TIME_ENTRY, ["time_entry.read"])
+node("time_entry.create", "Log your own time and start and stop your timer", TIME_ENTRY, ["time_entry.read"])
+node("time_entry.update", "Change your own time entries", TIME_ENTRY, ["time_entry.read"])
+node("time_entry.delete", "Delete your own time entries", TIME_ENTRY, ["time_entry.read"])
+node(
+    "time_entry.update.other",
+    "Log, change and delete time entries of other users (with the create, update or delete node)",
+    TIME_ENTRY,
+    ["time_entry.read.other"],
+)
+
+MATERIAL = category("material", "Material Permissions", "Products and services used on tickets")
+node("material.read", "List the materials of tickets", MATERIAL, ["ticket.read"])
+node("material.create", "Add materials to tickets (takes products from stock)", MATERIAL, ["material.read"])
+node(
+    "material.delete", "Remove unbilled materials from tickets (returns products to stock)", MATERIAL, ["material.read"]
+)

@@ -158,8 +158,18 @@ def _set_watchers(ticket: Ticket, spec: dict) -> None:
             TicketWatcher.objects.create(ticket=ticket, user=item["user"], email=item["email"], name=item["name"])
 
 
-def create_ticket(request, data: dict, *, source: str | None = None) -> Ticket:
-    """Create a ticket from validated serializer data."""
+def _with_suppression(changes: dict, suppress: frozenset[str]) -> dict:
+    """Record on the change which audiences were not to be notified (the mobile app's "don't notify" switches).
+
+    Nothing sends notifications yet; when something does, it receives ``suppress`` from the same call.
+    """
+    if suppress:
+        changes = {**changes, "notifications_suppressed": {"old": None, "new": sorted(suppress)}}
+    return changes
+
+
+def create_ticket(request, data: dict, *, source: str | None = None, suppress: frozenset[str] = frozenset()) -> Ticket:
+    """Create a ticket from validated serializer data; ``suppress`` names audiences not to notify."""
     actor = _actor(request)
     with transaction.atomic():
         number, sequence = allocate_ticket_number()
@@ -175,14 +185,26 @@ def create_ticket(request, data: dict, *, source: str | None = None) -> Ticket:
             ticket.tags.set(resolve_tags(data["tags"]))
         if data.get("watchers"):
             _set_watchers(ticket, data["watchers"])
-        audit.record(request, "create", ticket, changes=audit.diff({}, audit.snapshot(ticket)))
+        changes = _with_suppression(audit.diff({}, audit.snapshot(ticket)), suppress)
+        audit.record(request, "create", ticket, changes=changes)
         _event(request, ticket, TicketChange.Action.CREATED, new=number, new_display=number)
     return ticket
 
 
-def update_ticket(request, ticket: Ticket, data: dict) -> Ticket:
-    """Apply validated changes to ``ticket`` (only the fields in ``data``), with audit and history."""
+def update_ticket(
+    request, ticket: Ticket, data: dict, *, bundle_sync: bool = False, suppress: frozenset[str] = frozenset()
+) -> Ticket:
+    """Apply validated changes to ``ticket`` (only the fields in ``data``), with audit and history.
+
+    The bundle rules apply here, so every path obeys them: a bundled child's workflow fields are locked (unless this
+    is the master's change being copied, ``bundle_sync``), and a master's changes reach its children. ``suppress``
+    names the notifications the caller asked to suppress (recorded on the change).
+    """
+    from tickets import bundles
+
     actor = _actor(request)
+    if not bundle_sync:
+        bundles.check_locked_fields(ticket, data)
     with transaction.atomic():
         before_audit, before_history = audit.snapshot(ticket), history_state(ticket)
         changed: set[str] = set()
@@ -207,23 +229,24 @@ def update_ticket(request, ticket: Ticket, data: dict) -> Ticket:
             ticket.save(update_fields=sorted(changed))
             changes = audit.diff(before_audit, audit.snapshot(ticket))
             if changes:
-                audit.record(request, "update", ticket, changes=changes)
+                audit.record(request, "update", ticket, changes=_with_suppression(changes, suppress))
             _record_history(request, ticket, before_history, after_history)
+            bundles.propagate(request, ticket, changed)
     return ticket
 
 
-def change_status(request, ticket: Ticket, status: Status) -> Ticket:
+def change_status(request, ticket: Ticket, status: Status, *, suppress: frozenset[str] = frozenset()) -> Ticket:
     if status.board_id != ticket.board_id:
         raise ValidationError({"status_id": [f"This status does not belong to the board '{ticket.board}'."]})
-    return update_ticket(request, ticket, {"status": status})
+    return update_ticket(request, ticket, {"status": status}, suppress=suppress)
 
 
-def assign(request, ticket: Ticket, user) -> Ticket:
+def assign(request, ticket: Ticket, user, *, suppress: frozenset[str] = frozenset()) -> Ticket:
     from tickets.api.serializers import can_see_client
 
     if user is not None and not can_see_client(user, ticket.client):
         raise ValidationError({"assigned_to": ["This user cannot see this client's tickets."]})
-    return update_ticket(request, ticket, {"assigned_to": user})
+    return update_ticket(request, ticket, {"assigned_to": user}, suppress=suppress)
 
 
 def delete_ticket(request, ticket: Ticket) -> None:
@@ -335,6 +358,9 @@ def add_comment(
         kind = "internal note" if is_internal else "public reply"
         _event(request, ticket, TicketChange.Action.COMMENTED, "comments", None, str(comment.pk), "", kind)
         _touch(request, ticket)
+        from tickets import bundles
+
+        bundles.after_comment(request, ticket, comment)
     return comment
 
 

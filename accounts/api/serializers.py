@@ -49,11 +49,24 @@ class UserSerializer(GatedModelSerializer):
         source="allowed_clients", many=True, required=False, queryset=Client.objects.all()
     )
     password = serializers.CharField(write_only=True, required=False, style={"input_type": "password"})
+    # AlgaPSA's names, read by its mobile app, beside ours.
+    user_id = serializers.UUIDField(source="id", read_only=True)
+    username = serializers.CharField(source="login", read_only=True)
+    first_name = serializers.SerializerMethodField()
+    last_name = serializers.SerializerMethodField()
+    avatarUrl = serializers.SerializerMethodField()
+    is_inactive = serializers.SerializerMethodField()
 
     class Meta:
         model = User
         fields = [
             "id",
+            "user_id",
+            "username",
+            "first_name",
+            "last_name",
+            "avatarUrl",
+            "is_inactive",
             "login",
             "name",
             "email",
@@ -69,6 +82,19 @@ class UserSerializer(GatedModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["last_login", "created_at", "updated_at"]
+
+    def get_first_name(self, user: User) -> str | None:
+        return user.name.split(None, 1)[0] if user.name.strip() else None
+
+    def get_last_name(self, user: User) -> str | None:
+        parts = user.name.split(None, 1)
+        return parts[1] if len(parts) > 1 else None
+
+    def get_avatarUrl(self, user: User) -> str | None:
+        return user.image or None
+
+    def get_is_inactive(self, user: User) -> bool:
+        return not user.is_active
 
     def validate_password(self, value: str) -> str:
         try:

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from accounts.api import views
+from accounts.api import mobile, views
 
 router = SimpleRouter(trailing_slash=False)
 router.register("users", views.UserViewSet, basename="user")
@@ -15,5 +15,6 @@ urlpatterns = [
     path("permissions/nodes", views.PermissionNodesView.as_view(), name="permission-nodes"),
     path("permissions/<str:category>", views.PermissionCategoryView.as_view(), name="permission-category"),
     path("teapot", views.TeapotView.as_view(), name="teapot"),
+    *mobile.urlpatterns,
     *router.urls,
 ]

@@ -83,7 +83,7 @@ class UserViewSet(PsaModelViewSet):
         "roles": ["user.read.other", "role.read"],
         "check_permission": ["user.read.other"],
     }
-    sort_fields = {"login": "login", "name": "name", "email": "email", "created_at": "created_at"}
+    sort_fields = {"login": "login", "name": "name", "email": "email", "created_at": "created_at", "first_name": "name"}
     default_sort = "login"
 
     def get_serializer_class(self):

@@ -3,6 +3,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from clients.models import Client, Contact, Location, Vendor
+from integrations.hooks import refuse_mastered_writes
 from psa.api.serializers import GatedModelSerializer, ScopedPrimaryKeyRelatedField
 
 
@@ -26,16 +27,27 @@ class ClientSerializer(GatedModelSerializer):
         # Also the schema's pattern for it (drf-spectacular documents a RegexValidator).
         validators=[RegexValidator(r"^[A-Za-z]{3}$", "Use a three-letter ISO 4217 code, e.g. USD.")],
     )
+    # AlgaPSA's names, read by its mobile app, beside ours.
+    client_id = serializers.UUIDField(source="id", read_only=True)
+    client_name = serializers.CharField(source="name", read_only=True)
+    is_inactive = serializers.SerializerMethodField()
+    logoUrl = serializers.SerializerMethodField(help_text="Always null: PSA stores no client logos")
 
     class Meta:
         model = Client
         fields = [
-            "id", "name", "identifier", "type", "website", "phone", "email", "address", "notes", "hourly_rate",
+            "id", "client_id", "client_name", "is_inactive", "logoUrl", "name", "identifier", "type", "website", "phone", "email", "address", "notes", "hourly_rate",
             "currency", "tags", "is_lead", "is_active", "archived_at", "cw_company_id", "cw_identifier", "hudu_id",
             "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = ["archived_at", "cw_company_id", "cw_identifier", "hudu_id", "created_at", "updated_at"]
         validators = []  # uniqueness is checked in validate(), with messages naming the field
+
+    def get_is_inactive(self, client: Client) -> bool:
+        return client.archived_at is not None
+
+    def get_logoUrl(self, client: Client) -> str | None:
+        return None
 
     def validate_identifier(self, value):
         value = (value or "").strip() or None
@@ -46,6 +58,11 @@ class ClientSerializer(GatedModelSerializer):
             if clash.exists():
                 raise serializers.ValidationError("Another client already uses this identifier.")
         return value
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        refuse_mastered_writes(self, attrs)  # fields a sync owns are read-only on linked clients
+        return attrs
 
     def validate_currency(self, value: str) -> str:
         if not (value.isascii() and value.isalpha()):
@@ -99,32 +116,53 @@ class ContactSerializer(GatedModelSerializer):
         source="location", queryset=Location.objects.all(), required=False, allow_null=True
     )
     name = serializers.CharField(read_only=True)
+    # AlgaPSA's names, read by its mobile app, beside ours.
+    contact_name_id = serializers.UUIDField(source="id", read_only=True)
+    full_name = serializers.CharField(source="name", read_only=True)
+    default_phone_number = serializers.SerializerMethodField()
+    is_inactive = serializers.SerializerMethodField()
+    avatarUrl = serializers.SerializerMethodField(help_text="Always null: PSA stores no contact photos")
 
     class Meta:
         model = Contact
         fields = [
-            "id", "client_id", "first_name", "last_name", "name", "title", "department", "email", "phone", "mobile",
+            "id", "contact_name_id", "full_name", "default_phone_number", "is_inactive", "avatarUrl", "client_id", "first_name", "last_name", "name", "title", "department", "email", "phone", "mobile",
             "extension", "location_id", "is_primary", "is_billing", "is_technical", "notes", "is_active",
             "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = ["created_at", "updated_at"]
         validators = []  # uniqueness is checked in validate(), with messages naming the field
 
+    def get_default_phone_number(self, contact: Contact) -> str | None:
+        return contact.phone or contact.mobile or None
+
+    def get_is_inactive(self, contact: Contact) -> bool:
+        return not contact.is_active
+
+    def get_avatarUrl(self, contact: Contact) -> str | None:
+        return None
+
     def validate(self, attrs):
         attrs = super().validate(attrs)
         _same_client(attrs, self.instance, "location")
         _only_one_primary(self, attrs, Contact)
+        refuse_mastered_writes(self, attrs)  # fields a sync owns are read-only on linked contacts
         return attrs
 
 
 class LocationSerializer(GatedModelSerializer):
     gating_scope = "location"
     client_id = ScopedPrimaryKeyRelatedField(source="client", queryset=Client.objects.all())
+    # AlgaPSA's names, read by its mobile app, beside ours.
+    location_id = serializers.UUIDField(source="id", read_only=True)
+    location_name = serializers.CharField(source="name", read_only=True)
+    address_line1 = serializers.CharField(source="address1", read_only=True)
+    state_province = serializers.CharField(source="state", read_only=True)
 
     class Meta:
         model = Location
         fields = [
-            "id", "client_id", "name", "address1", "address2", "city", "state", "zip", "country", "phone",
+            "id", "location_id", "location_name", "address_line1", "state_province", "client_id", "name", "address1", "address2", "city", "state", "zip", "country", "phone",
             "is_primary", "notes", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = ["created_at", "updated_at"]

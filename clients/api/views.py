@@ -32,8 +32,18 @@ class ClientViewSet(PsaModelViewSet):
     serializer_class = ClientSerializer
     filterset_class = ClientFilterSet
     node_prefix = "client"
-    action_nodes = {"configurations": ["client.read", "client.read.configurations", "asset.read"]}
-    sort_fields = {"name": "name", "identifier": "identifier", "created_at": "created_at", "updated_at": "updated_at"}
+    action_nodes = {
+        "configurations": ["client.read", "client.read.configurations", "asset.read"],
+        "contacts": ["client.read", "contact.read"],
+        "locations": ["client.read", "location.read"],
+    }
+    sort_fields = {
+        "name": "name",
+        "client_name": "name",  # AlgaPSA's name, sent by its mobile app
+        "identifier": "identifier",
+        "created_at": "created_at",
+        "updated_at": "updated_at",
+    }
     default_sort = "name"
 
     def _includes(self) -> list[str]:
@@ -75,6 +85,26 @@ class ClientViewSet(PsaModelViewSet):
         serializer = AssetSerializer(page, many=True, context=self.get_serializer_context())
         return self.get_paginated_response(serializer.data)
 
+    @extend_schema(responses=ContactSerializer(many=True), summary="A client's contacts, by name")
+    @action(detail=True, methods=["get"], filterset_class=None)
+    def contacts(self, request, pk=None):
+        client = self.get_object()
+        contacts = Contact.objects.filter(client=client).order_by("last_name", "first_name", "id")
+        page = self.paginate_queryset(contacts)
+        return self.get_paginated_response(
+            ContactSerializer(page, many=True, context=self.get_serializer_context()).data
+        )
+
+    @extend_schema(responses=LocationSerializer(many=True), summary="A client's locations (sites), by name")
+    @action(detail=True, methods=["get"], filterset_class=None)
+    def locations(self, request, pk=None):
+        client = self.get_object()
+        locations = Location.objects.filter(client=client).order_by("name", "id")
+        page = self.paginate_queryset(locations)
+        return self.get_paginated_response(
+            LocationSerializer(page, many=True, context=self.get_serializer_context()).data
+        )
+
 
 class ContactViewSet(PsaModelViewSet):
     queryset = Contact.objects.all()
@@ -85,6 +115,7 @@ class ContactViewSet(PsaModelViewSet):
         "last_name": "last_name",
         "first_name": "first_name",
         "email": "email",
+        "full_name": "first_name,last_name",  # AlgaPSA's name, sent by its mobile app
         "created_at": "created_at",
         "updated_at": "updated_at",
     }

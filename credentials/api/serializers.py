@@ -70,8 +70,8 @@ class CredentialTypeSerializer(GatedModelSerializer):
         value = value.strip()
         if not value:
             raise serializers.ValidationError("This field may not be blank.")
-        if "/" in value or is_uuid(value):
-            raise serializers.ValidationError("A type name cannot contain '/' or look like an id.")
+        if is_uuid(value):
+            raise serializers.ValidationError("A type name cannot look like an id.")
         others = CredentialType.objects.filter(name__iexact=value)
         if self.instance is not None:
             others = others.exclude(pk=self.instance.pk)

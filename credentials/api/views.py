@@ -37,12 +37,14 @@ from credentials.value_types import VALUE_TYPE_ORDER, join_path, value_types_pay
 from psa import audit
 from psa.access import client_scope, has_node, restrict
 from psa.api.exceptions import Conflict, EnvelopedResponse
+from psa.api.schema import ERROR_SCHEMA
 from psa.api.viewsets import PsaGenericViewSet, PsaModelViewSet
 from psa.utils import is_uuid
 
 logger = logging.getLogger(__name__)
 
-REVEAL_NODES = ["credential.read", "credential.secure_values.read"]
+# A reveal needs everything reading the fields needs (GET /credentials/{id}/fields), plus its own node.
+REVEAL_NODES = ["credential.read", "credential.fields.read", "credential.secure_values.read"]
 REVEAL_ACTIONS = frozenset({"secure_values", "secure_value", "totp"})
 NO_STORE = {"Cache-Control": "no-store, max-age=0", "Pragma": "no-cache"}
 
@@ -98,9 +100,44 @@ def credential_queryset():
 
 
 SECURE_VALUES_RESPONSE = OpenApiResponse(
-    response={"type": "object", "additionalProperties": {"type": "string", "nullable": True}},
-    description="``{field_id: plaintext or null}`` for every secure field of the credential; audited.",
+    response={
+        "type": "object",
+        "required": ["data", "meta"],
+        "properties": {
+            "data": {"type": "object", "additionalProperties": {"type": "string", "nullable": True}},
+            "meta": {
+                "type": "object",
+                "required": ["errors"],
+                "properties": {
+                    "errors": {
+                        "type": "object",
+                        "description": "Fields whose stored value failed its integrity check (their value is null).",
+                        "additionalProperties": {
+                            "type": "object",
+                            "required": ["code", "message"],
+                            "properties": {
+                                "code": {"type": "string", "enum": ["VAULT_INTEGRITY_ERROR"]},
+                                "message": {"type": "string"},
+                            },
+                        },
+                    }
+                },
+            },
+        },
+    },
+    description=(
+        "``data``: ``{field_id: plaintext or null}`` for every secure field of the credential; audited. A field "
+        "whose ciphertext fails its integrity check is null here and named in ``meta.errors``."
+    ),
 )
+VAULT_ERROR_RESPONSES = {
+    500: OpenApiResponse(
+        response=ERROR_SCHEMA,
+        description="VAULT_INTEGRITY_ERROR: a stored secret (or the credential's data key) failed its integrity "
+        "check; a server-side fault, recorded in the audit log.",
+    ),
+    503: OpenApiResponse(response=ERROR_SCHEMA, description="VAULT_UNAVAILABLE: a needed master key is missing."),
+}
 
 
 class CredentialViewSet(PsaModelViewSet):
@@ -305,6 +342,11 @@ class CredentialViewSet(PsaModelViewSet):
         if wait is not None:
             self._audit_reveal(credential, requested, "rate_limited", reason="reveal rate limit")
             raise Throttled(wait=wait)
+        try:
+            self._require_visible("fields")
+        except PermissionDenied as exc:
+            self._audit_reveal(credential, requested, "denied", reason=str(exc.detail))
+            raise
         node = credential.type.reveal_node
         if not has_node(self.request, node):
             message = f"Revealing {credential.type.name} secrets needs the permission node {node}."
@@ -324,17 +366,35 @@ class CredentialViewSet(PsaModelViewSet):
         return values
 
     @extend_schema(
-        responses={200: SECURE_VALUES_RESPONSE},
+        responses={200: SECURE_VALUES_RESPONSE, **VAULT_ERROR_RESPONSES},
         summary="Reveal every secure value (audited)",
         operation_id="credentials_secure_values_list",
     )
     @action(detail=True, methods=["get"], url_path="secure-values", filterset_class=None)
     def secure_values(self, request, pk=None):
         credential = self._authorize_reveal()
-        values = self._decrypt_audited(credential, services.secure_field_ids(credential))
-        return Response(values, headers=NO_STORE)
+        field_ids = services.secure_field_ids(credential)
 
-    @extend_schema(responses=s.SecureValueSerializer, summary="Reveal one secure value (audited)")
+        def failed(reason: str) -> None:
+            self._audit_reveal(credential, field_ids, "failed", reason=reason)
+
+        with vault_guard(failed), transaction.atomic():
+            values, broken = services.decrypt_each(credential, field_ids)
+            readable = [f for f in field_ids if f not in broken]
+            if readable or not broken:
+                self._audit_reveal(credential, readable, "success")
+            if broken:
+                # A server-side fault, not the caller's: the other fields are still served, each failure recorded.
+                logger.error("vault integrity failure in %d field(s) of a credential", len(broken))
+                self._audit_reveal(credential, sorted(broken), "failed", reason="integrity check failed")
+        errors = {
+            field_id: {"code": "VAULT_INTEGRITY_ERROR", "message": message} for field_id, message in broken.items()
+        }
+        return EnvelopedResponse({"data": values, "meta": {"errors": errors}}, headers=NO_STORE)
+
+    @extend_schema(
+        responses={200: s.SecureValueSerializer, **VAULT_ERROR_RESPONSES}, summary="Reveal one secure value (audited)"
+    )
     @action(
         detail=True,
         methods=["get"],
@@ -355,7 +415,7 @@ class CredentialViewSet(PsaModelViewSet):
                 "field_id", str, required=False, description="A totp_secret field (default: the first set)"
             )
         ],
-        responses=s.TotpSerializer,
+        responses={200: s.TotpSerializer, **VAULT_ERROR_RESPONSES},
         summary="The current one-time code of a totp_secret field (audited)",
     )
     @action(detail=True, methods=["get"], filterset_class=None)
@@ -498,7 +558,8 @@ class CredentialTypeViewSet(PsaModelViewSet):
     filterset_class = CredentialTypeFilterSet
     lookup_field = "name"
     lookup_url_kwarg = "id_or_name"
-    lookup_value_regex = r"[^/]+"
+    # Names may contain '/' ("Windows / local admin"); only a trailing "/credentials" is the sub-route.
+    lookup_value_regex = r"(?:[^/]|/(?!credentials$))+"
     node_prefix = "credential_type"
     action_nodes = {"credentials": ["credential_type.read", "credential.read"]}
     sort_fields = {"name": "name", "permission_scope": "permission_scope", "created_at": "created_at"}

@@ -7,12 +7,15 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
+
+from psa.middleware import RequestBodyTooLarge
 
 logger = logging.getLogger("psa.api")
 
@@ -77,8 +80,14 @@ def exception_handler(exc: Exception, context: dict) -> Response:
         return validation_error(flatten_errors(exc.detail))
     if isinstance(exc, exceptions.ParseError):
         return validation_error([{"path": [], "message": f"Malformed request body: {exc.detail}"}])
-    if isinstance(exc, RequestDataTooBig | TooManyFieldsSent):
-        return validation_error([{"path": [], "message": "The request body is too large."}])
+    if isinstance(exc, RequestDataTooBig | RequestBodyTooLarge):
+        return error_response(413, "PAYLOAD_TOO_LARGE", "The request body is too large.")
+    if isinstance(exc, TooManyFieldsSent):
+        return validation_error([{"path": [], "message": "The request has too many fields."}])
+    if isinstance(exc, DjangoValidationError):
+        # A model's own checks (e.g. psa.bounds' text limits) refusing a save the serializer let through.
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        return validation_error(flatten_errors(detail))
     if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
         return error_response(401, "UNAUTHORIZED", UNAUTHORIZED_MESSAGE, headers={"WWW-Authenticate": "Bearer"})
     if isinstance(exc, exceptions.PermissionDenied | DjangoPermissionDenied):

@@ -43,9 +43,18 @@ URL_PATTERN = (
 )
 
 
+RATE_LIMIT_HEADERS = {
+    "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds until the rate-limit window resets"},
+    "RateLimit-Limit": {"schema": {"type": "integer"}, "description": "Requests allowed per window"},
+    "RateLimit-Remaining": {"schema": {"type": "integer"}, "description": "Requests left in this window"},
+    "RateLimit-Reset": {"schema": {"type": "integer"}, "description": "Seconds until the window resets"},
+}
+
+
 def _is_envelope(schema: dict) -> bool:
     ref = schema.get("$ref", "")
-    return "/Paginated" in ref or "pagination" in schema.get("properties", {})
+    properties = schema.get("properties", {})
+    return "/Paginated" in ref or "pagination" in properties or "data" in properties
 
 
 def _error(description: str) -> dict:
@@ -99,7 +108,6 @@ class EnvelopeAutoSchema(AutoSchema):
         if not auth or any(getattr(p, "__name__", "") != "AllowAny" for p in auth):
             responses.setdefault("401", _error("Missing or invalid credentials"))
             responses.setdefault("403", _error("A permission node is missing"))
-            responses.setdefault("429", _error("Rate limit exceeded; Retry-After says when to try again"))
         # Any route refuses unknown or malformed query parameters, and any body it cannot accept.
         responses.setdefault("400", _error("Validation error; details name each field"))
         if "{" in self.path:
@@ -107,19 +115,30 @@ class EnvelopeAutoSchema(AutoSchema):
         if self.method in WRITE_METHODS:
             responses.setdefault("409", _error("Conflicts with the current state, e.g. the object is still in use"))
         if self.method in BODY_METHODS:
-            responses.setdefault("413", _error("The request body is too large"))
+            responses.setdefault("413", _error("PAYLOAD_TOO_LARGE: the body is over PSA_MAX_REQUEST_BYTES"))
+        # Every route is rate-limited (per key or user, per address when anonymous).
+        rate_limited = _error("RATE_LIMITED: over PSA_API_RATE_LIMIT; see Retry-After")
+        responses.setdefault("429", {**rate_limited, "headers": RATE_LIMIT_HEADERS})
         return responses
 
     def _get_request_body(self, direction="request"):
         # drf-spectacular documents no body for DELETE; ours take one where the view declares it
         # (e.g. DELETE /roles/{id}/permissions), so document it like a POST's.
-        if self.method == "DELETE" and "get_request_serializer" in type(self).__dict__:
+        if self.method == "DELETE" and self._declared_request_serializer() is not None:
             self.method = "POST"
             try:
                 return super()._get_request_body(direction)
             finally:
                 self.method = "DELETE"
         return super()._get_request_body(direction)
+
+    def _declared_request_serializer(self):
+        """The request body an @extend_schema declares, or None (the view's own serializer does not count)."""
+        self._get_serializer = lambda: None  # what get_request_serializer() falls back to without a declaration
+        try:
+            return self.get_request_serializer()
+        finally:
+            del self._get_serializer
 
     def _get_request_for_media_type(self, serializer, direction="request"):
         # PsaModelViewSet's PUT changes only the fields sent, like PATCH: document the same partial body.

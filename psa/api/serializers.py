@@ -5,15 +5,42 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.fields import Field
+from rest_framework.utils.formatting import lazy_format
 
 from psa.access import has_node, restrict
 
 ALWAYS_VISIBLE = frozenset({"id"})
 
 
-class StrictInputMixin:
+def bound_text(field: Field) -> None:
+    """Give a writable text field without a ``max_length`` the default ``settings.MAX_TEXT_LENGTH``.
+
+    Applied to every field of the base serializers (list and dict children too), so no text input is unbounded and
+    the schema names each limit (``maxLength``). Model ``TextField``s are bounded the same way by ``psa.bounds``.
+    """
+    if isinstance(field, serializers.CharField) and field.max_length is None and not field.read_only:
+        field.max_length = settings.MAX_TEXT_LENGTH
+        message = lazy_format(field.error_messages["max_length"], max_length=field.max_length)
+        field.validators.append(MaxLengthValidator(field.max_length, message=message))
+    child = getattr(field, "child", None)
+    if isinstance(child, Field):
+        bound_text(child)
+
+
+class BoundedTextMixin:
+    def get_fields(self) -> dict[str, Field]:
+        fields = super().get_fields()
+        for field in fields.values():
+            bound_text(field)
+        return fields
+
+
+class StrictInputMixin(BoundedTextMixin):
     """Refuses body fields the serializer does not accept, instead of silently dropping them."""
 
     def to_internal_value(self, data: Any) -> Any:

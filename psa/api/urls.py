@@ -15,5 +15,7 @@ urlpatterns = [
     path("", include("credentials.api.urls")),
     path("", include("tickets.api.urls")),
     path("", include("assets.api.urls")),
+    path("", include("catalog.api.urls")),
+    path("", include("integrations.api.urls")),
     *router.urls,
 ]

@@ -21,6 +21,7 @@ from rest_framework.viewsets import GenericViewSet
 
 from psa import writes
 from psa.access import restrict
+from psa.api.query_params import QueryParamGuard
 
 UUID_REGEX = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
 
@@ -98,7 +99,7 @@ class SortBackend(BaseFilterBackend):
             paths = [p.strip().lstrip("-") for p in default.split(",")]
         else:
             descending = order == "desc"
-            paths = [fields[sort]]
+            paths = [p.strip() for p in fields[sort].split(",")]  # "last_name,first_name" sorts on both
         paths = [p for p in paths if p != "pk"]
         expressions = [_ordering(queryset.model, p, descending) for p in paths]
         return queryset.order_by(*expressions, "-pk" if descending else "pk")
@@ -115,8 +116,8 @@ class SortBackend(BaseFilterBackend):
         return params
 
 
-class PsaAPIView(NodeGuard, APIView):
-    """A non-model endpoint; declare ``action_nodes`` by HTTP method."""
+class PsaAPIView(QueryParamGuard, NodeGuard, APIView):
+    """A non-model endpoint; declare ``action_nodes`` by HTTP method, and query parameters with ``extend_schema``."""
 
 
 class AuditedWritesMixin:
@@ -138,7 +139,7 @@ class AuditedWritesMixin:
         writes.destroy(self.request, instance)
 
 
-class PsaGenericViewSet(AuditedWritesMixin, NodeGuard, GenericViewSet):
+class PsaGenericViewSet(QueryParamGuard, AuditedWritesMixin, NodeGuard, GenericViewSet):
     lookup_value_regex = UUID_REGEX
     filter_backends = [DjangoFilterBackend, SortBackend]
     sort_fields: ClassVar[dict[str, str]] = {}
@@ -189,7 +190,8 @@ class NestedViewSetMixin:
     def get_parent(self):
         cached = getattr(self, "_parent", None)
         if cached is None:
-            from django.shortcuts import get_object_or_404
+            # DRF's get_object_or_404 answers 404 for an id that is not a valid key (a non-UUID), not a 500.
+            from rest_framework.generics import get_object_or_404
 
             cached = get_object_or_404(
                 restrict(self.parent_model.objects.all(), self.request), pk=self.kwargs[self.parent_kwarg]

@@ -70,4 +70,20 @@
       target.focus();
     }
   });
+  // Colours chosen in the data (tag and priority colours) arrive as data attributes, not inline styles, because the
+  // Content-Security-Policy forbids style attributes; setting them through the CSSOM is allowed.
+  var COLOUR_PROPERTIES = { tagBg: "--tag-bg", tagFg: "--tag-fg", dot: "--dot" };
+  function applyColours(root) {
+    root.querySelectorAll("[data-tag-bg], [data-tag-fg], [data-dot]").forEach(function (element) {
+      Object.keys(COLOUR_PROPERTIES).forEach(function (name) {
+        var value = element.dataset[name];
+        if (value) element.style.setProperty(COLOUR_PROPERTIES[name], value);
+      });
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { applyColours(document); });
+  } else {
+    applyColours(document);
+  }
 })();

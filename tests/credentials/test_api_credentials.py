@@ -155,13 +155,13 @@ def test_reads_never_carry_secure_values(writer, client_a, vpn_type):
 
 
 def test_list_search_type_filter_and_client_filter(writer, client_a, client_b, vpn_type):
-    login = make_type(name="Login")
+    login = make_type(name="Portal login")
     make_credential(client_a, login, name="Office 365 admin", values={"username": "globaladmin", "password": "x"})
     make_credential(client_b, login, name="Other client's admin")
     data_of(_create_vpn(writer, client_a, vpn_type), 201)
     names = lambda query: [row["name"] for row in data_of(writer.get("/api/v1/credentials", query))]  # noqa: E731
     assert names({}) == ["Firewall", "Office 365 admin", "Other client's admin"]  # sub-credentials are not listed
-    assert names({"type": "login"}) == ["Office 365 admin", "Other client's admin"]
+    assert names({"type": "portal login"}) == ["Office 365 admin", "Other client's admin"]
     assert names({"type_id": str(vpn_type.pk)}) == ["Firewall"]
     assert names({"client_id": str(client_a.pk)}) == ["Firewall", "Office 365 admin"]
     assert names({"search": "globaladmin"}) == ["Office 365 admin"]  # plain values are searchable

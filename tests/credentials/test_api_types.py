@@ -39,7 +39,7 @@ def test_create_read_by_id_or_name_update_delete(admin):
     updated = data_of(admin.patch("/api/v1/credential-types/GitHub", {"description": "Org tokens"}, format="json"))
     assert updated["description"] == "Org tokens"
     assert admin.delete("/api/v1/credential-types/GitHub").status_code == 204
-    assert not CredentialType.objects.exists()
+    assert not CredentialType.objects.filter(name__iexact="GitHub").exists()
 
 
 def test_definition_errors_are_400_with_paths(admin):
@@ -86,13 +86,35 @@ def test_permission_scope_validation(admin, scope, ok):
 
 
 def test_names_are_unique_ignoring_case_and_never_look_like_ids(admin):
-    login = make_type(name="Login")
-    body = {"name": "LOGIN", "permission_scope": "credential", "fields": LOGIN_FIELDS}
+    login = make_type(name="Portal login")
+    body = {"name": "PORTAL LOGIN", "permission_scope": "credential", "fields": LOGIN_FIELDS}
     assert error_paths(admin.post("/api/v1/credential-types", body, format="json")) == [["name"]]
     body["name"] = str(login.pk)  # would make /credential-types/{id_or_name} ambiguous
     assert error_paths(admin.post("/api/v1/credential-types", body, format="json")) == [["name"]]
-    body["name"] = "a/b"
-    assert error_paths(admin.post("/api/v1/credential-types", body, format="json")) == [["name"]]
+
+
+def test_names_may_contain_a_slash_and_resolve_by_name(admin, client_a):
+    body = {"name": "VPN / site-to-site", "permission_scope": "credential", "fields": LOGIN_FIELDS}
+    created = data_of(admin.post("/api/v1/credential-types", body, format="json"), 201)
+    assert data_of(admin.get("/api/v1/credential-types/vpn / site-to-site"))["id"] == created["id"]
+    make_credential(client_a, CredentialType.objects.get(pk=created["id"]), name="HQ tunnel")
+    rows = data_of(admin.get("/api/v1/credential-types/VPN / site-to-site/credentials"))
+    assert [row["name"] for row in rows] == ["HQ tunnel"]
+    assert data_of(admin.get("/api/v1/credential-types/Windows / local admin"))["name"] == "Windows / local admin"
+
+
+def test_default_types_exist_after_migrate_and_validate(admin):
+    from credentials.defaults import DEFAULT_TYPES
+    from credentials.value_types import validate_definition
+
+    names = [name for name, *_ in DEFAULT_TYPES]
+    stored = {t.name: t for t in CredentialType.objects.filter(name__in=names)}
+    assert sorted(stored) == sorted(names)
+    for kind in stored.values():
+        assert validate_definition(kind.fields) == kind.fields
+        assert kind.permission_scope == "credential"
+    assert any(f["value_type"] == "totp_secret" for f in stored["Login"].fields)
+    assert {f["id"] for f in stored["Wi-Fi"].fields} >= {"ssid", "passphrase"}
 
 
 def test_fields_in_use_cannot_be_removed_or_change_kind(admin, client_a):
@@ -150,7 +172,8 @@ def test_credential_count_and_credentials_route_respect_client_scope(client_a, c
     scoped = api_for(ADMIN, clients=[client_a])[0]
     assert data_of(everyone.get(f"/api/v1/credential-types/{kind.pk}"))["credential_count"] == 3
     assert data_of(scoped.get(f"/api/v1/credential-types/{kind.pk}"))["credential_count"] == 1
-    assert data_of(scoped.get("/api/v1/credential-types"))[0]["credential_count"] == 1
+    listed = {row["name"]: row for row in data_of(scoped.get("/api/v1/credential-types", {"limit": 100}))}
+    assert listed["Scoped"]["credential_count"] == 1
     assert [r["name"] for r in data_of(scoped.get(f"/api/v1/credential-types/{kind.pk}/credentials"))] == ["A1"]
     assert [r["name"] for r in data_of(everyone.get("/api/v1/credential-types/scoped/credentials"))] == [
         "A1",

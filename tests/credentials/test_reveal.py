@@ -16,7 +16,14 @@ from tests.psa.helpers import data_of, error_of, error_text
 
 pytestmark = pytest.mark.django_db
 
-REVEALER = ["credential.read", "credential.secure_values.read", "aws.credentials.read", "obj.*"]
+READ_FIELDS = ["credential.read", "credential.fields.read", "obj.credential.fields"]
+REVEALER = [
+    "credential.read",
+    "credential.fields.read",
+    "credential.secure_values.read",
+    "aws.credentials.read",
+    "obj.*",
+]
 SECRET = "Tr0ub4dor&3-domain-admin"
 
 
@@ -61,7 +68,7 @@ def test_reveal_all_values(credential):
 
 
 def test_reveal_needs_the_types_scope_node_and_the_refusal_is_audited(credential):
-    api, _, _ = api_for(["credential.read", "credential.secure_values.read", "obj.*"])
+    api, _, _ = api_for(["credential.read", "credential.fields.read", "credential.secure_values.read", "obj.*"])
     response = api.get(f"/api/v1/credentials/{credential.pk}/secure-values/password")
     error_of(response, 403, "FORBIDDEN")
     assert "aws.credentials.read" in error_text(response)
@@ -107,7 +114,7 @@ def test_sub_credential_values_are_revealed_through_their_own_id(client_a):
         client_a, vpn, values={"hostname": "fw"}, subs={"tunnels": [sub_input("T1", server="s", psk="tunnel-psk")]}
     )
     tunnel = parent.children.get()
-    api, _, _ = api_for(["credential.read", "credential.secure_values.read"])
+    api, _, _ = api_for([*READ_FIELDS, "credential.secure_values.read"])
     assert data_of(api.get(f"/api/v1/credentials/{tunnel.pk}/secure-values")) == {"psk": "tunnel-psk"}
     assert _reveals(tunnel)[0].changes["fields"] == ["tunnels.psk"]
     assert data_of(api.get(f"/api/v1/credentials/{parent.pk}/secure-values")) == {"admin_password": None}
@@ -179,10 +186,7 @@ def test_the_key_bucket_is_separate_from_the_user_bucket(rf, credential):
     request.user, request.auth = user, key
     with override_settings(VAULT_REVEAL_LIMIT=2):
         assert ratelimit.consume(request, now=120.0) is None
-        assert ratelimit._buckets(request, 2) == [
-            f"psa:vault:reveal:user:{user.pk}:2",
-            f"psa:vault:reveal:key:{key.pk}:2",
-        ]
+        assert ratelimit._buckets(request) == [f"vault-reveal:user:{user.pk}", f"vault-reveal:key:{key.pk}"]
         session = rf.get("/")
         session.user, session.auth = user, None
         assert ratelimit.consume(session, now=121.0) is None  # user bucket: 2
@@ -240,3 +244,27 @@ def test_no_audit_row_no_value(credential, monkeypatch):
     assert response.status_code == 500
     assert SECRET not in response.content.decode()
     assert [e.outcome for e in _reveals(credential)] == []
+
+
+@pytest.mark.parametrize(
+    "without",
+    ["credential.fields.read", "obj.credential.fields"],
+    ids=["without the fields route's node", "without the fields field"],
+)
+@pytest.mark.parametrize("route", ["secure-values", "secure-values/password", "totp"])
+def test_a_reveal_needs_everything_reading_the_fields_needs(credential, without, route):
+    nodes = [n for n in (*READ_FIELDS, "credential.secure_values.read", "aws.credentials.read") if n != without]
+    api, _, _ = api_for(nodes)
+    error_of(api.get(f"/api/v1/credentials/{credential.pk}/fields"), 403, "FORBIDDEN")
+
+    response = api.get(f"/api/v1/credentials/{credential.pk}/{route}")
+
+    error_of(response, 403, "FORBIDDEN")
+    assert SECRET not in response.content.decode()
+    assert [event.outcome for event in _reveals(credential)] == ["denied"]
+
+
+def test_fields_nodes_plus_the_reveal_nodes_reveal(credential):
+    api, _, _ = api_for([*READ_FIELDS, "credential.secure_values.read", "aws.credentials.read"])
+
+    assert data_of(api.get(f"/api/v1/credentials/{credential.pk}/secure-values/password"))["value"] == SECRET

@@ -85,7 +85,9 @@ def test_rotation_alongside_a_loop_of_reveals_loses_no_read(client_a):
         credentials = [
             make_credential(client_a, kind, values={"username": "u", "password": f"loop-{i}"}) for i in range(40)
         ]
-    api, _, _ = api_for(["credential.read", "credential.secure_values.read"])
+    api, _, _ = api_for(
+        ["credential.read", "credential.fields.read", "obj.credential.fields", "credential.secure_values.read"]
+    )
     results = {"ok": 0, "failed": [], "during": 0}
     rotating = threading.Event()
     done = threading.Event()

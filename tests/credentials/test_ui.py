@@ -40,7 +40,7 @@ def vpn(client_a):
 
 
 def test_list_search_and_type_filter(client_a, client_b, vpn):
-    login = make_type(LOGIN_FIELDS, name="Login")
+    login = make_type(LOGIN_FIELDS, name="Portal login")
     make_credential(client_a, login, name="Office admin", values={"username": "o365admin", "password": "p"})
     make_credential(client_b, login, name="Hidden admin")
     page, _ = browser(TECH, clients=[client_a])

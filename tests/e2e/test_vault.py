@@ -93,7 +93,7 @@ def test_type_credential_with_sub_credentials_reveal_and_audit(page):
 
     # 5. A live one-time code for a TOTP field (audited too); the secret itself never reaches the page.
     login = make_credential(
-        acme, make_type(name="Login"), values={"username": "u", "password": "p", "mfa": TOTP_SECRET}
+        acme, make_type(name="Portal login"), values={"username": "u", "password": "p", "mfa": TOTP_SECRET}
     )
     page.goto(f"/credentials/{login.pk}/")
     page.get_by_role("button", name="Show code for MFA").click()

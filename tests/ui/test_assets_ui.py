@@ -526,7 +526,7 @@ def _estate():
 
 
 def _widget(response):
-    return response.context["expirations"]
+    return response.context["panel_data"].get("expirations")
 
 
 def test_widget_reads_the_recorded_table_within_scope_and_kinds(browser_for):

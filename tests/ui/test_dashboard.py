@@ -65,7 +65,7 @@ def test_recent_events_need_audit_read_and_follow_scope(browser_for, rf):
 
     browser, _ = browser_for(["audit.read"], clients=[a])
     events = browser.get("/").context["recent_events"]
-    assert [e.client_id for e in events] == [a.pk]
+    assert [e.client_id for e, _actor, _activity in events] == [a.pk]
 
     browser, _ = browser_for(["client.read"])
     body = browser.get("/").content.decode()

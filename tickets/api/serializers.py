@@ -39,7 +39,12 @@ MOBILE_LIST_FIELDS = (
     "assigned_to_name", "client_name", "contact_name", "updated_at", "entered_at", "closed_at", "tags",
 )  # fmt: skip
 # Fields a detail response has that the default list leaves out (ask for them with ``fields``).
-DETAIL_ONLY_FIELDS = frozenset({"description_html", "attributes", "watchers", "additional_agents", "tags"})
+DETAIL_ONLY_FIELDS = frozenset({
+    "description_html", "attributes", "watchers", "additional_agents", "tags", "contact_name_id", "contact_email",
+    "contact_phone", "client_email", "client_phone", "contact_avatar_url", "client_logo_url",
+})  # fmt: skip
+# The two flags of AlgaPSA's mobile app: accepted on every ticket write, recorded with the change.
+SUPPRESS_FLAGS = {"suppressContactNotifications": "contact", "suppressInternalNotifications": "internal"}
 
 
 def user_name(user: User | None) -> str | None:
@@ -281,8 +286,20 @@ class TicketSerializer(GatedModelSerializer):
     client_name = serializers.CharField(source="client.name", read_only=True)
     contact_id = SafeScopedField(source="contact", queryset=Contact.objects.all(), required=False, allow_null=True)
     contact_name = serializers.CharField(source="contact", read_only=True)
+    contact_name_id = SafeScopedField(
+        source="contact", queryset=Contact.objects.all(), required=False, allow_null=True,
+        help_text="AlgaPSA's name for contact_id; send one of the two",
+    )  # fmt: skip
+    contact_email = serializers.SerializerMethodField()
+    contact_phone = serializers.SerializerMethodField()
+    contact_avatar_url = serializers.SerializerMethodField(help_text="Always null: PSA stores no contact photos")
+    client_email = serializers.SerializerMethodField()
+    client_phone = serializers.SerializerMethodField()
+    client_logo_url = serializers.SerializerMethodField(help_text="Always null: PSA stores no client logos")
+    suppressContactNotifications = serializers.BooleanField(write_only=True, required=False)
+    suppressInternalNotifications = serializers.BooleanField(write_only=True, required=False)
     location_id = SafeScopedField(source="location", queryset=Location.objects.all(), required=False, allow_null=True)
-    location_name = serializers.CharField(source="location.name", read_only=True)
+    location_name = serializers.CharField(source="location.name", read_only=True, allow_null=True)  # null: no site
     board_id = SafePrimaryKeyRelatedField(source="board", queryset=Board.objects.all(), required=False)
     board_name = serializers.CharField(source="board.name", read_only=True)
     status_id = SafePrimaryKeyRelatedField(source="status", queryset=Status.objects.all(), required=False)
@@ -317,12 +334,15 @@ class TicketSerializer(GatedModelSerializer):
         model = Ticket
         fields = [
             "id", "ticket_id", "ticket_number", "title", "description", "description_html", "attributes",
-            "client_id", "client_name", "contact_id", "contact_name", "location_id", "location_name",
+            "client_id", "client_name", "client_email", "client_phone", "client_logo_url", "contact_id",
+            "contact_name_id", "contact_name", "contact_email", "contact_phone", "contact_avatar_url",
+            "location_id", "location_name",
             "board_id", "board_name", "status_id", "status_name", "status_is_closed", "is_closed",
             "priority_id", "priority_name", "category_id", "category_name", "subcategory_id", "subcategory_name",
             "assigned_to", "assigned_to_name", "additional_agents", "watchers", "tags", "due_date", "is_overdue",
             "source", "entered_by", "entered_by_name", "entered_at", "updated_by", "updated_by_name", "updated_at",
-            "closed_by", "closed_by_name", "closed_at",
+            "closed_by", "closed_by_name", "closed_at", "suppressContactNotifications",
+            "suppressInternalNotifications",
         ]  # fmt: skip
         read_only_fields = ["ticket_number", "is_closed", "entered_at", "updated_at", "closed_at"]
 
@@ -337,6 +357,24 @@ class TicketSerializer(GatedModelSerializer):
     @extend_schema_field(OpenApiTypes.STR)
     def get_description_html(self, ticket: Ticket) -> str:
         return markdown.render(ticket.description)
+
+    def get_contact_email(self, ticket: Ticket) -> str | None:
+        return (ticket.contact.email or None) if ticket.contact_id else None
+
+    def get_contact_phone(self, ticket: Ticket) -> str | None:
+        return (ticket.contact.phone or ticket.contact.mobile or None) if ticket.contact_id else None
+
+    def get_contact_avatar_url(self, ticket: Ticket) -> str | None:
+        return None
+
+    def get_client_email(self, ticket: Ticket) -> str | None:
+        return ticket.client.email or None
+
+    def get_client_phone(self, ticket: Ticket) -> str | None:
+        return ticket.client.phone or None
+
+    def get_client_logo_url(self, ticket: Ticket) -> str | None:
+        return None
 
     @extend_schema_field(
         {
@@ -358,6 +396,9 @@ class TicketSerializer(GatedModelSerializer):
 
     # Validation of the fields that depend on each other; the service applies the result.
     def validate(self, attrs: dict) -> dict:
+        sent = self.initial_data if isinstance(getattr(self, "initial_data", None), dict) else {}
+        if "contact_id" in sent and "contact_name_id" in sent and sent["contact_id"] != sent["contact_name_id"]:
+            raise serializers.ValidationError({"contact_name_id": ["Send contact_id or contact_name_id, not both."]})
         attrs = super().validate(attrs)
         ticket: Ticket | None = self.instance
         if "attributes" in attrs:
@@ -488,11 +529,21 @@ def user_ref(user: User | None) -> dict | None:
 # ---- request bodies of the sub-resources -------------------------------------------------------------------
 
 
-class StatusChangeSerializer(PassiveSerializer):
+class SuppressFlagsMixin(serializers.Serializer):
+    suppressContactNotifications = serializers.BooleanField(required=False)
+    suppressInternalNotifications = serializers.BooleanField(required=False)
+
+
+def suppressed(data: dict) -> frozenset[str]:
+    """Pop the mobile app's notification flags from validated data: the audiences not to notify."""
+    return frozenset(audience for flag, audience in SUPPRESS_FLAGS.items() if data.pop(flag, False))
+
+
+class StatusChangeSerializer(SuppressFlagsMixin, PassiveSerializer):
     status_id = SafePrimaryKeyRelatedField(queryset=Status.objects.all())
 
 
-class AssignmentSerializer(PassiveSerializer):
+class AssignmentSerializer(SuppressFlagsMixin, PassiveSerializer):
     assigned_to = ActiveUserField(allow_null=True)
 
 
@@ -628,6 +679,8 @@ class CommentSerializer(GatedModelSerializer):
                     "count": {"type": "integer"},
                     "user_ids": {"type": "array", "items": {"type": "string", "format": "uuid"}},
                     "reacted": {"type": "boolean", "description": "Whether the caller is among them"},
+                    "userIds": {"type": "array", "items": {"type": "string", "format": "uuid"}},
+                    "currentUserReacted": {"type": "boolean", "description": "AlgaPSA's name for reacted"},
                 },
             },
         }
@@ -638,10 +691,15 @@ class CommentSerializer(GatedModelSerializer):
         grouped: dict[str, list[str]] = {}
         for reaction in comment.reactions.all():
             grouped.setdefault(reaction.emoji, []).append(reaction.user_id)
-        return [
-            {"emoji": emoji, "count": len(users), "user_ids": [str(u) for u in users], "reacted": me in users}
-            for emoji, users in grouped.items()
-        ]
+        reactions = []
+        for emoji, users in grouped.items():
+            ids, reacted = [str(u) for u in users], me in users
+            # Our names and AlgaPSA's (its mobile app reads userIds and currentUserReacted).
+            reactions.append(
+                {"emoji": emoji, "count": len(users), "user_ids": ids, "reacted": reacted, "userIds": ids,
+                 "currentUserReacted": reacted}
+            )  # fmt: skip
+        return reactions
 
 
 class TicketChangeSerializer(GatedModelSerializer):
@@ -662,6 +720,7 @@ class TicketChangeSerializer(GatedModelSerializer):
 class BoardSerializer(GatedModelSerializer):
     board_id = serializers.UUIDField(source="id", read_only=True)
     board_name = serializers.CharField(source="name", max_length=100)
+    default_assigned_to = serializers.SerializerMethodField(help_text="Always null: boards have no default assignee")
     default_priority_id = SafePrimaryKeyRelatedField(
         source="default_priority", queryset=Priority.objects.all(), required=False, allow_null=True
     )
@@ -670,10 +729,13 @@ class BoardSerializer(GatedModelSerializer):
         model = Board
         fields = [
             "id", "board_id", "board_name", "description", "is_default", "is_active", "display_order",
-            "default_priority_id", "created_at", "updated_at",
+            "default_priority_id", "default_assigned_to", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = ["created_at", "updated_at"]
         extra_kwargs = {"is_default": {"validators": []}}  # setting a new default clears the old one
+
+    def get_default_assigned_to(self, board: Board) -> str | None:
+        return None
 
     def validate_board_name(self, value: str) -> str:
         clash = Board.objects.filter(name__iexact=value.strip())

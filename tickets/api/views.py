@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import FloatField, Prefetch, Value
 from django.shortcuts import get_object_or_404
@@ -16,23 +17,34 @@ from rest_framework.response import Response
 from psa.access import has_node, restrict
 from psa.api.exceptions import EnvelopedResponse
 from psa.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, EnvelopePagination, _positive_int
+from psa.api.query_params import filterset_parameters
 from psa.api.viewsets import UUID_REGEX, PsaModelViewSet
 from psa.utils import is_uuid
 from tickets import search as ticket_search
 from tickets import services
 from tickets.api import serializers as s
-from tickets.filtersets import BoardFilterSet, CategoryFilterSet, StatusFilterSet, TagFilterSet, TicketFilterSet
+from tickets.filtersets import (
+    BoardFilterSet,
+    CategoryFilterSet,
+    PriorityFilterSet,
+    StatusFilterSet,
+    TagFilterSet,
+    TicketFilterSet,
+)
 from tickets.models import Board, Category, Comment, Priority, Status, Tag, Ticket, TicketChange, TicketWatcher
 from tickets.stats import ticket_stats
 
-ALL_FIELDS = tuple(s.TicketSerializer.Meta.fields)
+ALL_FIELDS = tuple(f for f in s.TicketSerializer.Meta.fields if f not in s.SUPPRESS_FLAGS)  # flags are write-only
 LIST_DEFAULT_FIELDS = tuple(f for f in ALL_FIELDS if f not in s.DETAIL_ONLY_FIELDS)
-COMMENT_DEFAULT_LIMIT = 100  # the mobile app pages comments on the device: give it whole threads
 
 # Which relations each output field reads, so a sparse field set joins only what it needs.
 FIELD_RELATIONS = {
     "client_name": "client",
     "contact_name": "contact",
+    "contact_email": "contact",
+    "contact_phone": "contact",
+    "client_email": "client",
+    "client_phone": "client",
     "location_name": "location",
     "board_name": "board",
     "status_name": "status",
@@ -119,15 +131,24 @@ def check_filters(request, queryset):
 
 
 class CommentPagination(EnvelopePagination):
-    """As the envelope pagination, but a page holds 100 comments unless ``limit`` says otherwise."""
+    """Without ``page`` and ``limit``, the whole thread (up to ``PSA_MAX_THREAD_COMMENTS``), as the mobile app pages
+    comments on the device; with either, ordinary pages of at most 100."""
 
     def paginate_queryset(self, queryset, request, view=None):
+        whole = "page" not in request.query_params and "limit" not in request.query_params
         self.page = _positive_int(request, "page", 1)
-        self.limit = _positive_int(request, "limit", COMMENT_DEFAULT_LIMIT, MAX_LIMIT)
+        self.limit = (
+            settings.MAX_THREAD_COMMENTS if whole else _positive_int(request, "limit", DEFAULT_LIMIT, MAX_LIMIT)
+        )
         self.total = queryset.count()
         self.meta = {}
         offset = (self.page - 1) * self.limit
         return [] if offset >= self.total else list(queryset[offset : offset + self.limit])
+
+    def get_paginated_response_schema(self, schema):
+        envelope = super().get_paginated_response_schema(schema)
+        envelope["properties"]["pagination"]["properties"]["limit"].pop("maximum")  # a whole thread is one page
+        return envelope
 
 
 def _order(request, default: str) -> str:
@@ -244,7 +265,8 @@ class TicketViewSet(PsaModelViewSet):
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        ticket = services.create_ticket(request, serializer.validated_data, source=_source_of(request))
+        quiet = s.suppressed(serializer.validated_data)
+        ticket = services.create_ticket(request, serializer.validated_data, source=_source_of(request), suppress=quiet)
         return Response(self._detail(ticket.pk), status=status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
@@ -252,7 +274,8 @@ class TicketViewSet(PsaModelViewSet):
             ticket = self._ticket(lock=True)
             serializer = self.get_serializer(ticket, data=request.data, partial=True)
             serializer.is_valid(raise_exception=True)
-            services.update_ticket(request, ticket, serializer.validated_data)
+            quiet = s.suppressed(serializer.validated_data)
+            services.update_ticket(request, ticket, serializer.validated_data, suppress=quiet)
         return Response(self._detail(ticket.pk))
 
     def partial_update(self, request, *args, **kwargs):
@@ -268,6 +291,7 @@ class TicketViewSet(PsaModelViewSet):
         summary="Ticket counts for a dashboard",
         description="SQL aggregates over the tickets the caller may see, narrowed by the same filter parameters as "
         "GET /tickets (is_open, assigned_to, board_id, tags, updated_from, ...).",
+        parameters=filterset_parameters(TicketFilterSet),
         responses=s.TicketStatsSerializer,
     )
     @action(detail=False, methods=["get"], filterset_class=None)
@@ -287,10 +311,12 @@ class TicketViewSet(PsaModelViewSet):
             ),
             OpenApiParameter("include_closed", OpenApiTypes.BOOL, description="Also closed tickets (default false)"),
             OpenApiParameter("limit", OpenApiTypes.INT, description="1 to 100, default 25"),
+            *[p for p in filterset_parameters(TicketFilterSet) if p.name != "search"],
         ],
         responses=s.TicketSerializer(many=True),
     )
-    @action(detail=False, methods=["get"], filterset_class=None, pagination_class=None)  # data + meta, no pages
+    # One ranked page, no sort or paging: those parameters are neither documented nor accepted here.
+    @action(detail=False, methods=["get"], filterset_class=None, filter_backends=[], pagination_class=None)
     def search(self, request):
         query = request.query_params.get("query")
         if query is not None:
@@ -366,7 +392,8 @@ class TicketViewSet(PsaModelViewSet):
             ticket = self._ticket(lock=True)
             body = s.StatusChangeSerializer(data=request.data)
             body.is_valid(raise_exception=True)
-            services.change_status(request, ticket, body.validated_data["status_id"])
+            quiet = s.suppressed(body.validated_data)
+            services.change_status(request, ticket, body.validated_data["status_id"], suppress=quiet)
         return Response(self._detail(ticket.pk))
 
     @extend_schema(
@@ -380,7 +407,8 @@ class TicketViewSet(PsaModelViewSet):
             ticket = self._ticket(lock=True)
             body = s.AssignmentSerializer(data=request.data)
             body.is_valid(raise_exception=True)
-            services.assign(request, ticket, body.validated_data["assigned_to"])
+            quiet = s.suppressed(body.validated_data)
+            services.assign(request, ticket, body.validated_data["assigned_to"], suppress=quiet)
         return Response(self._detail(ticket.pk))
 
     # ---- agents and watchers ------------------------------------------------------------------------------
@@ -470,7 +498,11 @@ class TicketViewSet(PsaModelViewSet):
         parameters=[
             ORDER,
             OpenApiParameter("page", OpenApiTypes.INT),
-            OpenApiParameter("limit", OpenApiTypes.INT, description="1 to 100, default 100"),
+            OpenApiParameter(
+                "limit",
+                OpenApiTypes.INT,
+                description="1 to 100, default 25; without page and limit the whole thread (PSA_MAX_THREAD_COMMENTS)",
+            ),
         ],
         responses=s.CommentSerializer(many=True),
     )
@@ -627,7 +659,12 @@ class BoardViewSet(DefaultFlagMixin, PsaModelViewSet):
     serializer_class = s.BoardSerializer
     filterset_class = BoardFilterSet
     action_nodes = SETTINGS_NODES
-    sort_fields = {"board_name": "name", "display_order": "display_order", "created_at": "created_at"}
+    sort_fields = {
+        "board_name": "name",
+        "name": "name",  # as the mobile app sends it
+        "display_order": "display_order",
+        "created_at": "created_at",
+    }
     default_sort = "display_order"
 
 
@@ -651,7 +688,7 @@ class StatusViewSet(DefaultFlagMixin, PsaModelViewSet):
 class PriorityViewSet(DefaultFlagMixin, PsaModelViewSet):
     queryset = Priority.objects.all()
     serializer_class = s.PrioritySerializer
-    filterset_class = None
+    filterset_class = PriorityFilterSet
     action_nodes = SETTINGS_NODES
     sort_fields = {"priority_name": "name", "order_number": "order", "created_at": "created_at"}
     default_sort = "order"
@@ -661,9 +698,14 @@ class CategoryViewSet(PsaModelViewSet):
     queryset = Category.objects.all()
     serializer_class = s.CategorySerializer
     filterset_class = CategoryFilterSet
-    action_nodes = SETTINGS_NODES
+    action_nodes = {**SETTINGS_NODES, "ticket_categories": ["ticket.read"]}
     sort_fields = {"category_name": "name", "display_order": "display_order", "created_at": "created_at"}
     default_sort = "display_order"
+
+    @extend_schema(summary="Ticket categories (AlgaPSA's path; the same list as GET /categories)")
+    @action(detail=False, methods=["get"], url_path="ticket")
+    def ticket_categories(self, request):
+        return self.list(request)
 
 
 class TagViewSet(PsaModelViewSet):

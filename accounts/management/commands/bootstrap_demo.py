@@ -1,6 +1,7 @@
-"""``manage.py bootstrap_demo``: the demo admin, one API key and a few demo clients, for ``make run``.
+"""``manage.py bootstrap_demo``: the demo admin, one API key and a small demo MSP, for ``make run``.
 
-Idempotent. Demo clients and contacts are created only while there are no clients at all. The admin is
+Idempotent. The demo data (each app's ``demo.py``, see :mod:`psa.demo`) is created only while there are no clients
+at all, so it never touches a database in use. The admin is
 created once with a random password, which is printed then and kept in the data folder (mode 0600) so that
 ``make run`` can show it again (``--show-saved-password``). The API key is printed once, when it is issued;
 only its hash is stored, so later runs say where to create a new one. Nothing here goes to the log.
@@ -19,77 +20,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import ApiKey, User
-from clients.models import Client, Contact
+from clients.models import Client
+from integrations.demo import ensure_demo_sources
+from psa.demo import build_demo
 
 PASSWORD_FILE = "demo-admin-password"
 DEMO_KEY_DESCRIPTION = "Demo key (make run)"
-
-# (name, identifier, type, website, [(first, last, title, phone)])
-DEMO_CLIENTS = [
-    (
-        "Acme Manufacturing",
-        "ACME",
-        Client.Type.CUSTOMER,
-        "https://acme.example.com",
-        [
-            ("Alice", "Anders", "IT Manager", "+1 555 0100"),
-            ("Bob", "Baker", "CFO", "+1 555 0101"),
-            ("Carla", "Cruz", "Office Manager", "+1 555 0102"),
-        ],
-    ),
-    (
-        "Bluebird Dental Group",
-        "BLUEBIRD",
-        Client.Type.CUSTOMER,
-        "https://bluebird-dental.example.com",
-        [
-            ("Dana", "Dietrich", "Practice Manager", "+1 555 0110"),
-            ("Eli", "Evans", "Dentist", "+1 555 0111"),
-        ],
-    ),
-    (
-        "Cobalt Legal LLP",
-        "COBALT",
-        Client.Type.CUSTOMER,
-        "https://cobalt-legal.example.com",
-        [
-            ("Farah", "Fischer", "Managing Partner", "+1 555 0120"),
-            ("Gus", "Garcia", "Paralegal", "+1 555 0121"),
-            ("Hana", "Hoffmann", "Accounts", "+1 555 0122"),
-        ],
-    ),
-    (
-        "Driftwood Hotels",
-        "DRIFTWOOD",
-        Client.Type.CUSTOMER,
-        "https://driftwood-hotels.example.com",
-        [
-            ("Ivan", "Ito", "General Manager", "+1 555 0130"),
-            ("Jade", "Jensen", "Front Desk Lead", "+1 555 0131"),
-        ],
-    ),
-    (
-        "Evergreen School District",
-        "EVERGREEN",
-        Client.Type.PROSPECT,
-        "https://evergreen-schools.example.com",
-        [("Kai", "Kowalski", "Director of Technology", "+1 555 0140")],
-    ),
-    (
-        "Foxglove Networks",
-        "FOXGLOVE",
-        Client.Type.PARTNER,
-        "https://foxglove.example.com",
-        [("Lena", "Larsen", "Partner Manager", "+1 555 0150")],
-    ),
-    (
-        "Our MSP (internal)",
-        "INTERNAL",
-        Client.Type.INTERNAL,
-        "",
-        [("Max", "Meyer", "Service Desk Lead", "+1 555 0160")],
-    ),
-]
 
 
 class Command(BaseCommand):
@@ -100,7 +36,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--url", default="http://127.0.0.1:8000", help="Base URL to mention in the output (default: %(default)s)."
         )
-        parser.add_argument("--no-demo-data", action="store_true", help="Do not create demo clients and contacts.")
+        parser.add_argument("--no-demo-data", action="store_true", help="Do not create the demo data.")
         parser.add_argument(
             "--show-saved-password",
             action="store_true",
@@ -113,9 +49,11 @@ class Command(BaseCommand):
         lines: list[tuple[str, str]] = []
 
         with transaction.atomic():
+            # The admin first: the demo gives them tickets of their own, so "my open tickets" is not empty.
+            admin, password = self._admin(login)
             if not no_demo_data:
                 lines.append(("Demo data", self._demo_data()))
-            admin, password = self._admin(login)
+                lines.append(("Integrations", ensure_demo_sources()))
             plaintext = None
             if password is not None:
                 expires_at = timezone.now() + timedelta(days=365)
@@ -146,24 +84,7 @@ class Command(BaseCommand):
     def _demo_data(self) -> str:
         if Client.objects.exists():
             return f"kept ({Client.objects.count()} clients already present, none added)"
-        contacts = 0
-        for name, identifier, kind, website, people in DEMO_CLIENTS:
-            client = Client.objects.create(
-                name=name, identifier=identifier, type=kind, website=website, notes="Demo client created by make run."
-            )
-            domain = website.split("//", 1)[1] if website else "msp.example.com"
-            for index, (first, last, title, phone) in enumerate(people):
-                Contact.objects.create(
-                    client=client,
-                    first_name=first,
-                    last_name=last,
-                    title=title,
-                    phone=phone,
-                    email=f"{first.lower()}.{last.lower()}@{domain}",
-                    is_primary=index == 0,
-                )
-                contacts += 1
-        return f"created {len(DEMO_CLIENTS)} clients and {contacts} contacts"
+        return "created " + "; ".join(build_demo())
 
     def _admin(self, login: str) -> tuple[User, str | None]:
         """The admin user, and its password when it was created just now."""

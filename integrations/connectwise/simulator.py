@@ -1,0 +1,543 @@
+"""A ConnectWise Manage 3.0 simulator: a WSGI app serving deterministic generated data, strictly.
+
+It speaks the real paths (``/{codebase}apis/3.0/company/companies``, ``/company/contacts``,
+``/company/companies/{id}/sites``, ``/company/configurations``, ``/system/members``, ``/system/info``,
+``/login/companyinfo/{company}``), checks Basic ``company+public:private`` auth and the ``clientId`` header, parses
+``conditions``, pages with ``page``/``pageSize`` and ``Link`` headers (or forward-only with ``pageId``), and refuses
+unknown parameters. Tests inject faults (429 with ``Retry-After``, 500/502, slow answers, malformed pages, expired
+credentials) and read ``requests``, the request log. Used by the tests, the benchmark and ``make run``'s demo.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from integrations.connectwise.conditions import ConditionError, compile_conditions, format_time
+
+DEMO_COMPANY = "psademo"
+DEMO_PUBLIC_KEY = "demo-public-key"
+DEMO_PRIVATE_KEY = "demo-private-key-not-secret"
+DEMO_CLIENT_ID = "00000000-0000-4000-8000-00000000c0de"
+CODEBASE = "v4_6_release/"
+LIST_PARAMS = {"conditions", "childConditions", "customFieldConditions", "orderBy", "fields", "page", "pageSize",
+               "pageId"}  # fmt: skip
+MAX_PAGE_SIZE = 1000
+BASE_TIME = datetime(2026, 1, 1, tzinfo=UTC)
+
+_WORDS = ["Acme", "Bluebird", "Cobalt", "Driftwood", "Evergreen", "Foxglove", "Granite", "Harbor", "Iris", "Juniper",
+          "Kestrel", "Lumen", "Maple", "Nimbus", "Orchid", "Pioneer", "Quartz", "Redwood", "Summit", "Tidal"]  # fmt: skip
+_SUFFIXES = ["Manufacturing", "Dental", "Legal", "Hotels", "Schools", "Networks", "Logistics", "Clinic", "Foods",
+             "Architects"]  # fmt: skip
+_FIRST = ["Alice", "Bob", "Carla", "Dana", "Eli", "Farah", "Gus", "Hana", "Ivan", "Jade", "Kai", "Lena", "Max"]
+_LAST = ["Anders", "Baker", "Cruz", "Dietrich", "Evans", "Fischer", "Garcia", "Hoffmann", "Ito", "Jensen"]
+_CONFIG_TYPES = ["Laptop", "Desktop", "Server", "Firewall", "Switch", "Printer", "Access Point", "Virtual Machine"]
+_MAKERS = ["Dell", "HP", "Lenovo", "Cisco", "Ubiquiti", "Fortinet", "Brother"]
+
+
+@dataclass
+class Fault:
+    status: int
+    times: int = 1
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds to sleep before answering (a slow answer)
+    malformed: bool = False  # answer 200 with a body that is not JSON
+    match: str = ""  # only requests whose path contains this
+
+
+@dataclass
+class LoggedRequest:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    status: int = 0
+
+
+@dataclass(frozen=True)
+class Size:
+    companies: int = 20
+    contacts: int = 60
+    sites: int = 30
+    configurations: int = 80
+    members: int = 5
+
+
+def _ref(record: dict, *keys: str) -> dict:
+    return {"id": record["id"], **{k: record[k] for k in keys}, "_info": {}}
+
+
+class ConnectWiseSimulator:
+    """The simulator's state and WSGI entry point (``__call__``). Thread-safe for a threaded loopback server."""
+
+    def __init__(
+        self,
+        size: Size | None = None,
+        *,
+        seed: int = 1,
+        company_id: str = DEMO_COMPANY,
+        public_key: str = DEMO_PUBLIC_KEY,
+        private_key: str = DEMO_PRIVATE_KEY,
+        client_id: str = DEMO_CLIENT_ID,
+        malformed_every: int = 0,
+        clock: Callable[[], datetime] | None = None,
+        identifiers: list[tuple[str, str]] | None = None,
+    ) -> None:
+        self.size = size or Size()
+        self.company_id, self.public_key, self.private_key, self.client_id = (
+            company_id,
+            public_key,
+            private_key,
+            client_id,
+        )
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.malformed_every = malformed_every
+        self.lock = threading.RLock()
+        self.requests: list[LoggedRequest] = []
+        self.faults: list[Fault] = []
+        self.fault_rate = 0.0
+        self.fault_statuses: tuple[int, ...] = (429, 500)
+        self._fault_rng = random.Random(seed + 7)
+        self.delay = 0.0
+        self.credentials_expired = False
+        self.version = 0
+        self._cache: dict[tuple, list[dict]] = {}
+        self.data: dict[str, dict[int, dict]] = {}
+        self._generate(random.Random(seed), identifiers or [])
+        self.url_map = Map(
+            [
+                Rule("/login/companyinfo/<company>", endpoint="companyinfo"),
+                Rule(f"/{CODEBASE}apis/3.0/system/info", endpoint="info"),
+                Rule(f"/{CODEBASE}apis/3.0/company/companies", endpoint="companies"),
+                Rule(f"/{CODEBASE}apis/3.0/company/companies/count", endpoint="companies_count"),
+                Rule(f"/{CODEBASE}apis/3.0/company/companies/<int:company>", endpoint="company"),
+                Rule(f"/{CODEBASE}apis/3.0/company/companies/<int:company>/sites", endpoint="sites"),
+                Rule(f"/{CODEBASE}apis/3.0/company/contacts", endpoint="contacts"),
+                Rule(f"/{CODEBASE}apis/3.0/company/configurations", endpoint="configurations"),
+                Rule(f"/{CODEBASE}apis/3.0/system/members", endpoint="members"),
+            ]
+        )
+
+    # --- generated data ---------------------------------------------------------------------------------------
+
+    def _bad(self, index: int) -> bool:
+        return bool(self.malformed_every) and index % self.malformed_every == 0
+
+    def _stamp(self, index: int) -> dict:
+        return {"lastUpdated": format_time(BASE_TIME + timedelta(seconds=index)), "updatedBy": "simulator"}
+
+    def _generate(self, rng: random.Random, identifiers: list[tuple[str, str]]) -> None:
+        size = self.size
+        companies, good_companies = {}, []
+        for i in range(1, size.companies + 1):
+            if i <= len(identifiers):
+                identifier, name = identifiers[i - 1]
+            else:
+                name = f"{_WORDS[i % len(_WORDS)]} {_SUFFIXES[(i // len(_WORDS)) % len(_SUFFIXES)]} {i}"
+                identifier = f"CW{i:05d}"
+            record = {
+                "id": i + 100,
+                "identifier": identifier,
+                "name": name,
+                "status": {"id": 1, "name": "Active", "_info": {}},
+                "addressLine1": f"{rng.randint(1, 999)} Main Street",
+                "addressLine2": "",
+                "city": rng.choice(["Springfield", "Riverton", "Lakeside", "Fairview"]),
+                "state": rng.choice(["CA", "NY", "TX", "WA"]),
+                "zip": f"{rng.randint(10000, 99999)}",
+                "country": {"id": 1, "name": "United States", "_info": {}},
+                "phoneNumber": f"+1 555 {rng.randint(1000, 9999)}",
+                "website": f"www.company{i}.example.com",
+                "leadFlag": False,
+                "deletedFlag": False,
+                "types": [{"id": 1, "name": "Client"}],
+                "_info": self._stamp(i),
+            }
+            if self._bad(i):
+                record["name"] = None  # malformed: a company without a name
+            else:
+                good_companies.append(record)
+            companies[record["id"]] = record
+        sites, sites_by_company = {}, {}
+        for i in range(1, size.sites + 1):
+            company = good_companies[(i - 1) % len(good_companies)]
+            record = {
+                "id": i + 1000,
+                "name": "Main Office" if i <= len(good_companies) else f"Branch {i}",
+                "addressLine1": f"{rng.randint(1, 999)} Side Road",
+                "addressLine2": "",
+                "city": rng.choice(["Springfield", "Riverton", "Lakeside"]),
+                "stateReference": {"id": 5, "identifier": "CA", "name": "California"},
+                "zip": f"{rng.randint(10000, 99999)}",
+                "country": {"id": 1, "name": "United States", "_info": {}},
+                "phoneNumber": f"+1 555 {rng.randint(1000, 9999)}",
+                "primaryAddressFlag": i <= len(good_companies),
+                "inactiveFlag": False,
+                "company": _ref(company, "identifier", "name"),
+                "_info": self._stamp(i),
+            }
+            if self._bad(i):
+                record["name"] = 42  # malformed: a number where the name should be
+            else:
+                sites_by_company.setdefault(company["id"], []).append(record)
+            sites[record["id"]] = record
+        contacts, good_contacts = {}, []
+        for i in range(1, size.contacts + 1):
+            company = good_companies[(i - 1) % len(good_companies)]
+            first, last = _FIRST[i % len(_FIRST)], _LAST[(i // 3) % len(_LAST)]
+            company_sites = sites_by_company.get(company["id"]) or []
+            record = {
+                "id": i + 10000,
+                "firstName": first,
+                "lastName": f"{last}{i}",
+                "title": rng.choice(["IT Manager", "CFO", "Office Manager", "Engineer", ""]),
+                "company": _ref(company, "identifier", "name"),
+                "site": _ref(company_sites[0], "name") if company_sites else None,
+                "inactiveFlag": False,
+                "defaultFlag": False,
+                "communicationItems": [
+                    {
+                        "id": 1,
+                        "type": {"id": 1, "name": "Email"},
+                        "value": f"{first.lower()}.{i}@example.com",
+                        "defaultFlag": True,
+                        "communicationType": "Email",
+                    },
+                    {
+                        "id": 2,
+                        "type": {"id": 2, "name": "Direct"},
+                        "value": f"+1 555 {rng.randint(1000, 9999)}",
+                        "defaultFlag": True,
+                        "communicationType": "Phone",
+                    },
+                ],
+                "_info": self._stamp(i),
+            }
+            if self._bad(i):
+                record["company"] = "not-a-reference"  # malformed
+            else:
+                good_contacts.append(record)
+            contacts[record["id"]] = record
+        configurations = {}
+        for i in range(1, size.configurations + 1):
+            company = good_companies[(i - 1) % len(good_companies)]
+            company_sites = sites_by_company.get(company["id"]) or []
+            kind = _CONFIG_TYPES[i % len(_CONFIG_TYPES)]
+            record = {
+                "id": i + 100000,
+                "name": f"{company['identifier']}-{kind.replace(' ', '')}-{i}",
+                "type": {"id": i % len(_CONFIG_TYPES) + 1, "name": kind, "_info": {}},
+                "status": {"id": 1, "name": "Active", "_info": {}},
+                "company": _ref(company, "identifier", "name"),
+                "contact": None,
+                "site": _ref(company_sites[0], "name") if company_sites else None,
+                "serialNumber": f"SN{i:08d}",
+                "modelNumber": f"M{rng.randint(100, 999)}",
+                "manufacturer": {"id": 1, "name": rng.choice(_MAKERS)},
+                "macAddress": f"02:00:{i >> 24 & 255:02x}:{i >> 16 & 255:02x}:{i >> 8 & 255:02x}:{i & 255:02x}",
+                "ipAddress": f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}",
+                "osType": "Windows 11" if kind in ("Laptop", "Desktop") else "",
+                "activeFlag": True,
+                "purchaseDate": "2024-03-01T00:00:00Z",
+                "warrantyExpirationDate": "2027-03-01T00:00:00Z",
+                "_info": self._stamp(i),
+            }
+            if self._bad(i):
+                record["company"] = {"name": "no id"}  # malformed: a company reference without an id
+            configurations[record["id"]] = record
+        members = {}
+        for i in range(1, size.members + 1):
+            first, last = _FIRST[i % len(_FIRST)], _LAST[i % len(_LAST)]
+            members[i + 200] = {
+                "id": i + 200,
+                "identifier": f"{first[0]}{last}".lower(),
+                "firstName": first,
+                "lastName": last,
+                "officeEmail": f"{first.lower()}.{last.lower()}@msp.example.com",
+                "inactiveFlag": False,
+                "licenseClass": "F",
+                "_info": self._stamp(i),
+            }
+        self.data = {
+            "companies": companies,
+            "sites": sites,
+            "contacts": contacts,
+            "configurations": configurations,
+            "members": members,
+        }
+
+    # --- state changes (tests and the demo) ---------------------------------------------------------------------
+
+    def touch(self, collection: str, record_id: int, **changes: Any) -> dict:
+        """Change a record and bump its ``_info.lastUpdated`` to the clock's now."""
+        with self.lock:
+            record = self.data[collection][record_id]
+            record.update(changes)
+            record["_info"] = {**record["_info"], "lastUpdated": format_time(self.clock())}
+            self.version += 1
+            return record
+
+    def add(self, collection: str, record: dict) -> dict:
+        with self.lock:
+            record.setdefault("_info", {})["lastUpdated"] = format_time(self.clock())
+            self.data[collection][record["id"]] = record
+            self.version += 1
+            return record
+
+    def remove(self, collection: str, record_id: int) -> None:
+        with self.lock:
+            del self.data[collection][record_id]
+            self.version += 1
+
+    def fail_next(self, status: int, times: int = 1, **kwargs: Any) -> None:
+        """The next ``times`` requests (whose path contains ``match``) get this fault."""
+        with self.lock:
+            self.faults.append(Fault(status=status, times=times, **kwargs))
+
+    def expire_credentials(self, expired: bool = True) -> None:
+        self.credentials_expired = expired
+
+    def log(self, path_contains: str = "") -> list[LoggedRequest]:
+        with self.lock:
+            return [r for r in self.requests if path_contains in r.path]
+
+    # --- WSGI ------------------------------------------------------------------------------------------------
+
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        entry = LoggedRequest(request.method, request.path, dict(request.args), dict(request.headers))
+        with self.lock:
+            self.requests.append(entry)
+        response = self._respond(request)
+        entry.status = response.status_code
+        return response(environ, start_response)
+
+    def _respond(self, request: Request) -> Response:
+        fault = self._take_fault(request)
+        delay = self.delay + (fault.delay if fault else 0.0)
+        if delay:
+            time.sleep(delay)
+        if fault is not None and fault.malformed:
+            return Response('[{"id": 1, "name": "trunc', status=200, content_type="application/json")
+        if fault is not None and fault.status:
+            body = fault.body if fault.body is not None else {"code": "Fault", "message": "Injected fault: timeout"}
+            return _json(body, fault.status, fault.headers)
+        try:
+            endpoint, args = self.url_map.bind_to_environ(request.environ).match(method=request.method)
+        except NotFound:
+            return _json({"code": "NotFound", "message": "The resource was not found."}, 404)
+        except HTTPException as exc:
+            return _json({"code": "MethodNotAllowed", "message": str(exc.description)}, exc.code or 405)
+        if endpoint == "companyinfo":
+            return self._companyinfo(args["company"])
+        denied = self._authenticate(request)
+        if denied is not None:
+            return denied
+        try:
+            return getattr(self, f"_{endpoint}")(request, **args)
+        except ConditionError as exc:
+            return _invalid(f"conditions: {exc}")
+
+    def _take_fault(self, request: Request) -> Fault | None:
+        with self.lock:
+            for fault in self.faults:
+                if fault.match in request.path:
+                    fault.times -= 1
+                    if fault.times <= 0:
+                        self.faults.remove(fault)
+                    return fault
+            if self.fault_rate and request.method == "GET" and self._fault_rng.random() < self.fault_rate:
+                status = self._fault_rng.choice(self.fault_statuses)
+                headers = {"Retry-After": "1"} if status == 429 else {}
+                return Fault(status=status, headers=headers)
+        return None
+
+    def _authenticate(self, request: Request) -> Response | None:
+        header = request.headers.get("Authorization", "")
+        unauthorized = _json({"code": "Unauthorized", "message": "UserNotAuthenticated"}, 401)
+        if not header.startswith("Basic "):
+            return unauthorized
+        try:
+            user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+        except (ValueError, UnicodeDecodeError):
+            return unauthorized
+        company, _, public = user.partition("+")
+        if company.lower() != self.company_id.lower():
+            return _json({"code": "NotFound", "message": "The resource was not found."}, 404)
+        if public != self.public_key or password != self.private_key or self.credentials_expired:
+            return unauthorized
+        if request.headers.get("clientId") != self.client_id:
+            return _json({"code": "Unauthorized", "message": "A valid clientId header is required."}, 401)
+        return None
+
+    def _companyinfo(self, company: str) -> Response:
+        if company.lower() != self.company_id.lower():
+            return Response("null", content_type="application/json")
+        return _json({"CompanyName": "PSA Demo MSP", "Codebase": CODEBASE, "VersionCode": "v2025.1",
+                      "CompanyID": self.company_id, "IsCloud": False})  # fmt: skip
+
+    def _info(self, request: Request) -> Response:
+        return _json({"version": "v2025.1.10431", "isCloud": False, "serverTimeZone": "Etc/UTC", "licenseBits": []})
+
+    # --- endpoints ------------------------------------------------------------------------------------------
+
+    def _companies(self, request: Request) -> Response:
+        return self._list(request, "companies")
+
+    def _companies_count(self, request: Request) -> Response:
+        unknown = set(request.args) - {"conditions"}
+        if unknown:
+            return _invalid(f"unknown parameter {sorted(unknown)[0]}")
+        rows = self._filtered("companies", None, request.args.get("conditions", ""))
+        return _json({"count": len(rows)})
+
+    def _company(self, request: Request, company: int) -> Response:
+        record = self.data["companies"].get(company)
+        if record is None:
+            return _json({"code": "NotFound", "message": f"Company {company} not found."}, 404)
+        if request.method == "PATCH":
+            ops = request.get_json(silent=True)
+            if not isinstance(ops, list):
+                return _invalid("PATCH takes a JSON array of operations")
+            changes = {}
+            for op in ops:
+                if not isinstance(op, dict) or op.get("op") not in ("replace", "add") or op.get("path") not in record:
+                    return _invalid(f"bad operation {op!r}")
+                changes[op["path"]] = op.get("value")
+            return _json(self.touch("companies", company, **changes))
+        return _json(record)
+
+    def _sites(self, request: Request, company: int) -> Response:
+        if company not in self.data["companies"]:
+            return _json({"code": "NotFound", "message": f"Company {company} not found."}, 404)
+        return self._list(request, "sites", parent=company)
+
+    def _contacts(self, request: Request) -> Response:
+        return self._list(request, "contacts")
+
+    def _configurations(self, request: Request) -> Response:
+        return self._list(request, "configurations")
+
+    def _members(self, request: Request) -> Response:
+        return self._list(request, "members")
+
+    # --- lists ------------------------------------------------------------------------------------------------
+
+    def _known_fields(self, collection: str) -> set[str]:
+        sample = next(iter(self.data[collection].values()), {})
+        return set(sample) | {"lastUpdated", "id"}
+
+    def _filtered(self, collection: str, parent: int | None, conditions: str) -> list[dict]:
+        with self.lock:
+            key = (collection, parent, conditions, self.version)
+            cached = self._cache.get(key)
+            if cached is not None:
+                return cached
+            rows = sorted(self.data[collection].values(), key=lambda r: r["id"])
+            if parent is not None:
+                rows = [r for r in rows if isinstance(r.get("company"), dict) and r["company"].get("id") == parent]
+            if conditions:
+                known = self._known_fields(collection)
+                predicate = compile_conditions(conditions, lambda path: path.split("/")[0] in known)
+                rows = [r for r in rows if predicate(r)]
+            if len(self._cache) > 64:
+                self._cache.clear()
+            self._cache[key] = rows
+            return rows
+
+    def _list(self, request: Request, collection: str, parent: int | None = None) -> Response:
+        args = request.args
+        unknown = set(args) - LIST_PARAMS
+        if unknown:
+            return _invalid(f"unknown parameter {sorted(unknown)[0]}")
+        forward = request.headers.get("pagination-type", "").lower() == "forward-only"
+        try:
+            page_size = int(args.get("pageSize", 25))
+            page = int(args.get("page", 1))
+            page_id = int(args.get("pageId", 0))
+        except ValueError:
+            return _invalid("page, pageSize and pageId are integers")
+        if page < 1 or page_size < 1:
+            return _invalid("page and pageSize start at 1")
+        page_size = min(page_size, MAX_PAGE_SIZE)
+        order = args.get("orderBy", "")
+        if order and (forward or order.strip().lower() not in ("id asc", "id desc")):
+            return _invalid("orderBy supports 'id asc' or 'id desc', and not with forward-only paging")
+        rows = self._filtered(collection, parent, args.get("conditions", ""))
+        if order.strip().lower() == "id desc":
+            rows = rows[::-1]
+        if forward:
+            chunk = [r for r in rows if r["id"] > page_id][:page_size]
+            more = chunk and chunk[-1]["id"] != rows[-1]["id"]
+            link = f'<{self._url(request, pageId=chunk[-1]["id"], page=None)}>; rel="next"' if more else ""
+        else:
+            chunk = rows[(page - 1) * page_size : page * page_size]
+            last = max(1, -(-len(rows) // page_size))
+            links = []
+            if page < last:
+                links.append(f'<{self._url(request, page=page + 1)}>; rel="next"')
+                links.append(f'<{self._url(request, page=last)}>; rel="last"')
+            if page > 1:
+                links.append(f'<{self._url(request, page=1)}>; rel="first"')
+                links.append(f'<{self._url(request, page=page - 1)}>; rel="prev"')
+            link = ", ".join(links)
+        fields = [f.strip() for f in args.get("fields", "").split(",") if f.strip()]
+        body = [_project(r, fields) for r in chunk] if fields else chunk
+        return _json(body, headers={"Link": link} if (link or forward) else {})
+
+    @staticmethod
+    def _url(request: Request, **changes: Any) -> str:
+        params = dict(request.args)
+        for key, value in changes.items():
+            if value is None:
+                params.pop(key, None)
+            else:
+                params[key] = str(value)
+        return f"{request.host_url.rstrip('/')}{request.path}?{urlencode(params)}"
+
+    # --- serving on loopback ----------------------------------------------------------------------------------
+
+    def serve(self, host: str = "127.0.0.1", port: int = 0):
+        """A threaded loopback server; returns it (``server.port``; ``server.shutdown()`` to stop)."""
+        from werkzeug.serving import make_server
+
+        server = make_server(host, port, self, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True, name="cw-simulator")
+        thread.start()
+        return server
+
+
+def _project(record: dict, fields: list[str]) -> dict:
+    out: dict = {}
+    for path in fields:
+        parts = path.split("/")
+        value: Any = record
+        for part in parts:
+            value = value.get(part) if isinstance(value, dict) else None
+        target = out
+        for part in parts[:-1]:
+            target = target.setdefault(part, {})
+        target[parts[-1]] = copy.deepcopy(value)
+    return out
+
+
+def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(json.dumps(body), status=status, headers=headers or {}, content_type="application/json")
+
+
+def _invalid(message: str) -> Response:
+    return _json({"code": "InvalidObject", "message": message, "errors": []}, 400)

@@ -1,0 +1,58 @@
+"""Fields a source masters are read-only on linked local rows: serializers of other apps call this one hook.
+
+``refuse_mastered_writes(serializer, attrs)`` raises a 400 naming each field that a sync owns when a write would
+change it on a row linked to an external record (local-only fields stay writable; sending the current value is fine).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.exceptions import ValidationError
+
+# model label -> the local fields each source kind's sync writes (and therefore masters)
+MASTERED: dict[str, tuple[str, ...]] = {}
+
+
+def mastered(model_label: str, fields: tuple[str, ...]) -> None:
+    MASTERED[model_label] = tuple(sorted(set(MASTERED.get(model_label, ())) | set(fields)))
+
+
+def linked_source_label(instance: Any) -> str | None:
+    """The label of the source kind that a local row is mirrored from, or ``None``."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from integrations import registry
+    from integrations.models import ExternalRecord
+
+    content_type = ContentType.objects.get_for_model(type(instance))
+    record = (
+        ExternalRecord.objects.filter(content_type=content_type, object_id=str(instance.pk), deleted_at__isnull=True)
+        .select_related("source")
+        .first()
+    )
+    if record is None:
+        return None
+    kind = registry.get(record.source.kind)
+    return kind.label if kind else record.source.kind
+
+
+def refuse_mastered_writes(serializer: Any, attrs: dict) -> None:
+    instance = getattr(serializer, "instance", None)
+    if instance is None or instance.pk is None:
+        return
+    fields = MASTERED.get(instance._meta.label_lower, ())
+    changing = [name for name in fields if name in attrs and attrs[name] != getattr(instance, name, None)]
+    # Relations arrive as objects under the relation's name (client, location).
+    for name in fields:
+        if name.endswith("_id") and name[:-3] in attrs:
+            related = attrs[name[:-3]]
+            if getattr(related, "pk", related) != getattr(instance, name, None):
+                changing.append(name)
+    if not changing:
+        return
+    label = linked_source_label(instance)
+    if label is None:
+        return
+    message = f"Synced from {label}: change it there (this field is read-only here)."
+    raise ValidationError({name: [message] for name in changing})

@@ -1,0 +1,237 @@
+"""Batched, idempotent upserts of external records into local rows, with the raw payload kept beside them.
+
+For each batch: records whose payload hash is unchanged are counted and skipped (no write at all); the others are
+mapped by a :class:`Mapper` (a malformed record raises :class:`RecordError` and becomes one error), matched to
+their linked or matching local row, and written with ``bulk_create``/``bulk_update`` together with their
+:class:`ExternalRecord`. If the bulk write fails, the batch is retried record by record so a bad row costs one error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import DatabaseError, models, transaction
+
+from integrations.models import ExternalRecord
+
+
+class RecordError(ValueError):
+    """A record that cannot be mapped; its message is shown in the run's errors."""
+
+
+@dataclass
+class Item:
+    external_id: str
+    payload: dict
+    hash: str = ""
+    record: ExternalRecord | None = None
+    values: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)  # what a mapper keeps beside the values (a MAC to attach)
+    obj: models.Model | None = None
+    created: bool = False
+    new_record: bool = False
+
+
+def payload_hash(payload: Any) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+class Mapper:
+    """How one kind of external record maps to one local model. Subclasses set the class attributes."""
+
+    kind: ClassVar[str]  # the ExternalRecord kind, e.g. "company"
+    model: ClassVar[type[models.Model] | None]  # None: mirror only, no local row
+    fields: ClassVar[tuple[str, ...]] = ()  # the local fields this mapper writes (the source masters them)
+
+    def __init__(self, context) -> None:
+        self.context = context
+
+    def prepare(self, items: list[Item]) -> None:
+        """Bulk-load whatever ``values`` needs for this batch (related rows)."""
+
+    def values(self, item: Item) -> dict:
+        """The local field values of one record; raise :class:`RecordError` if it is malformed."""
+        raise NotImplementedError
+
+    def match(self, items: list[Item]) -> None:
+        """Set ``item.obj`` for records without a linked row that match an existing local row."""
+
+    def new(self, item: Item) -> models.Model | None:
+        """A new, unsaved local row for ``item`` (``None``: create nothing)."""
+        return self.model(**item.values) if self.model is not None else None
+
+    def after_save(self, items: list[Item]) -> None:
+        """Write dependent rows (an asset's interface...) once the batch's objects exist."""
+
+    def on_deleted(self, object_ids: list[str]) -> None:
+        """The records of these local rows disappeared upstream; never hard-delete rows that carry local work."""
+
+
+def _content_type(model) -> ContentType | None:
+    return ContentType.objects.get_for_model(model) if model is not None else None
+
+
+def apply_batch(context, mapper_class: type[Mapper], records: Iterable[tuple[Any, dict]]) -> None:
+    """Upsert one batch of ``(external_id, payload)``."""
+    mapper = mapper_class(context)
+    items: dict[str, Item] = {}
+    for external_id, payload in records:
+        if external_id is None or external_id == "":
+            context.error("?", "The record has no id.")
+            continue
+        items[str(external_id)] = Item(str(external_id), payload, payload_hash(payload))
+    if not items:
+        return
+    source = context.source
+    existing = ExternalRecord.objects.filter(source=source, kind=mapper.kind, external_id__in=list(items))
+    for record in existing:
+        items[record.external_id].record = record
+    changed = []
+    for item in items.values():
+        if item.record is not None and item.record.payload_hash == item.hash and item.record.deleted_at is None:
+            context.run.unchanged += 1
+        else:
+            changed.append(item)
+    if not changed:
+        return
+    mapper.prepare(changed)
+    valid = []
+    for item in changed:
+        try:
+            item.values = mapper.values(item)
+        except RecordError as exc:
+            context.error(item.external_id, str(exc))
+        else:
+            valid.append(item)
+    if not valid:
+        return
+    _attach_linked(mapper, valid)
+    mapper.match([item for item in valid if item.obj is None])
+    try:
+        with transaction.atomic():
+            _write(context, mapper, valid)
+    except DatabaseError:
+        for item in valid:
+            _reset(item)
+            try:
+                with transaction.atomic():
+                    _write(context, mapper, [item])
+            except DatabaseError as exc:
+                context.error(item.external_id, f"Could not be stored: {type(exc).__name__}: {str(exc)[:200]}")
+    context.progress()
+
+
+def _attach_linked(mapper: Mapper, items: list[Item]) -> None:
+    if mapper.model is None:
+        return
+    ids = [item.record.object_id for item in items if item.record is not None and item.record.object_id]
+    rows = {str(obj.pk): obj for obj in mapper.model.objects.filter(pk__in=ids)} if ids else {}
+    for item in items:
+        if item.record is not None and item.record.object_id:
+            item.obj = rows.get(item.record.object_id)
+
+
+def _reset(item: Item) -> None:
+    if item.created:
+        item.obj, item.created = None, False
+    if item.new_record:
+        item.record, item.new_record = None, False
+
+
+def _write(context, mapper: Mapper, items: list[Item]) -> None:
+    now = context.now
+    to_create, to_update, update_names = [], [], set()
+    for item in items:
+        if item.obj is None:
+            item.obj = mapper.new(item)
+            item.created = item.obj is not None
+            if item.created:
+                to_create.append(item.obj)
+        elif _differs(item.obj, item.values):
+            for name, value in item.values.items():
+                setattr(item.obj, name, value)
+            to_update.append(item.obj)
+            update_names.update(item.values)
+    if to_create:
+        mapper.model.objects.bulk_create(to_create)
+    if to_update:
+        names = sorted(update_names)
+        if any(f.name == "updated_at" for f in mapper.model._meta.concrete_fields):
+            for obj in to_update:
+                obj.updated_at = now
+            names.append("updated_at")
+        mapper.model.objects.bulk_update(to_update, names)
+    mapper.after_save(items)
+    content_type = _content_type(mapper.model)
+    new_records, old_records = [], []
+    for item in items:
+        object_id = str(item.obj.pk) if item.obj is not None else ""
+        if item.record is None:
+            item.record = ExternalRecord(
+                source=context.source, kind=mapper.kind, external_id=item.external_id,
+                content_type=content_type if object_id else None, object_id=object_id, payload=item.payload,
+                payload_hash=item.hash, first_seen_at=now, last_seen_at=now,
+            )  # fmt: skip
+            item.new_record = True
+            new_records.append(item.record)
+        else:
+            record = item.record
+            record.payload, record.payload_hash, record.last_seen_at, record.deleted_at = (
+                item.payload,
+                item.hash,
+                now,
+                None,
+            )
+            record.content_type, record.object_id = (content_type if object_id else None), object_id
+            old_records.append(record)
+    if new_records:
+        ExternalRecord.objects.bulk_create(new_records)
+    if old_records:
+        fields = ["payload", "payload_hash", "last_seen_at", "deleted_at", "content_type", "object_id"]
+        ExternalRecord.objects.bulk_update(old_records, fields)
+    context.writes += len(to_create) + len(to_update) + len(new_records) + len(old_records)
+    context.run.created += len(new_records)
+    context.run.updated += len(old_records)
+
+
+def _differs(obj: models.Model, values: dict) -> bool:
+    return any(getattr(obj, name) != value for name, value in values.items())
+
+
+def mark_missing(context, mapper_class: type[Mapper], seen: set[str], scope: dict | None = None) -> None:
+    """The id-only scan: mark records no longer upstream as deleted (and revive those seen again)."""
+    mapper = mapper_class(context)
+    rows = ExternalRecord.objects.filter(source=context.source, kind=mapper.kind, **(scope or {}))
+    gone = [
+        (pk, object_id)
+        for pk, external_id, object_id in rows.filter(deleted_at__isnull=True).values_list(
+            "pk", "external_id", "object_id"
+        )
+        if external_id not in seen
+    ]
+    back = [pk for pk, external_id in rows.filter(deleted_at__isnull=False).values_list("pk", "external_id")
+            if external_id in seen]  # fmt: skip
+    for start in range(0, len(gone), 500):
+        chunk = gone[start : start + 500]
+        with transaction.atomic():
+            ExternalRecord.objects.filter(pk__in=[pk for pk, _ in chunk]).update(deleted_at=context.now)
+            mapper.on_deleted([object_id for _, object_id in chunk if object_id])
+    if back:
+        # Seen again: clear the mark and the hash, so the next incremental run rewrites the local row.
+        ExternalRecord.objects.filter(pk__in=back).update(deleted_at=None, payload_hash="")
+    context.run.deleted += len(gone)
+    context.writes += len(gone) + len(back)
+
+
+def local_ids(source, kind: str, external_ids: Iterable[Any]) -> dict[str, str]:
+    """external id -> local object id, for the linked, not deleted records of ``kind``."""
+    wanted = {str(e) for e in external_ids if e is not None}
+    if not wanted:
+        return {}
+    rows = ExternalRecord.objects.filter(source=source, kind=kind, external_id__in=wanted, deleted_at__isnull=True)
+    return {ext: obj for ext, obj in rows.exclude(object_id="").values_list("external_id", "object_id")}

@@ -1,0 +1,157 @@
+"""Fixed-window rate limits, shared by the API, API-key authentication and vault reveals.
+
+A rate is ``N/period`` (``600/min``, ``20/s``, ``1000/hour``, ``5000/day``; a number before the unit multiplies it,
+``30/10s``). Each bucket counts hits in the current window of that period; the count is taken in ONE atomic
+operation, so a parallel burst never gets more than the limit through:
+
+- with Redis as the cache (``PSA_REDIS_URL``): ``INCR`` and ``EXPIRE`` in one ``MULTI`` transaction;
+- otherwise (the embedded default, and PostgreSQL without Redis): one
+  ``INSERT ... ON CONFLICT DO UPDATE SET count = count + 1 ... RETURNING count`` on :class:`psa.models.RateLimitCounter`
+  (SQLite 3.35+ and PostgreSQL both run it as a single atomic statement).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+from django.db import connection
+
+UNITS = {
+    "s": 1,
+    "sec": 1,
+    "second": 1,
+    "m": 60,
+    "min": 60,
+    "minute": 60,
+    "h": 3600,
+    "hour": 3600,
+    "d": 86400,
+    "day": 86400,
+}
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([a-z]+?)s?\s*$")
+# Old rows (buckets idle for longer than this) are deleted now and then by the table backend.
+STALE_SECONDS = 24 * 3600
+CLEANUP_CHANCE = 0.001
+
+
+@dataclass(frozen=True)
+class Rate:
+    limit: int
+    period: int  # seconds
+
+
+@lru_cache(maxsize=64)
+def parse_rate(text: str) -> Rate:
+    """``"600/min"`` -> ``Rate(600, 60)``; raises ``ValueError`` naming the problem."""
+    match = _RATE.match(str(text).lower())
+    unit = UNITS.get(match.group(3)) if match else None
+    if match is None or unit is None:
+        raise ValueError(f"'{text}' is not a rate like 600/min (units: s, min, hour, day)")
+    period = int(match.group(2) or 1) * unit
+    if period < 1:
+        raise ValueError(f"'{text}' has an empty period")
+    return Rate(int(match.group(1)), period)
+
+
+@dataclass(frozen=True)
+class Usage:
+    """A bucket's state after a hit (or a look): the count in the current window and when that window ends."""
+
+    limit: int
+    count: int
+    reset: int  # seconds until the window ends (at least 1)
+
+    @property
+    def allowed(self) -> bool:
+        return self.count <= self.limit
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.limit - self.count)
+
+    def headers(self) -> dict[str, str]:
+        """The IETF draft's ``RateLimit-*`` headers, plus ``Retry-After`` once the limit is exceeded."""
+        headers = {
+            "RateLimit-Limit": str(self.limit),
+            "RateLimit-Remaining": str(self.remaining),
+            "RateLimit-Reset": str(self.reset),
+        }
+        if not self.allowed:
+            headers["Retry-After"] = str(self.reset)
+        return headers
+
+
+def _now() -> float:
+    return time.time()
+
+
+def _window(rate: Rate, now: float) -> tuple[int, int]:
+    """``(end of the current window in epoch seconds, seconds until then)``."""
+    start = int(now // rate.period) * rate.period
+    end = start + rate.period
+    return end, max(1, end - int(now))
+
+
+def hit(bucket: str, rate: Rate, now: float | None = None) -> Usage:
+    """Count one hit in ``bucket`` and return the bucket's usage, this hit included."""
+    now = _now() if now is None else now
+    window_end, reset = _window(rate, now)
+    cache = caches["default"]
+    if isinstance(cache, RedisCache):
+        count = _redis_hit(cache, bucket, window_end, rate.period)
+    else:
+        count = _table_hit(bucket, window_end, now)
+    return Usage(rate.limit, count, reset)
+
+
+def peek(bucket: str, rate: Rate, now: float | None = None) -> Usage:
+    """The bucket's usage in the current window, without counting a hit."""
+    now = _now() if now is None else now
+    window_end, reset = _window(rate, now)
+    cache = caches["default"]
+    if isinstance(cache, RedisCache):
+        key = cache.make_and_validate_key(f"ratelimit:{bucket}:{window_end}")
+        count = int(cache._cache.get_client(key).get(key) or 0)
+    else:
+        from psa.models import RateLimitCounter
+
+        row = RateLimitCounter.objects.filter(bucket=bucket, window_end=window_end).values_list("count", flat=True)
+        count = row.first() or 0
+    return Usage(rate.limit, count, reset)
+
+
+def _redis_hit(cache: RedisCache, bucket: str, window_end: int, period: int) -> int:
+    # The key names its window, so a fresh key starts each window; EXPIRE only lets old ones go.
+    key = cache.make_and_validate_key(f"ratelimit:{bucket}:{window_end}")
+    pipe = cache._cache.get_client(key, write=True).pipeline(transaction=True)
+    pipe.incr(key)
+    pipe.expire(key, period + 5)
+    return int(pipe.execute()[0])
+
+
+def _table_hit(bucket: str, window_end: int, now: float) -> int:
+    from psa.models import RateLimitCounter
+
+    table = connection.ops.quote_name(RateLimitCounter._meta.db_table)
+    # One row per bucket: the same window counts on, a newer window starts again at 1, an older one (a clock a
+    # little behind) counts into the newer window rather than resetting it.
+    sql = (
+        f"INSERT INTO {table} (bucket, window_end, count) VALUES (%s, %s, 1) "
+        f"ON CONFLICT (bucket) DO UPDATE SET "
+        f"count = CASE WHEN {table}.window_end >= excluded.window_end THEN {table}.count + 1 ELSE 1 END, "
+        f"window_end = CASE WHEN {table}.window_end >= excluded.window_end "
+        f"THEN {table}.window_end ELSE excluded.window_end END "
+        f"RETURNING count"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [bucket, window_end])
+        count = cursor.fetchone()[0]
+    if random.random() < CLEANUP_CHANCE:
+        RateLimitCounter.objects.filter(window_end__lt=int(now) - STALE_SECONDS).delete()
+    return int(count)

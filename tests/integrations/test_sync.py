@@ -1,0 +1,248 @@
+"""Sync jobs against the simulator: first sync, idempotent re-sync, incremental changes, faults, deletions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import User
+from assets.models import Asset, AssetInterface
+from clients.models import Client, Contact, Location
+from integrations import locks
+from integrations.connectwise.simulator import ConnectWiseSimulator, Size
+from integrations.models import ExternalRecord, SyncRun
+from integrations.sync import run_job, run_jobs
+from tests.factories import api_for, make_client, make_user
+from tests.integrations.conftest import make_cw_client
+
+pytestmark = pytest.mark.django_db
+
+JOBS = ["connectwise.companies", "connectwise.sites", "connectwise.contacts", "connectwise.configurations",
+        "connectwise.members"]  # fmt: skip
+BOOKKEEPING = ("integrations_syncrun", "integrations_synclock")
+
+
+def sync_all(source, client, jobs=JOBS) -> dict[str, SyncRun]:
+    return {job: run_job(source, job, client=client) for job in jobs}
+
+
+def writes(queries) -> list[str]:
+    """Data-changing statements other than the run's own bookkeeping."""
+    return [
+        q["sql"] for q in queries
+        if q["sql"].split()[0].upper() in ("INSERT", "UPDATE", "DELETE") and not any(t in q["sql"] for t in BOOKKEEPING)
+    ]  # fmt: skip
+
+
+def test_first_sync_creates_clients_contacts_locations_assets(source, sim, cw):
+    runs = sync_all(source, cw)
+    assert {job: run.status for job, run in runs.items()} == dict.fromkeys(JOBS, "succeeded")
+    assert runs["connectwise.companies"].created == 6 and runs["connectwise.contacts"].created == 12
+    linked = Client.objects.exclude(cw_company_id=None)
+    assert linked.count() == 6
+    company = sim.data["companies"][101]
+    client = Client.objects.get(cw_company_id=101)
+    assert (client.name, client.cw_identifier, client.website) == (
+        company["name"],
+        "CW00001",
+        "https://www.company1.example.com",
+    )
+    assert Contact.objects.filter(client__cw_company_id__isnull=False).count() == 12
+    assert Location.objects.filter(client=client, name="Main Office").exists()
+    assert Asset.objects.count() == 10
+    asset = Asset.objects.get(serial="SN00000001")
+    assert asset.client.cw_company_id == 101 and asset.interfaces.get().mac == "02:00:00:00:00:01"
+    assert asset.location is not None and asset.location.client_id == asset.client_id
+    record = ExternalRecord.objects.get(source=source, kind="company", external_id="101")
+    assert record.payload == company and record.local_object == client
+    run = runs["connectwise.companies"]
+    assert run.cursor_after == "2026-01-01T00:00:06+00:00" and run.finished_at >= run.started_at
+    assert run.duration_ms is not None
+
+
+def test_a_second_sync_with_nothing_changed_writes_nothing(source, cw):
+    sync_all(source, cw)
+    with CaptureQueriesContext(connection) as captured:
+        runs = sync_all(source, cw)
+    assert writes(captured.captured_queries) == []
+    assert all(run.created == run.updated == 0 for run in runs.values())
+
+
+def test_incremental_pull_uses_the_cursor_with_an_overlap(source, sim, cw, settings):
+    settings.INTEGRATIONS_CURSOR_OVERLAP = 300
+    run_job(source, "connectwise.companies", client=cw)
+    sim.clock = lambda: datetime(2026, 3, 1, tzinfo=UTC)
+    sim.touch("companies", 102, name="Renamed Co", phoneNumber="+1 555 0000")
+    run = run_job(source, "connectwise.companies", client=cw)
+    assert (run.updated, run.unchanged, run.created) == (1, 5, 0)  # the overlap re-reads the others
+    assert sim.log("company/companies")[-1].query["conditions"] == "lastUpdated>[2025-12-31T23:55:06Z]"
+    assert run.cursor_before == "2026-01-01T00:00:06+00:00" and run.cursor_after == "2026-03-01T00:00:00+00:00"
+    client = Client.objects.get(cw_company_id=102)
+    assert (client.name, client.phone) == ("Renamed Co", "+1 555 0000")
+    again = run_job(source, "connectwise.companies", client=cw)
+    assert again.unchanged == 1 and again.updated == 0  # the overlap re-reads it; its hash is the same
+
+
+def test_local_only_fields_survive_a_sync(source, sim, cw):
+    run_job(source, "connectwise.companies", client=cw)
+    client = Client.objects.get(cw_company_id=101)
+    client.notes, client.hourly_rate = "Local note", 150
+    client.save()
+    sim.touch("companies", 101, name="New name")
+    run_job(source, "connectwise.companies", client=cw)
+    client.refresh_from_db()
+    assert (client.name, client.notes, client.hourly_rate) == ("New name", "Local note", 150)
+
+
+def test_existing_client_is_linked_by_identifier(source, sim, cw):
+    local = make_client("Our own record of company 1", identifier="cw00001")
+    run_job(source, "connectwise.companies", client=cw)
+    local.refresh_from_db()
+    assert local.cw_company_id == 101 and local.name == sim.data["companies"][101]["name"]
+    assert Client.objects.filter(cw_company_id__isnull=False).count() == 6
+
+
+def test_malformed_records_make_a_partial_run_and_the_rest_is_stored(source):
+    sim = ConnectWiseSimulator(
+        Size(companies=20, contacts=30, sites=20, configurations=30, members=2), malformed_every=10
+    )
+    client = make_cw_client(sim)
+    runs = sync_all(source, client)
+    companies = runs["connectwise.companies"]
+    assert companies.status == "partial" and companies.failed == 2 and companies.created == 18
+    assert {e["external_id"] for e in companies.errors} == {"110", "120"}
+    assert "'name' is missing" in companies.errors[0]["message"]
+    assert runs["connectwise.contacts"].status == "partial" and runs["connectwise.contacts"].created == 27
+    assert runs["connectwise.configurations"].failed == 3 and Asset.objects.count() == 27
+    assert runs["connectwise.sites"].failed == 2
+    assert runs["connectwise.members"].status == "succeeded"
+
+
+def test_429_and_500_on_pages_give_the_same_result(source, sim, sleeps):
+    client = make_cw_client(sim, sleeps)
+    sim.fault_rate, sim.fault_statuses = 0.3, (429, 500, 502, 503)
+    runs = sync_all(source, client)
+    assert all(run.status == "succeeded" for run in runs.values()), [(r.job, r.message) for r in runs.values()]
+    assert Client.objects.exclude(cw_company_id=None).count() == 6 and Asset.objects.count() == 10
+    assert sleeps, "no fault was injected"
+
+
+def test_a_500_that_persists_fails_the_run_and_keeps_the_cursor(source, sim, cw):
+    run_job(source, "connectwise.companies", client=cw)
+    sim.fail_next(500, times=20, match="companies")
+    run = run_job(source, "connectwise.companies", client=cw)
+    assert run.status == "failed" and "UpstreamError" in run.message and run.cursor_after == ""
+    next_run = run_job(source, "connectwise.companies", client=cw)
+    assert next_run.cursor_before == "2026-01-01T00:00:06+00:00"
+
+
+def test_expired_credentials_fail_the_run_with_a_message(source, sim, cw):
+    sim.expire_credentials()
+    run = run_job(source, "connectwise.companies", client=cw)
+    assert run.status == "failed" and run.message.startswith("AuthenticationError")
+    assert "demo-private" not in run.message
+
+
+def test_a_malformed_page_fails_the_run(source, sim, cw):
+    sim.fail_next(200, malformed=True, match="companies")
+    run = run_job(source, "connectwise.companies", client=cw)
+    assert run.status == "failed" and "MalformedResponseError" in run.message
+
+
+def test_children_of_unsynced_companies_are_errors(source, cw):
+    run = run_job(source, "connectwise.contacts", client=cw)
+    assert run.status == "partial" and run.failed == 12 and run.created == 0
+    assert "has not been synced" in run.errors[0]["message"]
+
+
+def test_errors_are_bounded(source, cw, settings):
+    settings.INTEGRATIONS_MAX_RUN_ERRORS = 5
+    run = run_job(source, "connectwise.contacts", client=cw)
+    assert run.failed == 12 and len(run.errors) == 5
+
+
+def test_deletion_scan_marks_records_and_archives_without_deleting(source, sim, cw):
+    sync_all(source, cw)
+    asset = Asset.objects.get(serial="SN00000002")
+    contact_id = next(iter(sim.data["contacts"]))
+    sim.remove("companies", 106)
+    sim.remove("contacts", contact_id)
+    sim.remove("configurations", 100002)
+    run = run_job(source, "connectwise.deletions", client=cw)
+    assert run.status == "succeeded" and run.deleted == 4  # the company, its site, a contact, a configuration
+    client = Client.objects.get(cw_company_id=106)
+    assert client.archived_at is not None  # archived, never deleted: it may carry tickets and credentials
+    assert ExternalRecord.objects.get(source=source, kind="company", external_id="106").deleted_at is not None
+    contact = Contact.objects.get(pk=ExternalRecord.objects.get(kind="contact", external_id=str(contact_id)).object_id)
+    assert contact.is_active is False
+    asset.refresh_from_db()
+    assert asset.archived_at is not None
+    assert run_job(source, "connectwise.deletions", client=cw).deleted == 0
+
+
+def test_configurations_match_existing_assets_by_serial_then_mac(source, cw):
+    run_job(source, "connectwise.companies", client=cw)
+    client = Client.objects.get(cw_company_id=101)
+    by_serial = Asset.objects.create(client=client, name="Alice's laptop", serial="sn00000001", notes="local")
+    other_client = Client.objects.get(cw_company_id=102)
+    by_mac = Asset.objects.create(client=other_client, name="Found by MAC")
+    AssetInterface.objects.create(asset=by_mac, name="eth0", mac="02:00:00:00:00:02", is_primary=True)
+    run_job(source, "connectwise.sites", client=cw)
+    run_job(source, "connectwise.configurations", client=cw)
+    by_serial.refresh_from_db()
+    assert by_serial.name.startswith("CW00001") and by_serial.notes == "local" and by_serial.serial == "SN00000001"
+    assert by_mac.interfaces.count() == 1  # the existing interface took the MAC; none duplicated
+    by_mac.refresh_from_db()
+    assert by_mac.serial == "SN00000002"
+    assert Asset.objects.count() == 10
+
+
+def test_members_link_users_and_never_create_logins(source, sim, cw):
+    member = next(iter(sim.data["members"].values()))
+    by_email = make_user([])
+    by_email.email = member["officeEmail"].upper()
+    by_email.save()
+    users = User.objects.count()
+    run = run_job(source, "connectwise.members", client=cw)
+    assert run.status == "succeeded" and User.objects.count() == users
+    by_email.refresh_from_db()
+    assert by_email.cw_identifier == member["identifier"]
+    assert ExternalRecord.objects.filter(kind="member", object_id="").count() == 2  # mirrored, not linked
+
+
+def test_one_run_per_source_and_job(source, cw):
+    assert locks.acquire(source.pk, "connectwise.companies", "another worker")
+    assert run_job(source, "connectwise.companies", client=cw) is None
+    assert not SyncRun.objects.filter(job="connectwise.companies").exists()
+    assert run_job(source, "connectwise.contacts", client=cw) is not None  # other jobs are not blocked
+    summary = run_jobs(source, ["connectwise.companies"], client=cw)
+    assert summary == [{"job": "connectwise.companies", "skipped": "another run of this job is in progress"}]
+
+
+def test_synced_fields_are_read_only_through_the_api(source, cw):
+    run_job(source, "connectwise.companies", client=cw)
+    client = Client.objects.get(cw_company_id=101)
+    api, *_ = api_for(["client.update", "client.read", "obj.*"])
+    response = api.patch(f"/api/v1/clients/{client.pk}", {"name": "Changed here"}, format="json")
+    assert response.status_code == 400
+    detail = response.json()["error"]["details"][0]
+    assert detail["path"] == ["name"] and "ConnectWise" in detail["message"]
+    assert (
+        api.patch(f"/api/v1/clients/{client.pk}", {"notes": "local", "name": client.name}, format="json").status_code
+        == 200
+    )
+    local = make_client("Local only")
+    assert api.patch(f"/api/v1/clients/{local.pk}", {"name": "Fine"}, format="json").status_code == 200
+
+
+def test_synced_contact_fields_are_read_only(source, cw):
+    run_job(source, "connectwise.companies", client=cw)
+    run_job(source, "connectwise.contacts", client=cw)
+    contact = Contact.objects.exclude(client__cw_company_id=None).first()
+    api, *_ = api_for(["contact.update", "contact.read", "obj.*"])
+    response = api.patch(f"/api/v1/contacts/{contact.pk}", {"email": "x@example.com", "notes": "ok"}, format="json")
+    assert response.status_code == 400 and response.json()["error"]["details"][0]["path"] == ["email"]
+    assert api.patch(f"/api/v1/contacts/{contact.pk}", {"notes": "ok"}, format="json").status_code == 200
