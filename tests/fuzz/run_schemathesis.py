@@ -10,7 +10,7 @@
 
 Exits non-zero on any failure (set ``PSA_FUZZ_STRICT=false`` to report failures without failing). Settings, all
 optional: ``PSA_FUZZ_MAX_EXAMPLES`` (per operation and phase, default 10), ``PSA_FUZZ_SEED`` (default 1),
-``PSA_FUZZ_WORKERS`` (default 2), ``PSA_FUZZ_TIMEOUT`` (seconds for the whole run, default 900),
+``PSA_FUZZ_WORKERS`` (default 2), ``PSA_FUZZ_TIMEOUT`` (seconds for the whole run, default 1200),
 ``PSA_FUZZ_PHASES`` (default ``examples,coverage,fuzzing,stateful``), ``PSA_FUZZ_INCLUDE`` (a regex on
 ``METHOD /path``, to fuzz a few operations while fixing them). Reports land in ``$PSA_DATA_DIR/fuzz/report``.
 """
@@ -277,7 +277,7 @@ def main() -> int:
         if include:
             args += ["--include-name-regex", include]
         log(f"schemathesis against {server.url} ({len(exceptions)} reviewed exceptions)")
-        timeout = env_int("PSA_FUZZ_TIMEOUT", 900)
+        timeout = env_int("PSA_FUZZ_TIMEOUT", 1200)
         st_env = {**env, "PSA_FUZZ_API_KEY": seeded["api_key"], "SCHEMATHESIS_HOOKS": ""}
         try:
             result = subprocess.run(args, env=st_env, cwd=data_dir, timeout=timeout)
