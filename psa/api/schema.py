@@ -39,8 +39,10 @@ BLANKABLE_FORMATS = frozenset({"email", "uri", "ipv4", "ipv6", "hostname", "date
 # http(s) or ftp(s), one to three host labels plus a top-level domain (within the 253-character host limit).
 URL_PATTERN = (
     r"^(https?|ftps?)://([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,2}[A-Za-z]{2,63}"
-    r"([/?#]([A-Za-z0-9._~/?#&=+-]|%[0-9A-Fa-f]{2})*)?$"
+    r"([/?]([A-Za-z0-9._~/?&=+-]|%[0-9A-Fa-f]{2})*)?(#([A-Za-z0-9._~/?&=+-]|%[0-9A-Fa-f]{2})*)?$"
 )
+# DRF (and PostgreSQL) refuse NUL in text: "Null characters are not allowed."
+NO_NUL_PATTERN = r"^[^\x00]*$"
 
 
 RATE_LIMIT_HEADERS = {
@@ -167,6 +169,8 @@ class EnvelopeAutoSchema(AutoSchema):
             for bound, keyword in (("min_value", "minimum"), ("max_value", "maximum")):
                 if query_filter.extra.get(bound) is not None:
                     schema.setdefault(keyword, query_filter.extra[bound])
+            if schema.get("type") == "string":
+                schema.setdefault("pattern", NO_NUL_PATTERN)
             # django-filter takes an empty value for "no filter" (``?client_id=`` lists everything).
             parameter["schema"] = {"anyOf": [schema, {"type": "string", "maxLength": 0}]}
         return parameters
@@ -193,6 +197,17 @@ def _tell_field_truth(field: serializers.Field, schema: dict, direction: str) ->
     """Adjust a field's schema (after drf-spectacular added its validators) to what the field really does."""
     if direction == "request" and isinstance(field, serializers.URLField):
         schema["pattern"] = URL_PATTERN
+    elif direction == "request" and isinstance(field, serializers.CharField) and schema.get("type") == "string":
+        schema.setdefault("pattern", NO_NUL_PATTERN)
+    if direction == "request" and isinstance(field, serializers.DecimalField) and schema.get("type") == "string":
+        # DRF takes a JSON number as well as the decimal string it answers with.
+        number: dict = {"type": "number"}
+        if field.max_digits is not None and field.decimal_places is not None:
+            bound = 10 ** (field.max_digits - field.decimal_places)
+            number.update(exclusiveMaximum=True, maximum=bound, exclusiveMinimum=True, minimum=-bound)
+            number["multipleOf"] = 1 if field.decimal_places == 0 else float(f"1e-{field.decimal_places}")
+        schema["anyOf"] = [{"type": "string", "pattern": schema.pop("pattern", ".*")}, number]
+        del schema["type"]
     # DRF takes "" for null in a nullable relation (RelatedField.run_validation).
     blank_is_null = direction == "request" and isinstance(field, serializers.RelatedField) and field.allow_null
     if (getattr(field, "allow_blank", False) or blank_is_null) and schema.get("format") in BLANKABLE_FORMATS:
