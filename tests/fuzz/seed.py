@@ -26,9 +26,29 @@ def _template(pattern: str, names: tuple[str, ...]) -> str:
     """The OpenAPI path of a URL pattern: ``api/v1/assets/(?P<asset_id>...)`` becomes ``/api/v1/assets/{asset_id}``."""
     path = pattern
     for name in names:
-        path = re.sub(rf"\(\?P<{name}>[^)]*\)|<(?:\w+:)?{name}>", "{" + name + "}", path)
+        path = _replace_group(path, name)
+        path = re.sub(rf"<(?:\w+:)?{name}>", "{" + name + "}", path)
     # drf-spectacular documents a view's ``pk`` as ``id``.
     return "/" + path.replace("^", "").replace("$", "").replace("{pk}", "{id}")
+
+
+def _replace_group(path: str, name: str) -> str:
+    """Replace the named group ``(?P<name>...)``, nested parentheses included, by ``{name}``."""
+    start = path.find(f"(?P<{name}>")
+    if start < 0:
+        return path
+    depth, index = 0, start
+    while index < len(path):
+        char = path[index]
+        if char == "\\":
+            index += 2
+            continue
+        depth += char == "("
+        depth -= char == ")"
+        if depth == 0:
+            return path[:start] + "{" + name + "}" + path[index + 1 :]
+        index += 1
+    raise SystemExit(f"seed: unbalanced group {name} in {path}")
 
 
 def _values(template: str, url: str) -> dict[str, str]:
