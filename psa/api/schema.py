@@ -206,7 +206,13 @@ def _tell_field_truth(field: serializers.Field, schema: dict, direction: str) ->
             bound = 10 ** (field.max_digits - field.decimal_places)
             number.update(exclusiveMaximum=True, maximum=bound, exclusiveMinimum=True, minimum=-bound)
             number["multipleOf"] = 1 if field.decimal_places == 0 else float(f"1e-{field.decimal_places}")
-        schema["anyOf"] = [{"type": "string", "pattern": schema.pop("pattern", ".*")}, number]
+        pattern = schema.pop("pattern", ".*")
+        if field.min_value is not None:
+            number.pop("exclusiveMinimum", None)
+            number["minimum"] = float(field.min_value)
+            if field.min_value >= 0:
+                pattern = pattern.replace("^-?", "^", 1)  # no minus sign in the string form either
+        schema["anyOf"] = [{"type": "string", "pattern": pattern}, number]
         del schema["type"]
     # DRF takes "" for null in a nullable relation (RelatedField.run_validation).
     blank_is_null = direction == "request" and isinstance(field, serializers.RelatedField) and field.allow_null
