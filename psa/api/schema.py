@@ -222,5 +222,7 @@ def _tell_field_truth(field: serializers.Field, schema: dict, direction: str) ->
         if "pattern" in schema:
             alternatives[0]["pattern"] = schema.pop("pattern")
         schema["anyOf"] = alternatives
+    if isinstance(field, serializers.ListField | serializers.ManyRelatedField) and not field.allow_empty:
+        schema.setdefault("minItems", 1)  # "This list may not be empty."
     if field.read_only and not schema.get("nullable") and _source_is_nullable(field):
         schema["nullable"] = True
