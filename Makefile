@@ -156,6 +156,7 @@ test: install-dev chromium
 	echo "==> ruff check";                      $(BIN)/ruff check .
 	echo "==> ruff format --check";             $(BIN)/ruff format --check .
 	echo "==> pytest";                          $(PY) -m pytest $(PYTEST_ARGS)
+	echo "==> schemathesis (tests/fuzz)";       $(PY) tests/fuzz/run_schemathesis.py
 
 clean-test:
 	rm -rf "$(TEST_DATA_DIR)"

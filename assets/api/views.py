@@ -202,7 +202,12 @@ class ExpirationsView(PsaAPIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("within_days", OpenApiTypes.INT, required=False, description="0 to 3650, default 30"),
+            OpenApiParameter(
+                "within_days",
+                {"type": "integer", "minimum": 0, "maximum": 3650},
+                required=False,
+                description="0 to 3650, default 30",
+            ),
             OpenApiParameter("page", OpenApiTypes.INT, required=False),
             OpenApiParameter("limit", OpenApiTypes.INT, required=False),
         ],

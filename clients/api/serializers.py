@@ -1,3 +1,4 @@
+from django.core.validators import RegexValidator
 from django.utils import timezone
 from rest_framework import serializers
 
@@ -19,7 +20,13 @@ class ClientSerializer(GatedModelSerializer):
     is_active = serializers.BooleanField(required=False)
     identifier = serializers.CharField(max_length=50, required=False, allow_null=True, allow_blank=True)
     tags = TagListField(required=False, max_length=50)
-    currency = serializers.CharField(max_length=3, min_length=3, required=False)
+    currency = serializers.CharField(
+        max_length=3,
+        min_length=3,
+        required=False,
+        # Also the schema's pattern for it (drf-spectacular documents a RegexValidator).
+        validators=[RegexValidator(r"^[A-Za-z]{3}$", "Use a three-letter ISO 4217 code, e.g. USD.")],
+    )
     # AlgaPSA's names, read by its mobile app, beside ours.
     client_id = serializers.UUIDField(source="id", read_only=True)
     client_name = serializers.CharField(source="name", read_only=True)

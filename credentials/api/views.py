@@ -288,7 +288,7 @@ class CredentialViewSet(PsaModelViewSet):
     # --- fields --------------------------------------------------------------------------------------------------
 
     @extend_schema(responses=s.CredentialFieldSerializer(many=True), summary="A credential's fields (secure: null)")
-    @action(detail=True, methods=["get"], filterset_class=None)
+    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)  # a plain list, not a page
     def fields(self, request, pk=None):
         self._require_visible("fields")
         return Response(s.field_values(self.get_object()))

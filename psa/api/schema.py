@@ -1,6 +1,19 @@
-"""OpenAPI generation matching the envelope: single objects are documented inside ``{"data": ...}``."""
+"""OpenAPI generation matching the envelope: single objects are documented inside ``{"data": ...}``.
 
+The schema must tell the truth (schemathesis checks it in ``make test``, see tests/fuzz/), so the rules that hold
+for every route are added here once rather than per view: the error statuses any route can answer with, strict
+request bodies (unknown fields are a 400), blank values of formatted strings, and nulls that a nullable model
+relation puts into a read-only field.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import FieldDoesNotExist
 from drf_spectacular.openapi import AutoSchema
+from rest_framework import serializers
+
+from psa.api.pagination import MAX_LIMIT
+from psa.api.serializers import StrictInputMixin
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -18,6 +31,19 @@ ERROR_SCHEMA = {
     },
 }
 
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+BODY_METHODS = ("POST", "PUT", "PATCH")
+# String formats whose blank value ("") a field with allow_blank also accepts and returns.
+BLANKABLE_FORMATS = frozenset({"email", "uri", "ipv4", "ipv6", "hostname", "date", "date-time", "uuid"})
+# What Django's URLValidator accepts, narrowed so that every URL the schema lets a client generate is accepted:
+# http(s) or ftp(s), one to three host labels plus a top-level domain (within the 253-character host limit).
+URL_PATTERN = (
+    r"^(https?|ftps?)://([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,2}[A-Za-z]{2,63}"
+    r"([/?]([A-Za-z0-9._~/?&=+-]|%[0-9A-Fa-f]{2})*)?(#([A-Za-z0-9._~/?&=+-]|%[0-9A-Fa-f]{2})*)?$"
+)
+# DRF (and PostgreSQL) refuse NUL in text: "Null characters are not allowed."
+NO_NUL_PATTERN = r"^[^\x00]*$"
+
 
 RATE_LIMIT_HEADERS = {
     "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds until the rate-limit window resets"},
@@ -33,6 +59,40 @@ def _is_envelope(schema: dict) -> bool:
     return "/Paginated" in ref or "pagination" in properties or "data" in properties
 
 
+def _error(description: str) -> dict:
+    return {"content": {"application/json": {"schema": ERROR_SCHEMA}}, "description": description}
+
+
+def _source_is_nullable(field: serializers.Field) -> bool:
+    """Whether a read-only field's dotted source crosses a nullable model field (so the value can be null)."""
+    model = getattr(getattr(field.parent, "Meta", None), "model", None)
+    attrs = getattr(field, "source_attrs", None) or []
+    if model is None or not attrs or attrs == ["*"]:
+        return False
+    for attr in attrs:
+        try:
+            model_field = model._meta.get_field(attr)
+        except FieldDoesNotExist:
+            if not attr.endswith("_id"):
+                return False
+            try:
+                model_field = model._meta.get_field(attr[: -len("_id")])
+            except FieldDoesNotExist:
+                return False
+        if getattr(model_field, "null", False):
+            return True
+        model = getattr(model_field, "related_model", None)
+        if model is None:
+            return False
+    return False
+
+
+def _partial_put(view) -> bool:
+    from psa.api.viewsets import PsaModelViewSet
+
+    return isinstance(view, PsaModelViewSet)
+
+
 class EnvelopeAutoSchema(AutoSchema):
     def _get_response_for_code(self, serializer, status_code, media_types=None, direction="response"):
         response = super()._get_response_for_code(serializer, status_code, media_types, direction)
@@ -46,19 +106,123 @@ class EnvelopeAutoSchema(AutoSchema):
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
-        error = {"content": {"application/json": {"schema": ERROR_SCHEMA}}}
         auth = getattr(self.view, "permission_classes", None)
         if not auth or any(getattr(p, "__name__", "") != "AllowAny" for p in auth):
-            responses.setdefault("401", {**error, "description": "Missing or invalid credentials"})
-            responses.setdefault("403", {**error, "description": "A permission node is missing"})
-        if self.method in ("POST", "PUT", "PATCH") or self._is_list_view():
-            responses.setdefault("400", {**error, "description": "Validation error; details name each field"})
+            responses.setdefault("401", _error("Missing or invalid credentials"))
+            responses.setdefault("403", _error("A permission node is missing"))
+        # Any route refuses unknown or malformed query parameters, and any body it cannot accept.
+        responses.setdefault("400", _error("Validation error; details name each field"))
         if "{" in self.path:
-            responses.setdefault("404", {**error, "description": "Not found, or outside the caller's client scope"})
-        if self.method in ("POST", "PUT", "PATCH"):
-            responses.setdefault(
-                "413", {**error, "description": "PAYLOAD_TOO_LARGE: the body is over PSA_MAX_REQUEST_BYTES"}
-            )
-        rate_limited = {**error, "description": "RATE_LIMITED: over PSA_API_RATE_LIMIT; see Retry-After"}
+            responses.setdefault("404", _error("Not found, or outside the caller's client scope"))
+        if self.method in WRITE_METHODS:
+            responses.setdefault("409", _error("Conflicts with the current state, e.g. the object is still in use"))
+        if self.method in BODY_METHODS:
+            responses.setdefault("413", _error("PAYLOAD_TOO_LARGE: the body is over PSA_MAX_REQUEST_BYTES"))
+        # Every route is rate-limited (per key or user, per address when anonymous).
+        rate_limited = _error("RATE_LIMITED: over PSA_API_RATE_LIMIT; see Retry-After")
         responses.setdefault("429", {**rate_limited, "headers": RATE_LIMIT_HEADERS})
         return responses
+
+    def _get_request_body(self, direction="request"):
+        # drf-spectacular documents no body for DELETE; ours take one where the view declares it
+        # (e.g. DELETE /roles/{id}/permissions), so document it like a POST's.
+        if self.method == "DELETE" and self._declared_request_serializer() is not None:
+            self.method = "POST"
+            try:
+                return super()._get_request_body(direction)
+            finally:
+                self.method = "DELETE"
+        return super()._get_request_body(direction)
+
+    def _declared_request_serializer(self):
+        """The request body an @extend_schema declares, or None (the view's own serializer does not count)."""
+        self._get_serializer = lambda: None  # what get_request_serializer() falls back to without a declaration
+        try:
+            return self.get_request_serializer()
+        finally:
+            del self._get_serializer
+
+    def _get_request_for_media_type(self, serializer, direction="request"):
+        # PsaModelViewSet's PUT changes only the fields sent, like PATCH: document the same partial body.
+        if self.method == "PUT" and getattr(self.view, "action", None) == "update" and _partial_put(self.view):
+            self.method = "PATCH"
+            try:
+                return super()._get_request_for_media_type(serializer, direction)
+            finally:
+                self.method = "PUT"
+        return super()._get_request_for_media_type(serializer, direction)
+
+    def _get_parameters(self):
+        parameters = super()._get_parameters()
+        filters = getattr(getattr(self.view, "filterset_class", None), "base_filters", {})
+        for parameter in parameters:
+            if parameter.get("in") != "query" or "schema" not in parameter:
+                continue
+            schema = parameter["schema"]
+            if parameter["name"] in ("page", "limit") and schema.get("type") == "integer":
+                schema.setdefault("minimum", 1)  # psa.api.pagination refuses 0 and negatives
+                if parameter["name"] == "limit":
+                    schema.setdefault("maximum", MAX_LIMIT)
+            query_filter = filters.get(parameter["name"])
+            if query_filter is None:
+                continue
+            for bound, keyword in (("min_value", "minimum"), ("max_value", "maximum")):
+                if query_filter.extra.get(bound) is not None:
+                    schema.setdefault(keyword, query_filter.extra[bound])
+            if schema.get("type") == "string":
+                schema.setdefault("pattern", NO_NUL_PATTERN)
+            # django-filter takes an empty value for "no filter" (``?client_id=`` lists everything).
+            parameter["schema"] = {"anyOf": [schema, {"type": "string", "maxLength": 0}]}
+        return parameters
+
+    def _get_filter_parameters(self):
+        # An extra action declared with filterset_class=None neither filters nor sorts what it returns.
+        action = getattr(self.view, "action", None)
+        if action not in (None, "list") and getattr(self.view, "filterset_class", None) is None:
+            return []
+        return super()._get_filter_parameters()
+
+    def _map_basic_serializer(self, serializer, direction):
+        schema = super()._map_basic_serializer(serializer, direction)
+        if direction == "request" and isinstance(serializer, StrictInputMixin):
+            schema["additionalProperties"] = False  # unknown body fields are a 400
+        properties = schema.get("properties", {})
+        for name, field in serializer.fields.items():
+            if isinstance(properties.get(name), dict) and "$ref" not in properties[name]:
+                _tell_field_truth(field, properties[name], direction)
+        return schema
+
+
+def _tell_field_truth(field: serializers.Field, schema: dict, direction: str) -> None:
+    """Adjust a field's schema (after drf-spectacular added its validators) to what the field really does."""
+    if direction == "request" and isinstance(field, serializers.URLField):
+        schema["pattern"] = URL_PATTERN
+    elif direction == "request" and isinstance(field, serializers.CharField) and schema.get("type") == "string":
+        schema.setdefault("pattern", NO_NUL_PATTERN)
+    if direction == "request" and isinstance(field, serializers.DecimalField) and schema.get("type") == "string":
+        # DRF takes a JSON number as well as the decimal string it answers with.
+        number: dict = {"type": "number"}
+        if field.max_digits is not None and field.decimal_places is not None:
+            bound = 10 ** (field.max_digits - field.decimal_places)
+            number.update(exclusiveMaximum=True, maximum=bound, exclusiveMinimum=True, minimum=-bound)
+            number["multipleOf"] = 1 if field.decimal_places == 0 else float(f"1e-{field.decimal_places}")
+        pattern = schema.pop("pattern", ".*")
+        if field.min_value is not None:
+            number.pop("exclusiveMinimum", None)
+            number["minimum"] = float(field.min_value)
+            if field.min_value >= 0:
+                pattern = pattern.replace("^-?", "^", 1)  # no minus sign in the string form either
+        schema["anyOf"] = [{"type": "string", "pattern": pattern}, number]
+        del schema["type"]
+    # DRF takes "" for null in a nullable relation (RelatedField.run_validation).
+    blank_is_null = direction == "request" and isinstance(field, serializers.RelatedField) and field.allow_null
+    if (getattr(field, "allow_blank", False) or blank_is_null) and schema.get("format") in BLANKABLE_FORMATS:
+        # A blank value is accepted and returned as it is; a non-blank one has the format.
+        alternatives = [{"format": schema.pop("format")}, {"maxLength": 0}]
+        if "pattern" in schema:
+            alternatives[0]["pattern"] = schema.pop("pattern")
+        schema["anyOf"] = alternatives
+    if isinstance(field, serializers.ListField | serializers.ManyRelatedField) and not field.allow_empty:
+        schema.setdefault("minItems", 1)  # "This list may not be empty."
+    if field.read_only and not schema.get("nullable") and _source_is_nullable(field):
+        schema["nullable"] = True

@@ -52,7 +52,27 @@ class StrictInputMixin(BoundedTextMixin):
         if unknown:
             errors = {key: ["This field is read-only." if key in self.fields else "Unknown field."] for key in unknown}
             raise serializers.ValidationError(errors)
+        wrong = {key: [message] for key, value in data.items() if (message := json_type_error(self.fields[key], value))}
+        if wrong:
+            raise serializers.ValidationError(wrong)
         return super().to_internal_value(data)
+
+
+def json_type_error(field: serializers.Field, value: Any) -> str | None:
+    """The JSON type the schema promises, enforced: DRF would take 5 for a string, "1" for a number or a boolean."""
+    if value is None:
+        return None
+    if isinstance(field, serializers.BooleanField) and not isinstance(value, bool):
+        return "Must be true or false."
+    if isinstance(field, serializers.IntegerField) and (isinstance(value, bool) or not isinstance(value, int)):
+        return "Must be a whole number."
+    if isinstance(field, serializers.CharField) and not isinstance(value, str):
+        return "Must be a string."
+    if isinstance(field, serializers.ListField) and isinstance(value, list):
+        for index, item in enumerate(value):
+            if message := json_type_error(field.child, item):
+                return f"Item {index}: {message}"
+    return None
 
 
 class PassiveSerializer(StrictInputMixin, serializers.Serializer):
@@ -90,6 +110,10 @@ class GatedModelSerializer(StrictInputMixin, serializers.ModelSerializer):
 
     def to_representation(self, instance: Any) -> dict:
         data = super().to_representation(instance)
+        # DRF leaves out a field whose dotted source passes through a null relation (e.g. ``location.name``
+        # without a location); the schema promises every field, so it is there, as null.
+        for field in self._readable_fields:
+            data.setdefault(field.field_name, None)
         visible = self.visible_fields()
         return {key: value for key, value in data.items() if key in visible}
 

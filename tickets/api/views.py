@@ -74,6 +74,10 @@ FIELDS_PARAMETER = OpenApiParameter(
         "`tags` alone adds `tags: [{tag_id, tag_text, background_color, text_color}]` to the default fields. "
         "Unknown fields are a 400. Allowed: " + ", ".join(ALL_FIELDS) + "."
     ),
+    # What requested_fields() accepts: known names separated by commas, blanks and empty items ignored.
+    pattern=r"^(\s*,)*\s*({names})\s*(,\s*(({names})\s*)?)*$".replace(
+        "{names}", "|".join(("mobile_list", *ALL_FIELDS))
+    ),
 )
 COMMENT_ID = OpenApiParameter("comment_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
 USER_ID = OpenApiParameter("agent_user_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
@@ -301,7 +305,10 @@ class TicketViewSet(PsaModelViewSet):
         description=ticket_search.__doc__,
         parameters=[
             OpenApiParameter(
-                "query", OpenApiTypes.STR, description="Words to find, all of them; without it the newest tickets"
+                "query",
+                # At least one word or number (tickets.search.WORD), at most 200 characters.
+                {"type": "string", "pattern": r"\w", "maxLength": 200},
+                description="Words to find, all of them; without it the newest tickets",
             ),
             OpenApiParameter("include_closed", OpenApiTypes.BOOL, description="Also closed tickets (default false)"),
             OpenApiParameter("limit", OpenApiTypes.INT, description="1 to 100, default 25"),
@@ -361,7 +368,7 @@ class TicketViewSet(PsaModelViewSet):
         parameters=[OpenApiParameter("board_id", OpenApiTypes.UUID)],
         responses=s.StatusSerializer(many=True),
     )
-    @action(detail=False, methods=["get"], filterset_class=None)
+    @action(detail=False, methods=["get"], filterset_class=None, pagination_class=None)  # a plain list
     def statuses(self, request):
         statuses = Status.objects.select_related("board").filter(board__is_active=True)
         board_id = request.query_params.get("board_id")
@@ -373,7 +380,7 @@ class TicketViewSet(PsaModelViewSet):
         return Response(data)
 
     @extend_schema(summary="Ticket priorities", responses=s.PrioritySerializer(many=True))
-    @action(detail=False, methods=["get"], filterset_class=None)
+    @action(detail=False, methods=["get"], filterset_class=None, pagination_class=None)  # a plain list
     def priorities(self, request):
         data = s.PrioritySerializer(Priority.objects.all(), many=True, context=self.get_serializer_context()).data
         return Response(data)
@@ -460,7 +467,7 @@ class TicketViewSet(PsaModelViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(summary="The ticket's watchers", responses=s.WatcherOutSerializer(many=True))
-    @action(detail=True, methods=["get"], filterset_class=None)
+    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)  # a plain list
     def watchers(self, request, pk=None):
         ticket = self._ticket()
         return Response([s.watcher_data(w) for w in ticket.watchers.select_related("user")])
