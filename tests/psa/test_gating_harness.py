@@ -103,9 +103,14 @@ class GatedField:
         return self.node
 
 
+SENTINEL_LENGTH = len("snt0000zq")  # the plain sentinel; e-mail and URL columns are long enough for theirs
+
+
 def _sentinel_column(model: type[models.Model], name: str) -> bool:
     field = model._meta.get_field(name)
-    return isinstance(field, TEXT_FIELDS) and not field.choices and field.editable
+    # A column too short for a sentinel (a 3-letter currency) cannot hold one; PostgreSQL refuses the write.
+    too_short = getattr(field, "max_length", None) is not None and field.max_length < SENTINEL_LENGTH
+    return isinstance(field, TEXT_FIELDS) and not field.choices and field.editable and not too_short
 
 
 def gated_fields() -> list[GatedField]:
