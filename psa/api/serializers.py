@@ -52,10 +52,17 @@ class StrictInputMixin(BoundedTextMixin):
         if unknown:
             errors = {key: ["This field is read-only." if key in self.fields else "Unknown field."] for key in unknown}
             raise serializers.ValidationError(errors)
-        wrong = {key: [message] for key, value in data.items() if (message := json_type_error(self.fields[key], value))}
-        if wrong:
-            raise serializers.ValidationError(wrong)
+        if self._json_body():
+            wrong = {k: [m] for k, value in data.items() if (m := json_type_error(self.fields[k], value))}
+            if wrong:
+                raise serializers.ValidationError(wrong)
         return super().to_internal_value(data)
+
+    def _json_body(self) -> bool:
+        """JSON types are enforced on JSON bodies; HTML forms and multipart uploads send every value as text."""
+        request = self.context.get("request")
+        content_type = (getattr(request, "content_type", "") or "") if request is not None else ""
+        return request is None or content_type.startswith("application/json")
 
 
 def json_type_error(field: serializers.Field, value: Any) -> str | None:

@@ -229,7 +229,8 @@ def _deploy_check(tmp_path, **env) -> subprocess.CompletedProcess:
     environment = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith("PSA_") and key != "DJANGO_SETTINGS_MODULE"
+        # The browser tests set DJANGO_ALLOW_ASYNC_UNSAFE in this process; check --deploy warns about it; a production process never has it.
+        if not key.startswith("PSA_") and key not in ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")
     }
     environment.update({"PSA_DATA_DIR": str(tmp_path), "PSA_ALLOWED_HOSTS": "psa.example.com", **env})
     return subprocess.run(
