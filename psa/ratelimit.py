@@ -12,7 +12,6 @@ operation, so a parallel burst never gets more than the limit through:
 
 from __future__ import annotations
 
-import random
 import re
 import time
 from dataclasses import dataclass
@@ -35,9 +34,8 @@ UNITS = {
     "day": 86400,
 }
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([a-z]+?)s?\s*$")
-# Old rows (buckets idle for longer than this) are deleted now and then by the table backend.
+# Rows of buckets idle for longer than this are deleted by the daily task psa.tasks.prune_rate_limit_counters.
 STALE_SECONDS = 24 * 3600
-CLEANUP_CHANCE = 0.001
 
 
 @dataclass(frozen=True)
@@ -106,7 +104,7 @@ def hit(bucket: str, rate: Rate, now: float | None = None) -> Usage:
     if isinstance(cache, RedisCache):
         count = _redis_hit(cache, bucket, window_end, rate.period)
     else:
-        count = _table_hit(bucket, window_end, now)
+        count = _table_hit(bucket, window_end)
     return Usage(rate.limit, count, reset)
 
 
@@ -135,7 +133,7 @@ def _redis_hit(cache: RedisCache, bucket: str, window_end: int, period: int) -> 
     return int(pipe.execute()[0])
 
 
-def _table_hit(bucket: str, window_end: int, now: float) -> int:
+def _table_hit(bucket: str, window_end: int) -> int:
     from psa.models import RateLimitCounter
 
     table = connection.ops.quote_name(RateLimitCounter._meta.db_table)
@@ -152,6 +150,13 @@ def _table_hit(bucket: str, window_end: int, now: float) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, [bucket, window_end])
         count = cursor.fetchone()[0]
-    if random.random() < CLEANUP_CHANCE:
-        RateLimitCounter.objects.filter(window_end__lt=int(now) - STALE_SECONDS).delete()
     return int(count)
+
+
+def prune_stale_counters(now: float | None = None) -> int:
+    """Delete the table backend's rows of buckets idle for a day; returns how many went."""
+    from psa.models import RateLimitCounter
+
+    now = _now() if now is None else now
+    deleted, _ = RateLimitCounter.objects.filter(window_end__lt=int(now) - STALE_SECONDS).delete()
+    return deleted

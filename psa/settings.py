@@ -365,6 +365,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 24 * 60 * 60,
         "options": {"expires": 60 * 60},
     },
+    "prune-rate-limit-counters": {
+        "task": "psa.tasks.prune_rate_limit_counters",
+        "schedule": 24 * 60 * 60,
+        "options": {"expires": 60 * 60},
+    },
     "heartbeat": {
         "task": "psa.tasks.heartbeat",
         "schedule": HEARTBEAT_INTERVAL,

@@ -191,3 +191,16 @@ def test_without_redis_the_counter_table_holds_one_row_per_bucket(frozen_clock):
     ratelimit.hit("test:table", rate)
     row = RateLimitCounter.objects.get(bucket="test:table")
     assert row.count == 1 and row.window_end == 1_800_000_120
+
+
+@pytest.mark.django_db
+@override_settings(CACHES=DATABASE_CACHE)
+def test_the_daily_task_forgets_buckets_idle_for_a_day_and_keeps_the_rest(frozen_clock):
+    from psa.tasks import prune_rate_limit_counters
+
+    rate = ratelimit.Rate(5, 60)
+    ratelimit.hit("test:idle", rate)
+    frozen_clock[0] += ratelimit.STALE_SECONDS + 120
+    ratelimit.hit("test:busy", rate)
+    assert prune_rate_limit_counters() == {"pruned": 1}
+    assert list(RateLimitCounter.objects.values_list("bucket", flat=True)) == ["test:busy"]
