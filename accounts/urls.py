@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import mobile_views, preferences, views
+from accounts import mobile_views, preferences, profile, views
 
 app_name = "accounts"
 
@@ -9,6 +9,7 @@ urlpatterns = [
     path("profile/password/", views.password_change, name="password_change"),
     path("profile/keys/<uuid:pk>/revoke/", views.revoke_key, name="revoke_key"),
     path("profile/preferences/", preferences.preferences, name="preferences"),
+    path("profile/details/", profile.update_details, name="profile_details"),
     path("auth/signin", mobile_views.SignInView.as_view(), name="signin"),
     path("auth/mobile/handoff", mobile_views.mobile_handoff, name="mobile_handoff"),
     path("profile/mobile-sessions/<uuid:pk>/revoke/", mobile_views.revoke_session, name="revoke_mobile_session"),
