@@ -6,11 +6,15 @@ from django.contrib import admin
 from django.contrib.auth.models import Group
 
 from accounts.models import ApiKey, Role, User
+from accounts.two_factor_views import admin_login
 from psa.admin import AuditedAdminMixin, ReadOnlyAdminMixin
 
 # Access is granted through our roles and permission nodes; Django's groups would only be a confusing second way.
 if admin.site.is_registered(Group):
     admin.site.unregister(Group)
+
+# The admin signs in through PSA's own sign-in page, so it gets the second factor and the throttling too.
+admin.site.login = admin_login
 
 
 @admin.register(User)

@@ -20,7 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 
-from accounts import mobile_views, passwords, preferences
+from accounts import mobile_views, passwords, preferences, two_factor
 from accounts import profile as profile_details
 from accounts.api.views import ensure_can_grant, users_within_scope
 from accounts.filtersets import RoleFilterSet, UserFilterSet
@@ -99,6 +99,7 @@ def profile(request, details_form=None):
         "preferences_form": preferences.form_for(request.user),
         "details_form": details_form or profile_details.form_for(request),
         "can_write_details": has_node(request, "user.write"),
+        "two_factor_on": two_factor.is_enrolled(request.user),
     }
     return render(request, "accounts/profile.html", context, status=status)
 
@@ -228,6 +229,8 @@ def _render_user(request, subject: User, form=None, reset_form=None, reset_link=
         "reset_form": reset_form or ConfirmOwnPasswordForm(user=request.user),
         "reset_link": reset_link,
         "reset_hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
+        "can_reset_two_factor": has_node(request, "user.two_factor.other") and not is_scoped(request),
+        "subject_two_factor": two_factor.confirmed_device(subject),
     }
     return render(request, "accounts/user_form.html", context, status=status)
 
