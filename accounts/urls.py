@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts import mobile_views, preferences, profile, two_factor_views, views
+from accounts import mobile_views, preferences, profile, sso_views, two_factor_views, views
 
 app_name = "accounts"
 
@@ -11,6 +11,8 @@ urlpatterns = [
     path("profile/preferences/", preferences.preferences, name="preferences"),
     path("profile/details/", profile.update_details, name="profile_details"),
     path("login/verify/", two_factor_views.verify, name="two_factor_verify"),
+    path("auth/sso/<slug:key>/start", sso_views.start, name="sso_start"),
+    path("auth/sso/done", sso_views.done, name="sso_done"),
     path("profile/two-factor/", two_factor_views.enrol, name="two_factor"),
     path("profile/two-factor/confirm/", two_factor_views.confirm, name="two_factor_confirm"),
     path("profile/two-factor/recovery-codes/", two_factor_views.new_recovery_codes, name="two_factor_recovery_codes"),

@@ -40,6 +40,13 @@ REQUIRE_2FA = env_str("PSA_REQUIRE_2FA", "off").strip().lower()
 TWO_FACTOR_RECOVERY_CODES = env_int("PSA_2FA_RECOVERY_CODES", 10)
 TWO_FACTOR_FAILURE_LIMIT = env_str("PSA_2FA_FAILURE_LIMIT", "5/15min")
 TWO_FACTOR_PENDING_SECONDS = env_int("PSA_2FA_PENDING_SECONDS", 300)
+# OpenID Connect single sign-on (accounts.sso): HTTP timeout to the provider, how long discovery documents and key
+# sets are cached, clock skew allowed on ID tokens, how long a sign-in may take, and sign-in requests per address.
+SSO_HTTP_TIMEOUT = env_int("PSA_SSO_HTTP_TIMEOUT", 10)  # seconds
+SSO_METADATA_CACHE_SECONDS = env_int("PSA_SSO_METADATA_CACHE_SECONDS", 300)
+SSO_CLOCK_SKEW = env_int("PSA_SSO_CLOCK_SKEW", 60)  # seconds
+SSO_LOGIN_TTL = env_int("PSA_SSO_LOGIN_TTL", 600)  # seconds from the authorization URL to the redirect
+SSO_RATE_LIMIT = env_str("PSA_SSO_RATE_LIMIT", "30/min")  # per address, on each single sign-on route
 if REQUIRE_2FA not in ("off", "admins", "all"):
     raise ImproperlyConfigured(f"PSA_REQUIRE_2FA={REQUIRE_2FA!r} is not one of off, admins, all")
 
