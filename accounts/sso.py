@@ -233,10 +233,16 @@ def claim(state: str) -> SsoLogin:
     return attempt
 
 
-def finish(state: str, code: str) -> tuple[SsoLogin, User, dict[str, Any]]:
-    """Complete the attempt of ``state`` with the provider's ``code``: the attempt, the user and the ID token claims."""
+def finish(state: str, code: str, browser_attempts: frozenset[str] = frozenset()) -> tuple[SsoLogin, User, dict]:
+    """Complete the attempt of ``state`` with the provider's ``code``: the attempt, the user and the ID token claims.
+
+    A browser attempt must come back to the browser that started it (``browser_attempts``, from its session).
+    """
     attempt = claim(state)
     provider = attempt.provider
+    if attempt.mode == SsoLogin.Mode.BROWSER and str(attempt.pk) not in browser_attempts:
+        _fail(attempt, "other_browser")
+        raise SsoRefused("other_browser", "This sign-in was started in another browser. Start again here.", attempt)
     try:
         meta = oidc.metadata(provider.issuer)
         id_token = oidc.exchange_code(

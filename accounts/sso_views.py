@@ -15,6 +15,8 @@ from accounts import oidc, sso
 from accounts.sso import SsoLogin, SsoProvider
 from psa import ratelimit
 
+BROWSER_ATTEMPTS_KEY = "psa_sso_attempts"
+
 
 @never_cache
 @require_GET
@@ -36,6 +38,12 @@ def start(request, key: str):
     except oidc.OidcError as error:
         messages.error(request, f"Sign-in with {provider.name} is not available right now: {error}")
         return redirect("login")
+    # The attempt belongs to this browser: a redirect carrying its state in another browser is refused, so nobody can
+    # sign someone else in as themselves by sending them a finished link (login CSRF).
+    request.session[BROWSER_ATTEMPTS_KEY] = [
+        *request.session.get(BROWSER_ATTEMPTS_KEY, [])[-4:],
+        str(started.attempt.pk),
+    ]
     return redirect(started.url)
 
 

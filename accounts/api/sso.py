@@ -130,7 +130,7 @@ class AuthRedirectView(PublicSsoView):
                 attempt = sso.claim(data["state"])
                 sso._fail(attempt, "provider_refused")
                 raise SsoRefused("provider_refused", f"{attempt.provider.name} did not sign you in.", attempt)
-            attempt, user, _ = sso.finish(data["state"], data["code"])
+            attempt, user, _ = sso.finish(data["state"], data["code"], browser_attempts=_browser_attempts(request))
         except SsoRefused as refused:
             audit_refusal(request, refused)
             messages.error(django_request, str(refused))
@@ -143,6 +143,12 @@ class AuthRedirectView(PublicSsoView):
             return HttpResponseRedirect(reverse("accounts:sso_done"))
         login(django_request, user, backend=SSO_BACKEND)
         return HttpResponseRedirect(_safe_callback(django_request, attempt.callback))
+
+
+def _browser_attempts(request) -> frozenset[str]:
+    from accounts.sso_views import BROWSER_ATTEMPTS_KEY
+
+    return frozenset(request._request.session.get(BROWSER_ATTEMPTS_KEY, []))
 
 
 def _audit_link(request, attempt: SsoLogin, user) -> None:

@@ -225,11 +225,26 @@ def test_a_replayed_state_is_refused(simulator, provider, dana):
     first.get(back)
     assert signed_in_as(first) == "dana"
 
-    thief = BrowserClient()
-    response = thief.get(back)
+    first.logout()
+    first.cookies.pop("sessionid", None)
+    start_again = first.get("/auth/sso/sim/start")  # a new session that holds a new attempt, not the old one
+    assert start_again.status_code == 302
+    response = first.get(back)
 
-    assert response["Location"] == "/login/" and signed_in_as(thief) is None
+    assert response["Location"] == "/login/" and signed_in_as(first) is None
     assert AuditEvent.objects.get(action="sso_refused").changes["reason"] == "replayed_state"
+
+
+def test_a_finished_link_opened_in_another_browser_signs_no_one_in(simulator, provider, dana):
+    """Login CSRF: someone sends a victim the redirect of a sign-in they started themselves."""
+    simulator.sign_in_as("sub-dana", "dana@example.com")
+    back = through_provider(BrowserClient().get("/auth/sso/sim/start")["Location"])
+    victim = BrowserClient()
+
+    response = victim.get(back)
+
+    assert response["Location"] == "/login/" and signed_in_as(victim) is None
+    assert AuditEvent.objects.get(action="sso_refused").changes["reason"] == "other_browser"
 
 
 def test_an_unknown_state_is_refused(provider):
