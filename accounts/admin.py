@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group
 
 from accounts.models import ApiKey, Role, User
 from accounts.oidc import check_issuer_url
-from accounts.sso import PRESET_ISSUERS, SsoProvider
+from accounts.sso import PRESET_ISSUERS, SsoIdentity, SsoProvider
 from accounts.two_factor_views import admin_login
 from psa import audit
 from psa.admin import AuditedAdminMixin, ReadOnlyAdminMixin
@@ -178,3 +178,22 @@ class SsoProviderAdmin(AuditedAdminMixin, admin.ModelAdmin):
         if getattr(form.instance, "_secret_changed", False):
             redacted = {"client_secret": {"old": audit.REDACTED if change else None, "new": audit.REDACTED}}
             audit.record(request, "set_client_secret", form.instance, changes=redacted)
+
+
+@admin.register(SsoIdentity)
+class SsoIdentityAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """Which provider account signs in as which user. Deleting one unlinks it (audited); the next sign-in through
+    that provider matches by verified email again."""
+
+    fields = ("provider", "subject", "user", "email", "last_login_at", "created_at")
+    readonly_fields = fields
+    list_display = ("user", "provider", "email", "last_login_at")
+    list_filter = ("provider",)
+    search_fields = ("user__login", "email", "subject")
+    list_select_related = ("user", "provider")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -97,6 +97,12 @@ class SsoProvider(BaseModel):
         dek = vault.unwrap_data_key(self.wrapped_key, self._aad_id(), self.key_version)
         return vault.decrypt_value(dek, self._aad_id(), SECRET_FIELD, self.secret_ciphertext)
 
+    def rewrap_if_stale(self) -> None:
+        """After ``PSA_VAULT_KEYS`` gained a newer master key, move the secret's data key to it (on use)."""
+        if self.secret_ciphertext and self.key_version != vault.load_keyring().primary_version:
+            self.set_client_secret(self.client_secret())
+            self.save(update_fields=["wrapped_key", "key_version", "secret_ciphertext", "updated_at"])
+
     @property
     def has_client_secret(self) -> bool:
         return bool(self.secret_ciphertext)
@@ -253,6 +259,7 @@ def finish(state: str, code: str, browser_attempts: frozenset[str] = frozenset()
     except oidc.OidcError as error:
         _fail(attempt, error.reason)
         raise SsoRefused(error.reason, f"Sign-in with {provider.name} failed: {error}", attempt) from None
+    provider.rewrap_if_stale()
     try:
         user = match_user(provider, claims)
     except SsoRefused as refused:

@@ -388,6 +388,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 24 * 60 * 60,
         "options": {"expires": 60 * 60},
     },
+    "prune-sso-logins": {
+        "task": "accounts.tasks.prune_sso_logins",
+        "schedule": 24 * 60 * 60,
+        "options": {"expires": 60 * 60},
+    },
     "heartbeat": {
         "task": "psa.tasks.heartbeat",
         "schedule": HEARTBEAT_INTERVAL,

@@ -106,8 +106,14 @@ class RedirectQuerySerializer(PassiveSerializer):
     code = serializers.CharField(max_length=4096, required=False)
     error = serializers.CharField(max_length=200, required=False)
     error_description = serializers.CharField(max_length=2000, required=False)
+    error_uri = serializers.CharField(max_length=2000, required=False)
     iss = serializers.CharField(max_length=300, required=False)
+    # What providers add beside the protocol's own: Entra ID's session_state; Google's scope, authuser, prompt, hd.
     session_state = serializers.CharField(max_length=500, required=False)
+    scope = serializers.CharField(max_length=2000, required=False)
+    authuser = serializers.CharField(max_length=20, required=False)
+    prompt = serializers.CharField(max_length=50, required=False)
+    hd = serializers.CharField(max_length=255, required=False)
 
 
 class AuthRedirectView(PublicSsoView):

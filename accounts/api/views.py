@@ -7,7 +7,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
@@ -30,6 +30,25 @@ def ensure_can_grant(request, nodes) -> None:
     missing = sorted({n for n in nodes if not grants(held, n)})
     if missing:
         raise PermissionDenied(f"You cannot grant permission nodes you do not hold: {', '.join(missing)}.")
+
+
+def check_others_email(request, subject: User, email: str) -> None:
+    """Refuse giving ``subject`` (someone else) the address ``email``: 400 when it is taken, 403 when the caller
+    does not hold every node ``subject`` holds.
+
+    Single sign-on links an account to whoever the provider vouches for at its address, so setting someone's address
+    is like resetting their password.
+    """
+    if (email or "").casefold() == (subject.email or "").casefold():
+        return
+    if s.email_taken(email, subject):
+        raise ValidationError({"email": ["Another user already has this email address."]})
+    try:
+        ensure_can_grant(request, subject.effective_nodes())
+    except PermissionDenied as exc:
+        raise PermissionDenied(
+            f"Changing this user's email address decides who single sign-on signs in as them. {exc.detail}"
+        ) from None
 
 
 def check_results(user: User, nodes: list[str]) -> dict:
@@ -153,6 +172,8 @@ class UserViewSet(PsaModelViewSet):
 
     def perform_update(self, serializer):
         self._guard_access_changes(serializer)
+        if (email := serializer.validated_data.get("email")) is not None and serializer.instance != self.request.user:
+            check_others_email(self.request, serializer.instance, email)
         super().perform_update(serializer)
 
     def perform_destroy(self, instance):

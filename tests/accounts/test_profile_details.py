@@ -186,3 +186,47 @@ def test_profile_form_needs_sign_in():
     response = BrowserClient().post("/profile/details/", {"name": "x"})
 
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+# --- Someone else's email: single sign-on links by it, so it is guarded like a password reset ----------------------
+
+EDITOR = ["user.read.other", "user.write.other", "obj.*"]
+
+
+def test_an_editor_changes_the_email_of_a_user_holding_no_more_than_they_do():
+    subject = make_user(["ticket.read"])
+    api, _, _ = api_for([*EDITOR, "ticket.read"])
+
+    assert data_of(api.patch(f"/api/v1/users/{subject.pk}", {"email": "moved@example.com"}))["email"] == (
+        "moved@example.com"
+    )
+
+
+def test_an_editor_cannot_point_a_more_powerful_users_email_elsewhere():
+    admin = make_user(["*"])
+    old = admin.email
+    api, _, _ = api_for(EDITOR)
+
+    error_of(api.patch(f"/api/v1/users/{admin.pk}", {"email": "mine@attacker.example"}), 403, "FORBIDDEN")
+    admin.refresh_from_db()
+    assert admin.email == old
+
+
+def test_an_editor_cannot_give_a_user_a_taken_email():
+    taken = make_user([])
+    subject = make_user([])
+    api, _, _ = api_for(EDITOR)
+
+    assert error_paths(api.patch(f"/api/v1/users/{subject.pk}", {"email": taken.email})) == [["email"]]
+
+
+def test_the_user_page_refuses_it_too():
+    admin = make_user(["*"])
+    editor = make_user(EDITOR)
+    browser = BrowserClient()
+    browser.force_login(editor)
+
+    response = browser.post(f"/users/{admin.pk}/", {"name": "", "email": "mine@attacker.example", "is_active": "on"})
+
+    assert response.status_code == 400
+    assert "decides who single sign-on signs in as them" in response.content.decode()

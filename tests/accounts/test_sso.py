@@ -126,6 +126,29 @@ def test_a_user_with_two_factor_signs_in_through_the_provider_without_a_code(sim
     assert signed_in_as(browser) == "dana"
 
 
+def test_the_parameters_google_and_entra_add_to_the_redirect_are_accepted(simulator, provider, dana):
+    simulator.sign_in_as("sub-dana", "dana@example.com")
+    browser = BrowserClient()
+    back = through_provider(browser.get("/auth/sso/sim/start")["Location"])
+    extra = {"scope": "email openid", "authuser": "0", "prompt": "consent", "hd": "example.com", "session_state": "s"}
+
+    browser.get(f"{back}&{urlencode(extra)}")
+
+    assert signed_in_as(browser) == "dana"
+
+
+def test_a_new_vault_master_key_takes_over_the_client_secret_at_its_next_use(settings, simulator, provider, dana):
+    from credentials.vault import generate_master_key
+
+    settings.VAULT_KEYS = {**settings.VAULT_KEYS, 99: generate_master_key()}
+    simulator.sign_in_as("sub-dana", "dana@example.com")
+
+    browser_sign_in(BrowserClient())
+
+    provider.refresh_from_db()
+    assert provider.key_version == 99 and provider.client_secret() == DEMO_CLIENT_SECRET
+
+
 def test_an_open_redirect_callback_is_dropped(simulator, provider, dana):
     simulator.sign_in_as("sub-dana", "dana@example.com")
 
@@ -471,3 +494,19 @@ def test_garbage_is_a_4xx_never_a_500(provider, method, url, body):
     response = getattr(client, method)(url, body, format="json") if body is not None else getattr(client, method)(url)
 
     assert 400 <= response.status_code < 500, (response.status_code, response.content[:300])
+
+
+def test_the_daily_task_forgets_old_attempts(provider):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts.tasks import prune_sso_logins
+
+    BrowserClient().get("/auth/sso/sim/start")
+    BrowserClient().get("/auth/sso/sim/start")
+    old = SsoLogin.objects.first()
+    SsoLogin.objects.filter(pk=old.pk).update(expires_at=timezone.now() - timedelta(days=2))
+
+    assert prune_sso_logins() == {"pruned": 1}
+    assert SsoLogin.objects.count() == 1
