@@ -19,7 +19,6 @@ from assets.models import Asset, AssetInterface
 from assets.validators import normalize_mac
 from integrations.http import NotFoundError
 from integrations.mirror import Item, Mapper, RecordError, apply_batch, mark_missing
-from integrations.models import ExternalRecord
 from integrations.unifi.models import UnifiDevice, UnifiSite
 
 BATCH = 500
@@ -102,8 +101,12 @@ def _last_seen(value: Any) -> datetime | None:
 
 
 def device_payload(site: UnifiSite, device: dict) -> dict:
-    """The device fields the sync keeps (and hashes): counters such as uptime would make every run a write."""
-    return {**{key: device.get(key) for key in DEVICE_FIELDS}, "site": site.site_id}
+    """The device fields the sync keeps (and hashes): counters such as uptime would make every run a write.
+
+    The site's linked client is part of it, so linking (or relinking) a site rewrites its devices at the next run.
+    """
+    fields = {key: device.get(key) for key in DEVICE_FIELDS}
+    return {**fields, "site": site.site_id, "linked_client": str(site.client_id or "")}
 
 
 class DeviceMapper(Mapper):
@@ -273,11 +276,3 @@ def sync_devices(context) -> None:
     if complete:
         mark_missing(context, DeviceMapper, seen)
     context.progress()
-
-
-def resync_site_devices(site: UnifiSite) -> int:
-    """Forget the payload hashes of a site's devices so the next run rewrites them (after linking the site)."""
-    ids = UnifiDevice.objects.filter(site=site).values_list("external_id", flat=True)
-    return ExternalRecord.objects.filter(source_id=site.source_id, kind="device", external_id__in=list(ids)).update(
-        payload_hash=""
-    )

@@ -358,7 +358,7 @@ class UnifiSimulator:
         delay = max(self.delay, fault.delay if fault else 0.0)
         if delay:
             time.sleep(delay)
-        if fault is not None and fault.status >= 400:
+        if fault is not None and (fault.status >= 400 or fault.body is not None):
             return _bare(fault.body or {"code": "FAULT", "message": "injected fault"}, fault.status)
         if path == "/" and request.method == "GET":
             if self.mode == "classic":
