@@ -64,9 +64,9 @@ def test_wrong_password_is_an_authentication_error_without_the_password(served):
 
 def test_throttled_login_is_rate_limited_and_never_retried(served):
     served.sim.throttle_logins(3)
-    with client_for(served, retry=RetryPolicy(attempts=5, base_delay=0, max_delay=0)) as api:
-        with pytest.raises(RateLimitedError) as caught:
-            api.sites()
+    retry = RetryPolicy(attempts=5, base_delay=0, max_delay=0)
+    with client_for(served, retry=retry) as api, pytest.raises(RateLimitedError) as caught:
+        api.sites()
     assert "login attempt limit" in caught.value.message
     assert served.sim.logins == 1  # one attempt: hammering a rate-limited login locks it out longer
 
