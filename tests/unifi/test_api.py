@@ -152,7 +152,9 @@ def test_wifi_limits_count_ssids_per_access_point_radio(world):
 def test_enabling_a_wlan_past_the_sources_limit_is_a_409_naming_the_access_points(world):
     world["source"].settings = {**world["source"].settings, "ssid_limit": "3"}
     world["source"].save()
-    spare = dict(world["wlans"]["Guest"], _id="6f" * 12, name="Spare", enabled=False, wlan_bands=["2g", "5g"], wlan_band="both")
+    spare = dict(
+        world["wlans"]["Guest"], _id="6f" * 12, name="Spare", enabled=False, wlan_bands=["2g", "5g"], wlan_band="both"
+    )
     world["sim"].site("default").wlans[spare["_id"]] = spare
     api, *_ = api_for([*UPDATE, "unifi.site.wifi-limits"])
     response = api.patch(f"{world['url']}/wifi/{spare['_id']}", {"enabled": True}, format="json")
