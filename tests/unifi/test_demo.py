@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.core.management import call_command
 
@@ -19,7 +21,7 @@ def test_bootstrap_demo_adds_a_unifi_source_whose_sync_fills_the_demo_clients_as
     served = Served(demo_simulator())
     try:
         settings.DEMO_UNIFI_PORT = served.server.port
-        call_command("bootstrap_demo", stdout=open("/dev/null", "w"))
+        call_command("bootstrap_demo", stdout=io.StringIO())
         source = Source.objects.get(kind="unifi", is_demo=True)
         linked = UnifiSite.objects.filter(source=source, client__isnull=False)
         assert sorted(linked.values_list("client__name", flat=True)) == sorted(DEMO_SITES)
