@@ -9,31 +9,20 @@ client, for a scoped caller) is a 404 before the controller is asked anything. L
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
-import httpx
-from django.conf import settings
 from django.db import transaction
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import APIException, NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from clients.models import Client
-from integrations.http import (
-    AuthenticationError,
-    IntegrationError,
-    MalformedResponseError,
-    RateLimitedError,
-    RetryPolicy,
-)
 from integrations.models import Source, SyncRun
-from integrations.sync import build_client, run_job
+from integrations.sync import run_job
 from integrations.unifi import api_shapes as shapes
-from integrations.unifi import wifi
+from integrations.unifi import services, wifi
 from integrations.unifi.api import serializers as s
-from integrations.unifi.client import UnifiApiError, UnifiNotFoundError, UnifiRejectedError
 from integrations.unifi.kind import ssid_limit
 from integrations.unifi.models import UnifiSite
 from psa import audit
@@ -46,42 +35,6 @@ UPSTREAM = {
     502: OpenApiResponse(description="UPSTREAM_UNAVAILABLE: the controller refused the login or answered wrongly"),
     503: OpenApiResponse(description="UPSTREAM_UNAVAILABLE: the controller is unreachable, slow or throttling"),
 }
-
-
-class UpstreamUnavailable(APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "The UniFi controller is unavailable."
-    default_code = "upstream_unavailable"
-
-    def __init__(self, detail: str, status_code: int = 503) -> None:
-        super().__init__(detail)
-        self.status_code = status_code
-
-
-def _upstream(exc: IntegrationError, *, writing: bool = False) -> APIException:
-    """The API's answer to a failed controller call; the message is UniFi's (never a secret or a cookie)."""
-    if isinstance(exc, UnifiNotFoundError):
-        return NotFound(f"The controller does not know this object ({exc.code or exc.message}).")
-    if isinstance(exc, UnifiRejectedError) and writing:
-        return ValidationError({"non_field_errors": [f"The controller refused the change: {exc.code}."]})
-    if isinstance(exc, RateLimitedError):
-        return UpstreamUnavailable(f"The controller is throttling (its login is rate-limited): {exc.message}")
-    if isinstance(exc, AuthenticationError):
-        return UpstreamUnavailable(f"The controller refused the source's login: {exc.message}", 502)
-    if isinstance(exc, UnifiApiError | MalformedResponseError):
-        return UpstreamUnavailable(f"The controller answered with an error: {exc.message}", 502)
-    return UpstreamUnavailable(f"The controller did not answer: {exc.message}")
-
-
-def live(site: UnifiSite, call: Callable[[Any], Any], *, writing: bool = False) -> Any:
-    """Run ``call(client)`` against the site's controller: one try each, bounded by PSA_UNIFI_LIVE_TIMEOUT."""
-    seconds = settings.UNIFI_LIVE_TIMEOUT
-    options = {"retry": RetryPolicy(attempts=1), "timeout": httpx.Timeout(seconds, connect=min(seconds, 5))}
-    try:
-        with build_client(site.source, **options) as client:
-            return call(client)
-    except IntegrationError as exc:
-        raise _upstream(exc, writing=writing) from None
 
 
 _CONTROLLER_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
@@ -171,7 +124,7 @@ class UnifiSiteViewSet(PsaGenericViewSet):
             if run.status != SyncRun.Status.FAILED:
                 sync_source.delay(str(source.pk), ["unifi.devices"], SyncRun.Trigger.MANUAL, str(request.user.pk))
         if runs and all(run["status"] == SyncRun.Status.FAILED for run in runs):
-            raise UpstreamUnavailable(f"No controller could be synced: {runs[0]['message']}")
+            raise services.UpstreamUnavailable(f"No controller could be synced: {runs[0]['message']}")
         self.sync_runs = runs
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
@@ -191,7 +144,7 @@ class UnifiSiteViewSet(PsaGenericViewSet):
         body.is_valid(raise_exception=True)
         source = _only_unifi_source(body.validated_data.get("source_id"))
         probe = UnifiSite(source=source, name=body.validated_data["description"])
-        created = live(probe, lambda api: api.create_site(body.validated_data["description"]), writing=True)
+        created = services.live(probe, lambda api: api.create_site(body.validated_data["description"]), writing=True)
         with transaction.atomic():
             site, _ = UnifiSite.objects.update_or_create(
                 source=source,
@@ -250,34 +203,34 @@ class UnifiSiteViewSet(PsaGenericViewSet):
     @extend_schema(responses={200: s.UnifiOverviewSerializer, **UPSTREAM}, summary="Live health and controller info")
     def overview(self, request, pk=None):
         site = self.get_object()
-        health, sysinfo = live(site, lambda api: (api.health(site.site_id), api.sysinfo(site.site_id)))
+        health, sysinfo = services.live(site, lambda api: (api.health(site.site_id), api.sysinfo(site.site_id)))
         return Response(shapes.overview(site, health, sysinfo))
 
     @extend_schema(responses={200: s.UnifiDeviceSerializer(many=True), **UPSTREAM}, summary="Live devices")
     def devices(self, request, pk=None):
         site = self.get_object()
-        return self._page([shapes.device(d) for d in live(site, lambda api: api.devices(site.site_id))])
+        return self._page([shapes.device(d) for d in services.live(site, lambda api: api.devices(site.site_id))])
 
     @extend_schema(responses={200: s.UnifiAccessPointSerializer(many=True), **UPSTREAM}, summary="Live access points")
     def access_points(self, request, pk=None):
         site = self.get_object()
-        devices = live(site, lambda api: api.devices(site.site_id))
+        devices = services.live(site, lambda api: api.devices(site.site_id))
         return self._page([shapes.access_point(d) for d in devices if d.get("type") == "uap"])
 
     @extend_schema(responses={200: s.UnifiNetworkSerializer(many=True), **UPSTREAM}, summary="Live networks (VLANs)")
     def networks(self, request, pk=None):
         site = self.get_object()
-        return self._page([shapes.network(n) for n in live(site, lambda api: api.networks(site.site_id))])
+        return self._page([shapes.network(n) for n in services.live(site, lambda api: api.networks(site.site_id))])
 
     @extend_schema(responses={200: s.UnifiApGroupSerializer(many=True), **UPSTREAM}, summary="Live AP groups")
     def ap_groups(self, request, pk=None):
         site = self.get_object()
-        return self._page([shapes.ap_group(g) for g in live(site, lambda api: api.apgroups(site.site_id))])
+        return self._page([shapes.ap_group(g) for g in services.live(site, lambda api: api.apgroups(site.site_id))])
 
     @extend_schema(responses={200: s.UnifiWlanGroupSerializer(many=True), **UPSTREAM}, summary="Live WLAN groups")
     def wlan_groups(self, request, pk=None):
         site = self.get_object()
-        return self._page([shapes.wlan_group(g) for g in live(site, lambda api: api.wlangroups(site.site_id))])
+        return self._page([shapes.wlan_group(g) for g in services.live(site, lambda api: api.wlangroups(site.site_id))])
 
     @extend_schema(
         request=s.UnifiWlanGroupCreateSerializer,
@@ -289,14 +242,16 @@ class UnifiSiteViewSet(PsaGenericViewSet):
         body = s.UnifiWlanGroupCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         name = body.validated_data["name"]
-        group = live(site, lambda api: api.create_wlangroup(site.site_id, name), writing=True)
-        self._audit_live(request, site, "create", "unifi.wlangroup", group.get("_id"), {"name": name})
+        group = services.live(site, lambda api: api.create_wlangroup(site.site_id, name), writing=True)
+        services.audit_live(request, site, "create", "unifi.wlangroup", group.get("_id"), {"name": name})
         return Response(shapes.wlan_group(group), status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: s.UnifiSpeedProfileSerializer(many=True), **UPSTREAM}, summary="Live speed profiles")
     def speed_profiles(self, request, pk=None):
         site = self.get_object()
-        return self._page([shapes.speed_profile(g) for g in live(site, lambda api: api.usergroups(site.site_id))])
+        return self._page(
+            [shapes.speed_profile(g) for g in services.live(site, lambda api: api.usergroups(site.site_id))]
+        )
 
     @extend_schema(
         request=s.UnifiSpeedProfileCreateSerializer,
@@ -313,21 +268,17 @@ class UnifiSiteViewSet(PsaGenericViewSet):
             "qos_rate_max_down": data["download_limit_kbps"],
             "qos_rate_max_up": data["upload_limit_kbps"],
         }
-        group = live(site, lambda api: api.create_usergroup(site.site_id, payload), writing=True)
-        self._audit_live(request, site, "create", "unifi.usergroup", group.get("_id"), payload)
+        group = services.live(site, lambda api: api.create_usergroup(site.site_id, payload), writing=True)
+        services.audit_live(request, site, "create", "unifi.usergroup", group.get("_id"), payload)
         return Response(shapes.speed_profile(group), status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: s.UnifiWifiLimitSerializer(many=True), **UPSTREAM}, summary="SSIDs per AP radio")
     def wifi_limits(self, request, pk=None):
         site = self.get_object()
-        devices, wlans, groups = live(site, lambda api: self._radio_state(api, site))
+        devices, wlans, groups = services.live(site, lambda api: services.radio_state(api, site))
         return self._page(wifi.limits(devices, wlans, groups, ssid_limit(site.source)))
 
     # --- Wi-Fi networks -------------------------------------------------------------------------------------------
-
-    @staticmethod
-    def _radio_state(api, site: UnifiSite) -> tuple[list, list, list]:
-        return api.devices(site.site_id), api.wlans(site.site_id), api.apgroups(site.site_id)
 
     def _wifi_view(self, wlans: list[dict], networks: list[dict]) -> list[dict]:
         request = self.request
@@ -343,7 +294,7 @@ class UnifiSiteViewSet(PsaGenericViewSet):
     )
     def wifi(self, request, pk=None):
         site = self.get_object()
-        wlans, networks = live(site, lambda api: (api.wlans(site.site_id), api.networks(site.site_id)))
+        wlans, networks = services.live(site, lambda api: (api.wlans(site.site_id), api.networks(site.site_id)))
         return self._page(self._wifi_view(wlans, networks))
 
     @extend_schema(
@@ -356,39 +307,14 @@ class UnifiSiteViewSet(PsaGenericViewSet):
         wlan_id = _wlan_id(wlan_id)
         body = s.WifiUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        changes = wifi.controller_changes(body.validated_data)
-
-        def apply(api):
-            current = api.wlan(site.site_id, wlan_id)
-            security = changes.get("security", current.get("security"))
-            if security == "wpapsk" and "x_passphrase" not in changes and not current.get("x_passphrase"):
-                raise ValidationError({"x_passphrase": ["A WPA-PSK network needs a passphrase (8-63 characters)."]})
-            if security == "open" and "x_passphrase" in changes:
-                raise ValidationError({"x_passphrase": ["An open network takes no passphrase."]})
-            if any(key in changes for key in ("enabled", "wlan_bands")):
-                self._check_limit(api, site, current, changes)
-            updated = api.update_wlan(site.site_id, wlan_id, changes)
-            return current, updated, api.networks(site.site_id)
-
-        current, updated, networks = live(site, apply, writing=True)
-        self._audit_live(request, site, "update", "unifi.wlan", wlan_id, wifi.audit_changes(current, changes))
+        updated, networks = services.update_wlan(request, site, wlan_id, body.validated_data)
         return Response(self._wifi_view([updated], networks)[0])
-
-    def _check_limit(self, api, site: UnifiSite, current: dict, changes: dict) -> None:
-        devices, wlans, groups = self._radio_state(api, site)
-        limit = ssid_limit(site.source)
-        crowded = wifi.over_limit(devices, wlans, groups, {**current, **changes}, limit)
-        if crowded:
-            raise Conflict(
-                f"'{current.get('name')}' would exceed {limit} SSIDs per radio on these access points: "
-                f"{', '.join(crowded)}. Disable another network there, or narrow its AP groups or bands."
-            )
 
     @extend_schema(responses={200: s.UnifiPpskSerializer(many=True), **UPSTREAM}, summary="A network's private PSKs")
     def ppsk(self, request, pk=None, wlan_id=None):
         site = self.get_object()
         wlan_id = _wlan_id(wlan_id)
-        wlan, networks = live(site, lambda api: (api.wlan(site.site_id, wlan_id), api.networks(site.site_id)))
+        wlan, networks = services.live(site, lambda api: (api.wlan(site.site_id, wlan_id), api.networks(site.site_id)))
         return self._page(wifi.ppsk_entries(wlan, {n.get("_id"): n for n in networks}, with_keys=True))
 
     @extend_schema(
@@ -401,43 +327,9 @@ class UnifiSiteViewSet(PsaGenericViewSet):
         wlan_id = _wlan_id(wlan_id)
         body = s.UnifiPpskCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        data = body.validated_data
-
-        def apply(api):
-            wlan, networks = api.wlan(site.site_id, wlan_id), api.networks(site.site_id)
-            network_id = wlan.get("networkconf_id")
-            if data.get("vlan_id") is not None:
-                network_id = next(
-                    (n.get("_id") for n in networks if n.get("vlan_enabled") and n.get("vlan") == data["vlan_id"]), None
-                )
-                if network_id is None:
-                    raise ValidationError({"vlan_id": [f"The site has no network on VLAN {data['vlan_id']}."]})
-            entry = {
-                "password": data["key"],
-                "networkconf_id": network_id,
-                "name": data["name"],
-                "mac": data.get("mac"),
-            }
-            keys = [*(wlan.get("private_preshared_keys") or []), entry]
-            updated = api.update_wlan(
-                site.site_id, wlan_id, {"private_preshared_keys": keys, "private_preshared_keys_enabled": True}
-            )
-            return updated, networks
-
-        updated, networks = live(site, apply, writing=True)
-        recorded = {
-            "ppsk": {"old": None, "new": {"name": data["name"], "mac": data.get("mac"), "vlan_id": data.get("vlan_id")}}
-        }
-        self._audit_live(request, site, "ppsk.create", "unifi.wlan", wlan_id, recorded)
+        updated, networks = services.create_ppsk(request, site, wlan_id, body.validated_data)
         keys = wifi.ppsk_entries(updated, {n.get("_id"): n for n in networks}, with_keys=True)
         return Response(keys, status=status.HTTP_201_CREATED)
-
-    @staticmethod
-    def _audit_live(request, site: UnifiSite, action: str, object_type: str, object_id: Any, changes: dict) -> None:
-        """A change made on the controller, recorded against the site's client (values never include secrets)."""
-        audit.record(
-            request, action, site, object_type=object_type, object_id=str(object_id or "")[:64], changes=changes
-        )
 
 
 class ClientUnifiSiteViewSet(NestedViewSetMixin, PsaReadOnlyViewSet):
