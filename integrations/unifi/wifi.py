@@ -89,6 +89,14 @@ _PRINTABLE_PSK = re.compile(r"^[\x20-\x7e]{8,63}$")
 _HEX_PSK = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
+_CONTROLLER_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
+
+
+def is_controller_id(value: str | None) -> bool:
+    """Whether ``value`` is a plain controller id: one goes into the controller's URL, so nothing else may."""
+    return bool(_CONTROLLER_ID.match(value or ""))
+
+
 def read_node(field: str) -> str:
     return f"unifi.site.wifi.read.{field}"
 

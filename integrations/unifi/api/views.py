@@ -8,7 +8,6 @@ client, for a scoped caller) is a 404 before the controller is asked anything. L
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.db import transaction
@@ -37,12 +36,9 @@ UPSTREAM = {
 }
 
 
-_CONTROLLER_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
-
-
 def _wlan_id(value: str) -> str:
     """A WLAN id goes into the controller's URL: anything but a plain id is a 404, never a different path."""
-    if not _CONTROLLER_ID.match(value or ""):
+    if not wifi.is_controller_id(value):
         raise NotFound("There is no such Wi-Fi network.")
     return value
 
