@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "credentials",
     "integrations",
     "catalog",
+    "integrations.unifi",
 ]
 
 MIDDLEWARE = [
@@ -377,6 +378,10 @@ INTEGRATIONS_DISPATCH_INTERVAL = env_int("PSA_INTEGRATIONS_DISPATCH_INTERVAL", 6
 INTEGRATIONS_LIVE_CACHE_SECONDS = env_int("PSA_INTEGRATIONS_LIVE_CACHE_SECONDS", 60)
 DEMO_INTEGRATIONS = env_bool("PSA_DEMO_INTEGRATIONS", True)
 DEMO_CONNECTWISE_PORT = env_int("PSA_DEMO_CONNECTWISE_PORT", 8011)
+UNIFI_SSID_LIMIT = env_int("PSA_UNIFI_SSID_LIMIT", 8)  # SSIDs per access-point radio (a source's ssid_limit wins)
+UNIFI_LIVE_TIMEOUT = env_int("PSA_UNIFI_LIVE_TIMEOUT", 10)  # seconds an API call waits for the controller
+UNIFI_SESSION_CACHE_SECONDS = env_int("PSA_UNIFI_SESSION_CACHE_SECONDS", 3600)  # a source's controller session
+DEMO_UNIFI_PORT = env_int("PSA_DEMO_UNIFI_PORT", 8013)
 CELERY_BEAT_SCHEDULE = {
     "record-expirations": {
         "task": "assets.tasks.record_expirations",

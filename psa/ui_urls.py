@@ -19,6 +19,8 @@ urlpatterns = [
     path("reset/<uidb64>/<token>/", PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
     path("audit/", audit_page.audit_list, name="audit_list"),
     path("", include("accounts.urls")),
+    # Before clients.urls, whose /clients/<id>/<kind>/ pages would otherwise take the UniFi tab's path.
+    path("", include("integrations.unifi.urls")),
     path("clients/", include("clients.urls")),
     path("assets/", include("assets.urls")),
     path("search/", search.search, name="search"),
