@@ -73,8 +73,12 @@ def radio_state(api, site: UnifiSite) -> tuple[list, list, list]:
 
 
 def audit_live(request, site: UnifiSite, action: str, object_type: str, object_id: Any, changes: dict) -> None:
-    """A change made on the controller, recorded against the site's client (values never include secrets)."""
-    audit.record(request, action, site, object_type=object_type, object_id=str(object_id or "")[:64], changes=changes)
+    """A change made on the controller, recorded against the site's client (values never include secrets).
+
+    No object name is copied: the site's name is a gated field (``obj.unifiSite.name``) the reader may not hold.
+    """
+    audit.record(request, action, object_type=object_type, object_id=str(object_id or "")[:64], changes=changes,
+                 client_id=site.client_id)  # fmt: skip
 
 
 def _check_limit(api, site: UnifiSite, current: dict, changes: dict) -> None:

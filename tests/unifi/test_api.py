@@ -220,7 +220,9 @@ def test_creating_a_ppsk_turns_ppsk_on_and_is_audited_without_the_key(world):
 
 
 def test_live_reads_answer_in_our_shape_and_share_one_login(world):
-    api, *_ = api_for(["unifi.*"])
+    blind, *_ = api_for(["unifi.*"])
+    assert blind.get(f"{world['url']}/overview").json()["data"]["site_info"] == {}  # obj.unifiSite.* gates them
+    api, *_ = api_for(["unifi.*", "obj.unifiSite.*"])
     overview = api.get(f"{world['url']}/overview").json()["data"]
     assert overview["site_info"] == {"description": "Acme HQ", "name": "default"}
     assert {h["subsystem"] for h in overview["health"]} == {"wlan", "wan", "www", "lan", "vpn"}

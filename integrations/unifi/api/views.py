@@ -24,7 +24,7 @@ from integrations.unifi import services, wifi
 from integrations.unifi.api import serializers as s
 from integrations.unifi.kind import ssid_limit
 from integrations.unifi.models import UnifiSite
-from psa import audit
+from psa import audit, gating
 from psa.access import has_node, is_scoped
 from psa.api.exceptions import Conflict
 from psa.api.viewsets import NestedViewSetMixin, PsaGenericViewSet, PsaReadOnlyViewSet
@@ -200,7 +200,8 @@ class UnifiSiteViewSet(PsaGenericViewSet):
     def overview(self, request, pk=None):
         site = self.get_object()
         health, sysinfo = services.live(site, lambda api: (api.health(site.site_id), api.sysinfo(site.site_id)))
-        return Response(shapes.overview(site, health, sysinfo))
+        visible = gating.visible_fields(request, "unifiSite", ("name", "site_id"))
+        return Response(shapes.overview(site, health, sysinfo, visible))
 
     @extend_schema(responses={200: s.UnifiDeviceSerializer(many=True), **UPSTREAM}, summary="Live devices")
     def devices(self, request, pk=None):
