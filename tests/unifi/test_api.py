@@ -349,3 +349,25 @@ def test_link_and_unlink_a_site(world):
 def test_a_sites_fields_are_gated_by_obj_unifi_site(world):
     api, *_ = api_for(["unifi.access", "unifi.sites.fetch", "obj.unifiSite.site_id"])
     assert api.get(world["url"]).json()["data"] == {"id": str(world["site"].pk), "site_id": "default"}
+
+
+# --- a UniFi source through the sources API ------------------------------------------------------------------------
+
+
+def test_a_unifi_source_keeps_its_password_in_the_vault_and_checks_its_settings(admin_api):
+    client, *_ = admin_api
+    body = {"kind": "unifi", "name": "Main console", "base_url": "https://192.168.1.1",
+            "settings": {"username": "psa", "verify_tls": "false", "ssid_limit": "4"},
+            "secrets": {"password": "console-password-123"}}  # fmt: skip
+    response = client.post("/api/v1/integrations/sources", body, format="json")
+    assert response.status_code == 201, response.content
+    assert "console-password-123" not in response.content.decode()
+    assert response.json()["data"]["secrets_set"] == ["password"]
+    for settings, field in (({"username": "psa", "ssid_limit": "40"}, "ssid_limit"),
+                            ({"username": "psa", "verify_tls": "maybe"}, "verify_tls"),
+                            ({"username": "psa", "deployment": "cloud"}, "deployment"),
+                            ({"verify_tls": "true"}, "username")):  # fmt: skip
+        response = client.post("/api/v1/integrations/sources", {**body, "name": f"Bad {field}", "settings": settings},
+                               format="json")  # fmt: skip
+        assert response.status_code == 400, (field, response.content)
+        assert response.json()["error"]["details"][0]["path"] == ["settings", field]
