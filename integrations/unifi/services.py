@@ -56,12 +56,16 @@ def upstream_error(exc: IntegrationError, *, writing: bool = False) -> APIExcept
     return UpstreamUnavailable(f"The controller did not answer: {exc.message}")
 
 
+def bounded_client(source) -> Any:
+    """The source's client for a request: one try per call, ``PSA_UNIFI_LIVE_TIMEOUT`` seconds each."""
+    seconds = settings.UNIFI_LIVE_TIMEOUT
+    return build_client(source, retry=RetryPolicy(attempts=1), timeout=httpx.Timeout(seconds, connect=min(seconds, 5)))
+
+
 def live(site: UnifiSite, call: Callable[[Any], Any], *, writing: bool = False) -> Any:
     """Run ``call(client)`` against the site's controller: one try each, bounded by PSA_UNIFI_LIVE_TIMEOUT."""
-    seconds = settings.UNIFI_LIVE_TIMEOUT
-    options = {"retry": RetryPolicy(attempts=1), "timeout": httpx.Timeout(seconds, connect=min(seconds, 5))}
     try:
-        with build_client(site.source, **options) as client:
+        with bounded_client(site.source) as client:
             return call(client)
     except IntegrationError as exc:
         raise upstream_error(exc, writing=writing) from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from integrations.models import SyncRun
 from integrations.unifi.models import UnifiSite
 from psa.models import AuditEvent
 from tests.factories import api_for, make_client
@@ -314,6 +315,14 @@ def test_sync_tracks_the_controllers_sites(world):
     assert body["meta"]["runs"][0]["status"] == "succeeded"
     scoped, *_ = api_for(["*"], key_clients=[world["client"]])
     assert scoped.post("/api/v1/unifi/sites/sync").status_code == 403
+
+
+def test_sync_with_the_controller_down_is_503_and_records_the_failed_run(world):
+    world["source"].base_url = "http://127.0.0.1:9"
+    world["source"].save()
+    api, *_ = api_for(["unifi.access", "unifi.sites.sync"])
+    assert _error(api.post("/api/v1/unifi/sites/sync"), 503)["code"] == "UPSTREAM_UNAVAILABLE"
+    assert SyncRun.objects.get(job="unifi.sites").status == SyncRun.Status.FAILED
 
 
 def test_create_site_on_the_controller_and_track_it(world):

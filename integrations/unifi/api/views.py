@@ -17,6 +17,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from rest_framework.response import Response
 
 from clients.models import Client
+from integrations.http import IntegrationError
 from integrations.models import Source, SyncRun
 from integrations.sync import run_job
 from integrations.unifi import api_shapes as shapes
@@ -111,7 +112,13 @@ class UnifiSiteViewSet(PsaGenericViewSet):
         _refuse_scoped(request, "sync UniFi sites")
         runs = []
         for source in Source.objects.filter(kind="unifi", enabled=True).order_by("name"):
-            run = run_job(source, "unifi.sites", trigger=SyncRun.Trigger.MANUAL, started_by=request.user)
+            try:
+                client = services.bounded_client(source)  # the request waits: one try, a short timeout
+            except IntegrationError as exc:
+                raise services.upstream_error(exc) from None
+            with client:
+                run = run_job(source, "unifi.sites", trigger=SyncRun.Trigger.MANUAL, started_by=request.user,
+                              client=client)  # fmt: skip
             if run is None:
                 raise Conflict(f"A sync of the sites of {source.name} is running; try again when it has finished.")
             runs.append(
