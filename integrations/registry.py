@@ -66,6 +66,8 @@ class Kind:
     test: Callable[[Any], list[Check]]
     # (source, record kind, external id) -> the record's page in the vendor's UI, or ""
     external_url: Callable[[Any, str, str], str] = field(default=lambda source, kind, external_id: "")
+    # (merged settings) -> {setting: [messages]}: the kind's own checks of its settings' values
+    validate_settings: Callable[[dict], dict[str, list[str]]] = field(default=lambda settings: {})
 
     def job(self, name: str) -> Job | None:
         return next((job for job in self.jobs if job.name == name), None)

@@ -105,6 +105,8 @@ class SourceSerializer(GatedModelSerializer):
                     errors.setdefault(name, ["This setting is required."])
                 elif spec.default is not None:
                     merged[name] = spec.default
+        for name, messages in kind.validate_settings(merged).items():
+            errors.setdefault(name, messages)
         if errors:
             raise serializers.ValidationError({"settings": errors})
         return merged

@@ -31,7 +31,8 @@ def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def overview(site, health: list[dict], sysinfo: dict) -> dict:
+def overview(site, health: list[dict], sysinfo: dict, visible_site_fields: frozenset[str]) -> dict:
+    """``site_info`` shows the tracked site's name and short name only where ``obj.unifiSite.<field>`` allows."""
     entries = [
         {_SAFE_KEY.sub("_", str(k).lower()): v for k, v in entry.items() if not isinstance(v, dict | list)}
         for entry in health
@@ -39,7 +40,11 @@ def overview(site, health: list[dict], sysinfo: dict) -> dict:
     return {
         "health": entries,
         "sys_info": {name: sysinfo.get(name) for name in SYSINFO_FIELDS if name in sysinfo},
-        "site_info": {"description": site.name, "name": site.site_id},
+        "site_info": {
+            key: value
+            for key, field, value in (("description", "name", site.name), ("name", "site_id", site.site_id))
+            if field in visible_site_fields
+        },
     }
 
 

@@ -111,11 +111,16 @@ def test_connection(client: UnifiClient) -> list[Check]:
 def validate_settings(values: dict) -> dict[str, list[str]]:
     """The kind's own checks of its settings' values (the framework checks names and types)."""
     errors: dict[str, list[str]] = {}
+    if not values.get("username"):
+        errors["username"] = ["A controller user name is required."]
     limit = str(values.get("ssid_limit") or "").strip()
     if limit and not (limit.isdigit() and 1 <= int(limit) <= 16):
         errors["ssid_limit"] = ["SSIDs per radio: a whole number from 1 to 16."]
     if (values.get("deployment") or "auto") not in ("auto", CLASSIC, UNIFI_OS):
         errors["deployment"] = ["Use auto, classic or unifi_os."]
+    verify = str(values.get("verify_tls") or "true").strip()
+    if verify.lower() not in {"true", "yes", "1", "on", *FALSE_VALUES} and not verify.startswith("/"):
+        errors["verify_tls"] = ["Use true, false, or the absolute path of a CA bundle file."]
     return errors
 
 
@@ -140,5 +145,6 @@ UNIFI = registry.register(
         ),
         make_client=make_client,
         test=test_connection,
+        validate_settings=validate_settings,
     )
 )

@@ -56,12 +56,16 @@ def upstream_error(exc: IntegrationError, *, writing: bool = False) -> APIExcept
     return UpstreamUnavailable(f"The controller did not answer: {exc.message}")
 
 
+def bounded_client(source) -> Any:
+    """The source's client for a request: one try per call, ``PSA_UNIFI_LIVE_TIMEOUT`` seconds each."""
+    seconds = settings.UNIFI_LIVE_TIMEOUT
+    return build_client(source, retry=RetryPolicy(attempts=1), timeout=httpx.Timeout(seconds, connect=min(seconds, 5)))
+
+
 def live(site: UnifiSite, call: Callable[[Any], Any], *, writing: bool = False) -> Any:
     """Run ``call(client)`` against the site's controller: one try each, bounded by PSA_UNIFI_LIVE_TIMEOUT."""
-    seconds = settings.UNIFI_LIVE_TIMEOUT
-    options = {"retry": RetryPolicy(attempts=1), "timeout": httpx.Timeout(seconds, connect=min(seconds, 5))}
     try:
-        with build_client(site.source, **options) as client:
+        with bounded_client(site.source) as client:
             return call(client)
     except IntegrationError as exc:
         raise upstream_error(exc, writing=writing) from None
@@ -73,8 +77,12 @@ def radio_state(api, site: UnifiSite) -> tuple[list, list, list]:
 
 
 def audit_live(request, site: UnifiSite, action: str, object_type: str, object_id: Any, changes: dict) -> None:
-    """A change made on the controller, recorded against the site's client (values never include secrets)."""
-    audit.record(request, action, site, object_type=object_type, object_id=str(object_id or "")[:64], changes=changes)
+    """A change made on the controller, recorded against the site's client (values never include secrets).
+
+    No object name is copied: the site's name is a gated field (``obj.unifiSite.name``) the reader may not hold.
+    """
+    audit.record(request, action, object_type=object_type, object_id=str(object_id or "")[:64], changes=changes,
+                 client_id=site.client_id)  # fmt: skip
 
 
 def _check_limit(api, site: UnifiSite, current: dict, changes: dict) -> None:

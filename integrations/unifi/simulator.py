@@ -43,7 +43,7 @@ _AP_MODELS = [
     ("U7-Pro", ("ng", "na", "6e")),
     ("UAP-AC-LR", ("ng", "na")),
 ]
-_OTHER_KINDS = [("usw", "USW-24-POE"), ("usw", "USW-Lite-8-PoE"), ("ugw", "UXG-Lite"), ("udm", "UDM-Pro")]
+_OTHER_KINDS = [("udm", "UDM-Pro"), ("usw", "USW-24-POE"), ("usw", "USW-Lite-8-PoE"), ("ugw", "UXG-Lite")]
 _PLACES = ["Office", "Lobby", "Warehouse", "Floor 2", "Conference", "Reception", "Lab", "Shop"]
 
 

@@ -20,7 +20,6 @@ from integrations.unifi.api.serializers import UnifiPpskCreateSerializer, WifiUp
 from integrations.unifi.forms import PpskForm, WlanForm
 from integrations.unifi.kind import ssid_limit
 from integrations.unifi.models import UnifiDevice, UnifiSite
-from psa import audit
 from psa.access import has_node, restrict
 from psa.tabs import client_tabs
 from psa.views import deny_unless, require_nodes
@@ -168,6 +167,5 @@ def passphrase(request, client_id, site_pk, wlan_id):
     except APIException as exc:
         return JsonResponse({"error": {"code": "UPSTREAM_UNAVAILABLE", "message": str(exc.detail)}}, status=502)
     purpose = "copy" if request.GET.get("purpose") == "copy" else "reveal"
-    audit.record(request, purpose, site, object_type="unifi.wlan", object_id=wlan_id,
-                 changes={"fields": ["passphrase"], "purpose": purpose})  # fmt: skip
+    services.audit_live(request, site, purpose, "unifi.wlan", wlan_id, {"fields": ["passphrase"], "purpose": purpose})
     return JsonResponse({"data": {"value": wlan.get("x_passphrase") or None}})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from integrations.models import SyncRun
 from integrations.unifi.models import UnifiSite
 from psa.models import AuditEvent
 from tests.factories import api_for, make_client
@@ -220,7 +221,9 @@ def test_creating_a_ppsk_turns_ppsk_on_and_is_audited_without_the_key(world):
 
 
 def test_live_reads_answer_in_our_shape_and_share_one_login(world):
-    api, *_ = api_for(["unifi.*"])
+    blind, *_ = api_for(["unifi.*"])
+    assert blind.get(f"{world['url']}/overview").json()["data"]["site_info"] == {}  # obj.unifiSite.* gates them
+    api, *_ = api_for(["unifi.*", "obj.unifiSite.*"])
     overview = api.get(f"{world['url']}/overview").json()["data"]
     assert overview["site_info"] == {"description": "Acme HQ", "name": "default"}
     assert {h["subsystem"] for h in overview["health"]} == {"wlan", "wan", "www", "lan", "vpn"}
@@ -314,6 +317,14 @@ def test_sync_tracks_the_controllers_sites(world):
     assert scoped.post("/api/v1/unifi/sites/sync").status_code == 403
 
 
+def test_sync_with_the_controller_down_is_503_and_records_the_failed_run(world):
+    world["source"].base_url = "http://127.0.0.1:9"
+    world["source"].save()
+    api, *_ = api_for(["unifi.access", "unifi.sites.sync"])
+    assert _error(api.post("/api/v1/unifi/sites/sync"), 503)["code"] == "UPSTREAM_UNAVAILABLE"
+    assert SyncRun.objects.get(job="unifi.sites").status == SyncRun.Status.FAILED
+
+
 def test_create_site_on_the_controller_and_track_it(world):
     api, *_ = api_for(["unifi.access", "unifi.sites.create", "obj.unifiSite.*"])
     response = api.post("/api/v1/unifi/sites/create", {"description": "New Office"}, format="json")
@@ -347,3 +358,25 @@ def test_link_and_unlink_a_site(world):
 def test_a_sites_fields_are_gated_by_obj_unifi_site(world):
     api, *_ = api_for(["unifi.access", "unifi.sites.fetch", "obj.unifiSite.site_id"])
     assert api.get(world["url"]).json()["data"] == {"id": str(world["site"].pk), "site_id": "default"}
+
+
+# --- a UniFi source through the sources API ------------------------------------------------------------------------
+
+
+def test_a_unifi_source_keeps_its_password_in_the_vault_and_checks_its_settings(admin_api):
+    client, *_ = admin_api
+    body = {"kind": "unifi", "name": "Main console", "base_url": "https://192.168.1.1",
+            "settings": {"username": "psa", "verify_tls": "false", "ssid_limit": "4"},
+            "secrets": {"password": "console-password-123"}}  # fmt: skip
+    response = client.post("/api/v1/integrations/sources", body, format="json")
+    assert response.status_code == 201, response.content
+    assert "console-password-123" not in response.content.decode()
+    assert response.json()["data"]["secrets_set"] == ["password"]
+    for settings, field in (({"username": "psa", "ssid_limit": "40"}, "ssid_limit"),
+                            ({"username": "psa", "verify_tls": "maybe"}, "verify_tls"),
+                            ({"username": "psa", "deployment": "cloud"}, "deployment"),
+                            ({"verify_tls": "true"}, "username")):  # fmt: skip
+        response = client.post("/api/v1/integrations/sources", {**body, "name": f"Bad {field}", "settings": settings},
+                               format="json")  # fmt: skip
+        assert response.status_code == 400, (field, response.content)
+        assert response.json()["error"]["details"][0]["path"] == ["settings", field]

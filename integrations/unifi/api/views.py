@@ -17,6 +17,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from rest_framework.response import Response
 
 from clients.models import Client
+from integrations.http import IntegrationError
 from integrations.models import Source, SyncRun
 from integrations.sync import run_job
 from integrations.unifi import api_shapes as shapes
@@ -24,7 +25,7 @@ from integrations.unifi import services, wifi
 from integrations.unifi.api import serializers as s
 from integrations.unifi.kind import ssid_limit
 from integrations.unifi.models import UnifiSite
-from psa import audit
+from psa import audit, gating
 from psa.access import has_node, is_scoped
 from psa.api.exceptions import Conflict
 from psa.api.viewsets import NestedViewSetMixin, PsaGenericViewSet, PsaReadOnlyViewSet
@@ -111,7 +112,13 @@ class UnifiSiteViewSet(PsaGenericViewSet):
         _refuse_scoped(request, "sync UniFi sites")
         runs = []
         for source in Source.objects.filter(kind="unifi", enabled=True).order_by("name"):
-            run = run_job(source, "unifi.sites", trigger=SyncRun.Trigger.MANUAL, started_by=request.user)
+            try:
+                client = services.bounded_client(source)  # the request waits: one try, a short timeout
+            except IntegrationError as exc:
+                raise services.upstream_error(exc) from None
+            with client:
+                run = run_job(source, "unifi.sites", trigger=SyncRun.Trigger.MANUAL, started_by=request.user,
+                              client=client)  # fmt: skip
             if run is None:
                 raise Conflict(f"A sync of the sites of {source.name} is running; try again when it has finished.")
             runs.append(
@@ -200,7 +207,8 @@ class UnifiSiteViewSet(PsaGenericViewSet):
     def overview(self, request, pk=None):
         site = self.get_object()
         health, sysinfo = services.live(site, lambda api: (api.health(site.site_id), api.sysinfo(site.site_id)))
-        return Response(shapes.overview(site, health, sysinfo))
+        visible = gating.visible_fields(request, "unifiSite", ("name", "site_id"))
+        return Response(shapes.overview(site, health, sysinfo, visible))
 
     @extend_schema(responses={200: s.UnifiDeviceSerializer(many=True), **UPSTREAM}, summary="Live devices")
     def devices(self, request, pk=None):
