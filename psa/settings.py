@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "assets",
     "credentials",
     "integrations",
+    "integrations.hudu",
     "catalog",
 ]
 
@@ -359,6 +360,8 @@ INTEGRATIONS_DISPATCH_INTERVAL = env_int("PSA_INTEGRATIONS_DISPATCH_INTERVAL", 6
 INTEGRATIONS_LIVE_CACHE_SECONDS = env_int("PSA_INTEGRATIONS_LIVE_CACHE_SECONDS", 60)
 DEMO_INTEGRATIONS = env_bool("PSA_DEMO_INTEGRATIONS", True)
 DEMO_CONNECTWISE_PORT = env_int("PSA_DEMO_CONNECTWISE_PORT", 8011)
+HUDU_REQUESTS_PER_MINUTE = env_int("PSA_HUDU_REQUESTS_PER_MINUTE", 280)  # client-side pacing; Hudu allows 300
+DEMO_HUDU_PORT = env_int("PSA_DEMO_HUDU_PORT", 8012)
 CELERY_BEAT_SCHEDULE = {
     "record-expirations": {
         "task": "assets.tasks.record_expirations",
