@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from integrations import views
 
@@ -9,4 +9,5 @@ urlpatterns = [
     path("<uuid:pk>/", views.source_detail, name="source_detail"),
     path("<uuid:pk>/test/", views.source_test, name="source_test"),
     path("<uuid:pk>/sync/", views.source_sync, name="source_sync"),
+    path("<uuid:pk>/hudu/", include("integrations.hudu.urls")),
 ]

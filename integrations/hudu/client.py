@@ -100,6 +100,12 @@ class HuduClient(ApiClient):
         """Every attempt, retries included, waits for its place under the rate limit."""
         self.pacer.wait()
 
+    def should_retry(self, response: httpx.Response) -> bool:
+        """A 500 on a read is worth another try too (Hudu's own client retries 5xx on GET)."""
+        if response.status_code == 500 and response.request.method == "GET":
+            return True
+        return super().should_retry(response)
+
     def error_for(self, response: httpx.Response) -> IntegrationError:
         error = super().error_for(response)
         path = response.request.url.path

@@ -174,6 +174,7 @@ def test_malformed_records_are_errors_of_a_partial_run(db, fake_time):
 def test_faults_are_retried_to_the_same_result(source, sim, hudu, fake_time):
     sim.fail_next(429, times=2, headers={"Retry-After": "3"}, match="/companies")
     sim.fail_next(502, match="/assets")
+    sim.fail_next(500, match="/websites")
     runs = sync_all(source, hudu)
     assert [r.status for r in runs] == ["succeeded"] * 5
     assert Asset.objects.count() == len(sim.data["assets"])
@@ -184,3 +185,29 @@ def test_a_revoked_key_fails_the_run_with_the_reason(source, sim, hudu):
     sim.keys.clear()
     run = sync_all(source, hudu)[0]
     assert run.status == "failed" and "AuthenticationError" in run.message and "401" in run.message
+
+
+def test_the_mapping_page_lists_companies_and_an_admin_remaps_one(source, sim, hudu):
+    from django.test import Client as BrowserClient
+
+    from tests.factories import make_user
+
+    sync_all(source, hudu)
+    target = make_client("Mapped By Hand")
+    browser = BrowserClient()
+    browser.force_login(make_user(["integration.source.read", "integration.source.update"]))
+    url = f"/integrations/{source.pk}/hudu/companies/"
+    page = browser.get(url)
+    assert page.status_code == 200 and sim.data["companies"][2]["name"] in page.content.decode()
+    assert browser.post(url, {"hudu_id": "2", "client_id": "not-a-uuid"}).status_code == 400
+    response = browser.post(url, {"hudu_id": "2", "client_id": str(target.pk)})
+    assert response.status_code == 302
+    target.refresh_from_db()
+    assert target.hudu_id == 2
+    assert Asset.objects.filter(client=target).count() == len(
+        [a for a in sim.data["assets"].values() if a["company_id"] == 2]
+    )
+    reader = BrowserClient()
+    reader.force_login(make_user(["integration.source.read"]))
+    assert reader.post(url, {"hudu_id": "2", "client_id": ""}).status_code == 403
+    assert 'name="client_id"' not in reader.get(url).content.decode()
