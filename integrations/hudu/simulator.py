@@ -105,6 +105,7 @@ class HuduSimulator:
         self.rate_limit = RATE_LIMIT
         self.window: deque[float] = deque()
         self.throttled = 0  # 429s the rate limit answered (injected faults not counted)
+        self.ignores_page: set[str] = set()  # resources that answer page 1 whatever ``page`` says (some Hudu ones do)
         self.data: dict[str, dict[int, dict]] = {}
         self._generate(random.Random(seed), names or [])
 
@@ -303,6 +304,8 @@ class HuduSimulator:
             return _json({"error": "page and page_size are integers"}, 422)
         if page < 1 or page_size < 1:
             return _json({"error": "page and page_size start at 1"}, 422)
+        if resource in self.ignores_page:
+            page = 1
         with self.lock:
             rows = [r for _, r in sorted(self.data[resource].items())]
         try:
