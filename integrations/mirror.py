@@ -122,10 +122,13 @@ def apply_batch(context, mapper_class: type[Mapper], records: Iterable[tuple[Any
         return
     _attach_linked(mapper, valid)
     mapper.match([item for item in valid if item.obj is None])
+    counted = (context.run.created, context.run.updated, context.writes)
     try:
         with transaction.atomic():
             _write(context, mapper, valid)
     except DatabaseError:
+        # Rolled back (a deferred constraint fails only at commit, after the counts moved): count again per record.
+        context.run.created, context.run.updated, context.writes = counted
         for item in valid:
             _reset(item)
             try:

@@ -12,6 +12,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from integrations.hudu.client import HuduClient, PasswordAccessDenied, hudu_time
+from integrations.hudu.credential_types import ensure_password_type
 from integrations.hudu.mappers import (
     AssetMapper,
     CompanyMapper,
@@ -96,6 +97,7 @@ def sync_assets(context) -> None:
 def sync_passwords(context) -> None:
     """Asset passwords into the vault. A key without password access is recorded (the status route shows it) and
     the run succeeds with nothing to do: it is a capability of the key, not a failure."""
+    ensure_password_type()
     connection, _ = HuduConnection.objects.get_or_create(source=context.source)
     secrets: dict[str, dict] = {}
     context.hudu_secrets = secrets

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import uuid
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -17,11 +16,11 @@ from credentials import vault
 from credentials.models import Credential, DataKey, SecureValue
 from integrations import bulk
 from integrations.connectwise.mappers import asset_type
+from integrations.hudu.credential_types import PASSWORD_TYPE_ID
 from integrations.hudu.models import HuduAssetFields
 from integrations.mirror import Item, Mapper, RecordError, local_ids
 from integrations.models import ExternalRecord
 
-PASSWORD_TYPE_ID = uuid.UUID("6c1f6b1e-2d0a-4c8e-9a51-c0aa3c7e0003")
 SECRET_KEYS = ("password", "otp_secret")  # what never leaves the vault: not in payload copies, logs or errors
 SECRET_FIELD_TYPES = frozenset({"password"})  # asset layout field types whose values are withheld
 
