@@ -131,10 +131,12 @@ def apply_batch(context, mapper_class: type[Mapper], records: Iterable[tuple[Any
         context.run.created, context.run.updated, context.writes = counted
         for item in valid:
             _reset(item)
+            counted = (context.run.created, context.run.updated, context.writes)
             try:
                 with transaction.atomic():
                     _write(context, mapper, [item])
             except DatabaseError as exc:
+                context.run.created, context.run.updated, context.writes = counted
                 context.error(item.external_id, f"Could not be stored: {type(exc).__name__}: {str(exc)[:200]}")
     context.progress()
 

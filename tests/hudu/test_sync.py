@@ -211,3 +211,20 @@ def test_the_mapping_page_lists_companies_and_an_admin_remaps_one(source, sim, h
     reader.force_login(make_user(["integration.source.read"]))
     assert reader.post(url, {"hudu_id": "2", "client_id": ""}).status_code == 403
     assert 'name="client_id"' not in reader.get(url).content.decode()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # a real commit checks the deferred constraints
+def test_a_batch_failing_at_commit_is_retried_per_record_and_counted_once(source, sim, hudu):
+    """An asset deleted here while its mirror record stays: the password linked to it breaks a deferred foreign key
+    at commit. The batch is rolled back and written record by record; the run counts each stored record once."""
+    from integrations.sync import run_job
+
+    for job in ("hudu.companies", "hudu.layouts", "hudu.assets"):
+        run_job(source, job, client=hudu)
+    asset = Asset.objects.get(serial=sim.data["assets"][1001]["primary_serial"])
+    Asset.objects.filter(pk=asset.pk).delete()
+    run = run_job(source, "hudu.passwords", client=hudu)
+    stored = Credential.objects.filter(type_id=PASSWORD_TYPE_ID).count()
+    assert run.status == "partial" and run.failed == 1 and "Could not be stored" in run.errors[0]["message"]
+    assert run.created == stored == len(sim.data["asset_passwords"]) - 1
+    assert ExternalRecord.objects.filter(kind="password").count() == stored
