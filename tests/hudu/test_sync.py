@@ -213,18 +213,14 @@ def test_the_mapping_page_lists_companies_and_an_admin_remaps_one(source, sim, h
     assert 'name="client_id"' not in reader.get(url).content.decode()
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # a real commit checks the deferred constraints
-def test_a_batch_failing_at_commit_is_retried_per_record_and_counted_once(source, sim, hudu):
-    """An asset deleted here while its mirror record stays: the password linked to it breaks a deferred foreign key
-    at commit. The batch is rolled back and written record by record; the run counts each stored record once."""
+def test_a_record_the_database_refuses_is_one_error_and_the_rest_of_its_batch_is_stored(source, sim, hudu):
+    """Two websites of one company with the same host: the batch's insert fails on the client's unique domain name,
+    is rolled back and written record by record; the run counts each stored record once."""
     from integrations.sync import run_job
 
-    for job in ("hudu.companies", "hudu.layouts", "hudu.assets"):
-        run_job(source, job, client=hudu)
-    asset = Asset.objects.get(serial=sim.data["assets"][1001]["primary_serial"])
-    Asset.objects.filter(pk=asset.pk).delete()
-    run = run_job(source, "hudu.passwords", client=hudu)
-    stored = Credential.objects.filter(type_id=PASSWORD_TYPE_ID).count()
-    assert run.status == "partial" and run.failed == 1 and "Could not be stored" in run.errors[0]["message"]
-    assert run.created == stored == len(sim.data["asset_passwords"]) - 1
-    assert ExternalRecord.objects.filter(kind="password").count() == stored
+    sim.data["websites"][8005] = {**sim.data["websites"][8001], "id": 8005, "slug": "site-dup"}
+    run_job(source, "hudu.companies", client=hudu)
+    run = run_job(source, "hudu.websites", client=hudu)
+    assert run.status == "partial" and run.failed == 1, run.errors
+    assert run.errors[0]["external_id"] == "8005" and "Could not be stored" in run.errors[0]["message"]
+    assert run.created == Domain.objects.count() == ExternalRecord.objects.filter(kind="website").count() == 4
