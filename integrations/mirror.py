@@ -187,9 +187,9 @@ def _write(context, mapper: Mapper, items: list[Item]) -> None:
     for item in items:
         object_id = str(item.obj.pk) if item.obj is not None else ""
         if item.record is None:
-            item.record = ExternalRecord(
-                source=context.source, kind=mapper.kind, external_id=item.external_id,
-                content_type=content_type if object_id else None, object_id=object_id, payload=item.payload,
+            item.record = _new_record(
+                source_id=context.source.pk, kind=mapper.kind, external_id=item.external_id,
+                content_type_id=content_type.pk if object_id else None, object_id=object_id, payload=item.payload,
                 payload_hash=item.hash, first_seen_at=now, last_seen_at=now,
             )  # fmt: skip
             item.new_record = True
@@ -211,6 +211,15 @@ def _write(context, mapper: Mapper, items: list[Item]) -> None:
     context.writes += len(to_create) + len(to_update) + len(new_records) + len(old_records)
     context.run.created += len(new_records)
     context.run.updated += len(old_records)
+
+
+_RECORD_ATTNAMES = tuple(f.attname for f in ExternalRecord._meta.concrete_fields)
+
+
+def _new_record(**values: Any) -> ExternalRecord:
+    """An unsaved ExternalRecord built with positional values (Django's fast path, as for rows read from the
+    database): keyword construction was a fifth of a first sync's write time. Unnamed fields are ``None``."""
+    return ExternalRecord(*(values.get(name) for name in _RECORD_ATTNAMES))
 
 
 def _differs(obj: models.Model, values: dict) -> bool:
