@@ -116,6 +116,7 @@ def local_state() -> tuple:
 def main() -> None:
     args = parse_args()
     configure(args)
+    from django.conf import settings
     from django.db import connection
 
     from integrations.hudu.simulator import HuduSimulator, Size
@@ -136,9 +137,9 @@ def main() -> None:
     print(f"1. first sync: {records} records in {seconds:.1f} s = {records / seconds:,.0f} records/s "
           f"(CPU {cpu:.1f} s = {records / cpu:,.0f} records per CPU second, simulator included); "
           f"{first.writes} write statements")  # fmt: skip
-    print(f"   {len(simulator.requests)} requests, paced over {clock.now / 60:.1f} virtual minutes "
-          f"({len(simulator.requests) / max(clock.now / 60, 1e-9):.0f}/min; limit 300); "
-          f"429s answered by the simulator: {simulator.throttled}")  # fmt: skip
+    print(f"   {len(simulator.requests)} requests over {clock.now / 60:.1f} virtual minutes of pacing (at most "
+          f"{settings.HUDU_REQUESTS_PER_MINUTE} in any 60 s; the first minute's burst starts at once); "
+          f"429s answered by the simulator (limit 300/min): {simulator.throttled}")  # fmt: skip
     print(f"   {describe(runs)}")
     print(f"   local rows: {baseline[0]}")
 
