@@ -39,6 +39,8 @@ def ensure_demo_sources(*, fresh: bool = True) -> str:
     )
     source_secrets.store(source, {"public_key": DEMO_PUBLIC_KEY, "private_key": DEMO_PRIVATE_KEY})
     from integrations.hudu.demo import ensure_hudu_demo_source
+    from integrations.unifi.demo import ensure_demo_source as ensure_unifi_demo_source
 
     hudu_url = ensure_hudu_demo_source()
-    return f"ConnectWise and Hudu demo sources on the simulators at {url} and {hudu_url} (first sync within a minute)"
+    unifi = ensure_unifi_demo_source()
+    return f"ConnectWise and Hudu demo sources on the simulators at {url} and {hudu_url}; {unifi} (first syncs within a minute)"

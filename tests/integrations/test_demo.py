@@ -28,7 +28,7 @@ def test_demo_source_is_created_once_and_marked(settings):
     assert source.is_demo and source.name == DEMO_SOURCE_NAME and source.base_url == "http://127.0.0.1:8123"
     assert source_secrets.names_set(source) == ["private_key", "public_key"]
     assert ensure_demo_sources().startswith("kept")
-    assert Source.objects.count() == 2  # and the Hudu one (tests/hudu/test_demo.py)
+    assert Source.objects.filter(kind="connectwise").count() == 1
 
 
 @pytest.mark.django_db
