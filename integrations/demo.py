@@ -1,7 +1,7 @@
-"""The demo source of ``make run``: a ConnectWise source pointing at the simulator that ``make run`` starts.
+"""The demo sources of ``make run``: ConnectWise and Hudu sources pointing at the simulators ``make run`` starts.
 
 ``bootstrap_demo`` calls :func:`ensure_demo_sources` (one line) when it creates the demo data; ``PSA_DEMO_INTEGRATIONS=false`` turns it off.
-The source is marked ``is_demo`` and can be deleted like any other; it is not recreated while any source exists.
+The sources are marked ``is_demo`` and can be deleted like any other; none is recreated while any source exists.
 """
 
 from __future__ import annotations
@@ -38,7 +38,9 @@ def ensure_demo_sources(*, fresh: bool = True) -> str:
         is_demo=True,
     )
     source_secrets.store(source, {"public_key": DEMO_PUBLIC_KEY, "private_key": DEMO_PRIVATE_KEY})
+    from integrations.hudu.demo import ensure_hudu_demo_source
     from integrations.unifi.demo import ensure_demo_source as ensure_unifi_demo_source
 
+    hudu_url = ensure_hudu_demo_source()
     unifi = ensure_unifi_demo_source()
-    return f"ConnectWise demo source on the simulator at {url}; {unifi} (first syncs within a minute)"
+    return f"ConnectWise and Hudu demo sources on the simulators at {url} and {hudu_url}; {unifi} (first syncs within a minute)"

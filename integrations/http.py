@@ -164,6 +164,7 @@ class ApiClient:
         attempt = 0
         while True:
             attempt += 1
+            self.before_send()
             started = time.monotonic()
             try:
                 self.requests_made += 1
@@ -194,6 +195,9 @@ class ApiClient:
             delay = wait if wait is not None else self.retry.backoff(attempt, self.rng)
             logger.info("retrying %s %s in %.2f s (%s)", method, error.url or redact_url(url), delay, error.message)
             self.sleep(delay)
+
+    def before_send(self) -> None:
+        """Called before every attempt, retries included: a vendor with a published rate limit paces here."""
 
     def _log(self, method: str, response: httpx.Response, started: float, attempt: int) -> None:
         logger.debug(

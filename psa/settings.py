@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "assets",
     "credentials",
     "integrations",
+    "integrations.hudu",
     "catalog",
     "integrations.unifi",
 ]
@@ -378,6 +379,8 @@ INTEGRATIONS_DISPATCH_INTERVAL = env_int("PSA_INTEGRATIONS_DISPATCH_INTERVAL", 6
 INTEGRATIONS_LIVE_CACHE_SECONDS = env_int("PSA_INTEGRATIONS_LIVE_CACHE_SECONDS", 60)
 DEMO_INTEGRATIONS = env_bool("PSA_DEMO_INTEGRATIONS", True)
 DEMO_CONNECTWISE_PORT = env_int("PSA_DEMO_CONNECTWISE_PORT", 8011)
+HUDU_REQUESTS_PER_MINUTE = env_int("PSA_HUDU_REQUESTS_PER_MINUTE", 280)  # client-side pacing; Hudu allows 300
+DEMO_HUDU_PORT = env_int("PSA_DEMO_HUDU_PORT", 8012)
 UNIFI_SSID_LIMIT = env_int("PSA_UNIFI_SSID_LIMIT", 8)  # SSIDs per access-point radio (a source's ssid_limit wins)
 UNIFI_LIVE_TIMEOUT = env_int("PSA_UNIFI_LIVE_TIMEOUT", 10)  # seconds an API call waits for the controller
 UNIFI_SESSION_CACHE_SECONDS = env_int("PSA_UNIFI_SESSION_CACHE_SECONDS", 3600)  # a source's controller session

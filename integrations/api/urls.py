@@ -1,3 +1,4 @@
+from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from integrations.api.views import SourceViewSet, SyncRunViewSet
@@ -6,4 +7,4 @@ router = SimpleRouter(trailing_slash=False)
 router.register("integrations/sources", SourceViewSet, basename="integration-source")
 router.register("integrations/sync-runs", SyncRunViewSet, basename="integration-syncrun")
 
-urlpatterns = router.urls
+urlpatterns = [*router.urls, path("", include("integrations.hudu.api.urls"))]

@@ -14,6 +14,7 @@ from accounts.models import User
 from assets.models import Asset, AssetInterface
 from assets.validators import normalize_mac
 from clients.models import Client, Contact, Location
+from integrations import bulk
 from integrations.mirror import Item, Mapper, RecordError, local_ids
 
 _url = URLValidator(schemes=["http", "https"])
@@ -316,12 +317,10 @@ class ConfigurationMapper(_ClientChildMapper):
                 create.append(AssetInterface(asset_id=asset_id, name="ConnectWise", mac=extra["mac"], ipv4=ip,
                                              is_primary=not mine))  # fmt: skip
             elif match.mac != extra["mac"] or match.ipv4 != ip:
-                match.mac, match.ipv4 = extra["mac"] or match.mac, ip
+                match.mac, match.ipv4, match.updated_at = extra["mac"] or match.mac, ip, self.context.now
                 update.append(match)
-        if create:
-            AssetInterface.objects.bulk_create(create)
-        if update:
-            AssetInterface.objects.bulk_update(update, ["mac", "ipv4"])
+        bulk.insert(AssetInterface, create)
+        bulk.update(AssetInterface, update, ["mac", "ipv4", "updated_at"])
         self.context.writes += len(create) + len(update)
 
     def on_deleted(self, object_ids: list[str]) -> None:
