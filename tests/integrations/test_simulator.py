@@ -47,6 +47,14 @@ def test_navigable_paging_follows_next_links(sim, cw):
     assert all(r.query["pageSize"] == "4" for r in pages)
 
 
+def test_exactly_one_full_page_without_a_link_header_is_read_to_the_end(sim, cw):
+    # ConnectWise sends no Link header when everything fits on one page; 6 companies on pages of 6 is such a page.
+    cw.page_size = len(sim.data["companies"])
+    assert [c["id"] for c in cw.iter_records("company/companies")] == sorted(sim.data["companies"])
+    pages = [r for r in sim.log("company/companies") if r.method == "GET"]
+    assert [r.query.get("page") for r in pages] == ["1", "2"]  # the second, empty, says it was the last
+
+
 def test_forward_only_id_scan(sim, cw):
     ids = list(cw.iter_ids("company/contacts"))
     assert ids == sorted(sim.data["contacts"])
