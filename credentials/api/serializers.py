@@ -42,6 +42,7 @@ class TypeDefinitionField(serializers.JSONField):
 class CredentialTypeSerializer(GatedModelSerializer):
     gating_scope = "credentialType"
     gating_label = "Credential type"
+    gating_derived = {"reveal_node": ("permission_scope",)}  # the model's property, which pages show
     fields = TypeDefinitionField()
     credential_count = serializers.SerializerMethodField(help_text="Credentials in the caller's client scope")
 
