@@ -197,3 +197,29 @@ def test_a_bundles_summaries_are_the_same_gated_brief(linked):
     master = data_of(response)["master"]
     assert "title" not in master and master["ticket_number"] == ticket.ticket_number
     assert SECRET not in response.content.decode()
+
+
+def test_a_time_entry_and_the_timer_name_their_ticket_through_the_tickets_gate():
+    from tests.tickets.time_factories import make_entry, make_session
+
+    ticket = make_ticket(make_client("Acme"), title=SECRET)
+    api, user, _ = api_for([*nodes_but("obj.ticket.title"), "obj.time_entry.*"])
+    entry = make_entry(ticket, user)
+    make_session(ticket, user)
+
+    entry_response = api.get(f"/api/v1/time-entries/{entry.pk}")
+    timer_response = api.get("/api/v1/time-entries/active-session")
+
+    assert "work_item_title" not in data_of(entry_response) and "ticket_number" in data_of(entry_response)
+    assert "work_item_title" not in data_of(timer_response) and "ticket_number" in data_of(timer_response)
+    assert SECRET not in entry_response.content.decode() + timer_response.content.decode()
+
+
+def test_a_time_entry_shows_its_tickets_title_to_a_reader_of_it():
+    from tests.tickets.time_factories import make_entry
+
+    ticket = make_ticket(make_client("Acme"), title=SECRET)
+    api, user, _ = api_for([*nodes_but(), "obj.time_entry.*"])
+    entry = make_entry(ticket, user)
+
+    assert data_of(api.get(f"/api/v1/time-entries/{entry.pk}"))["work_item_title"] == SECRET
