@@ -33,6 +33,7 @@ from django.http import HttpRequest
 from django.template import RequestContext, TemplateDoesNotExist
 from django.template.backends.django import DjangoTemplates, reraise
 from django.template.backends.django import Template as DjangoTemplate
+from django.utils.html import conditional_escape
 from django.utils.safestring import SafeData
 
 from psa import gating
@@ -112,10 +113,10 @@ class Gate:
             return {key: self.wrap(item) for key, item in value.items()}
         if isinstance(value, Mapping):
             return GatedMapping(value, self)
-        if type(value) in (list, tuple, set, frozenset):
-            return (
-                type(value)(self.wrap(item) for item in value) if type(value) is not set else [*map(self.wrap, value)]
-            )
+        if type(value) is tuple:  # a plain tuple unpacks in {% for a, b in pairs %}
+            return tuple(self.wrap(item) for item in value)
+        if type(value) in (list, set, frozenset):
+            return [self.wrap(item) for item in value]
         if callable(value) and not isinstance(value, type):
             return _gated_callable(value, self)
         if isinstance(value, Page) or type(value).__module__.split(".")[0] in _project_packages():
@@ -177,8 +178,6 @@ class GatedObject(GatedProxy):
         return str(self._target) if self._gate.visible(type(self._target), "__str__") else HIDDEN
 
     def __html__(self) -> str:
-        from django.utils.html import conditional_escape
-
         return conditional_escape(str(self))
 
 

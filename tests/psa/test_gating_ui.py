@@ -223,3 +223,16 @@ def test_a_time_entry_shows_its_tickets_title_to_a_reader_of_it():
     entry = make_entry(ticket, user)
 
     assert data_of(api.get(f"/api/v1/time-entries/{entry.pk}"))["work_item_title"] == SECRET
+
+
+def test_a_credentials_client_and_type_summaries_are_gated_by_their_own_nodes():
+    from tests.credentials.factories import make_credential, make_type
+
+    credential = make_credential(make_client(SECRET), make_type(name=f"{SECRET} type"))
+    api, _, _ = api_for([*nodes_but("obj.client.name", "obj.credentialType.name"), "obj.credential.*"])
+
+    response = api.get(f"/api/v1/credentials/{credential.pk}")
+
+    data = data_of(response)
+    assert data["client"] == {"id": str(credential.client_id)} and "name" not in data["type"]
+    assert SECRET not in response.content.decode()
