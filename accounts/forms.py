@@ -21,6 +21,7 @@ from accounts.models import ApiKey, Role, User
 from clients.models import Client
 from psa.access import client_scope, restrict
 from psa.nodes import categories, is_known
+from psa.ui_gate import gate_form
 
 KEY_DEFAULT_DAYS = 90
 KEY_MAX_DAYS = 365
@@ -96,6 +97,7 @@ class ApiKeyForm(forms.Form):
             ].help_text = (
                 "Optional. You are limited to some clients: a key without a choice here gets your own client scope."
             )
+        gate_form(self, request)  # labels and values through the field gate
 
     def clean_expires_on(self) -> date:
         value = self.cleaned_data["expires_on"]
@@ -246,6 +248,7 @@ class RoleForm(PermissionNodesMixin, forms.ModelForm):
         if not can_modify:
             for field in self.fields.values():
                 field.disabled = True
+        gate_form(self, request)  # labels and values through the field gate
 
     def clean_moniker(self) -> str:
         value = self.cleaned_data["moniker"]
@@ -323,6 +326,7 @@ class UserForm(PermissionNodesMixin, forms.ModelForm):
         if not can_write:
             for field in self.fields.values():
                 field.disabled = True
+        gate_form(self, request)  # labels and values through the field gate
 
     def clean(self):
         cleaned = super().clean()

@@ -19,6 +19,7 @@ from clients.forms import ClientDocumentForm, _choices
 from clients.models import Client, Location
 from psa.access import restrict
 from psa.forms import RawChoiceField, SerializerForm
+from psa.ui_gate import gate_form, gated_label
 
 
 class AssetForm(ClientDocumentForm):
@@ -45,10 +46,10 @@ class AssetForm(ClientDocumentForm):
 
     def related_choices(self):
         return {
-            "location_id": _choices(self.client_rows(Location)),
+            "location_id": _choices(self.request, self.client_rows(Location)),
             "contact_id": self.contact_choices(),
             "vendor_id": self.vendor_choices(),
-            "network_id": _choices(self.client_rows(Network)),
+            "network_id": _choices(self.request, self.client_rows(Network)),
         }
 
 
@@ -71,7 +72,11 @@ class InterfaceForm(SerializerForm):
         super().__init__(data, request=request, instance=instance, context=context, **kwargs)
 
     def related_choices(self):
-        return {"network_id": _choices(restrict(Network.objects.filter(client=self.asset.client), self.request))}
+        return {
+            "network_id": _choices(
+                self.request, restrict(Network.objects.filter(client=self.asset.client), self.request)
+            )
+        }
 
     def save(self, **save_kwargs):
         if self.instance is None:
@@ -91,7 +96,7 @@ class NetworkForm(ClientDocumentForm):
     }
 
     def related_choices(self):
-        return {"location_id": _choices(self.client_rows(Location))}
+        return {"location_id": _choices(self.request, self.client_rows(Location))}
 
 
 class DomainForm(ClientDocumentForm):
@@ -128,7 +133,7 @@ class CertificateForm(ClientDocumentForm):
     widgets = {"public_key": forms.Textarea(attrs={"rows": 8, "spellcheck": "false", "class": "mono"})}
 
     def related_choices(self):
-        return {"domain_id": _choices(self.client_rows(Domain))}
+        return {"domain_id": _choices(self.request, self.client_rows(Domain))}
 
 
 class SoftwareForm(ClientDocumentForm):
@@ -152,8 +157,9 @@ class SeatForm(forms.Form):
         held = asset.software_seats.values("software_id")
         self.licences = restrict(Software.objects.filter(client=asset.client_id), request).exclude(pk__in=held)
         self.fields["software_id"].choices = [("", "Choose a licence")] + [
-            (str(s.pk), str(s)) for s in self.licences.order_by("name", "version", "id")
+            (str(s.pk), gated_label(request, s)) for s in self.licences.order_by("name", "version", "id")
         ]
+        gate_form(self, request)  # labels and values through the field gate
 
     def clean_software_id(self) -> Software:
         try:
@@ -179,3 +185,4 @@ class ChooseClientForm(forms.Form):
     def __init__(self, *args, request, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["client"].queryset = restrict(Client.objects.filter(archived_at__isnull=True), request)
+        gate_form(self, request)  # labels and values through the field gate

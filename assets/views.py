@@ -38,6 +38,7 @@ from clients.views import (
 from psa import writes
 from psa.access import has_node, restrict
 from psa.api.exceptions import Conflict, flatten_errors
+from psa.ui_gate import gated
 from psa.views import paginate, query_without_page, require_nodes
 
 SECTION = "assets"
@@ -105,7 +106,7 @@ def asset_list(request):
     )
     columns.insert(1, client_column)
     for row, asset in zip(rows, page.object_list, strict=True):
-        row["cells"].insert(1, (client_column.render(asset), ""))
+        row["cells"].insert(1, (client_column.render(gated(request, asset)), ""))
     context = {
         "section": SECTION,
         "filter": filterset,
@@ -142,13 +143,13 @@ def asset_create(request):
         return redirect(reverse("assets:asset_detail", args=[asset.pk]) + "#interfaces")
     crumbs = [
         ("Clients", reverse("clients:client_list")),
-        (client.name, reverse("clients:client_detail", args=[client.pk])),
+        (gated(request, client).name, reverse("clients:client_detail", args=[client.pk])),
         ("Assets", KINDS["assets"].list_url(client)),
     ]
     return _form_page(
         request,
         form,
-        title=f"New asset for {client.name}",
+        title=f"New asset for {gated(request, client).name}",
         crumbs=crumbs,
         submit="Create asset",
         cancel=KINDS["assets"].list_url(client),
@@ -158,11 +159,12 @@ def asset_create(request):
     )
 
 
-def _asset_crumbs(asset: Asset) -> list:
+def _asset_crumbs(request, asset: Asset) -> list:
+    shown = gated(request, asset)  # names as the caller may see them
     return [
         ("Assets", reverse("assets:asset_list")),
-        (asset.client.name, KINDS["assets"].list_url(asset.client)),
-        (asset.name, reverse("assets:asset_detail", args=[asset.pk])),
+        (shown.client.name, KINDS["assets"].list_url(asset.client)),
+        (shown.name, reverse("assets:asset_detail", args=[asset.pk])),
     ]
 
 
@@ -180,8 +182,8 @@ def asset_edit(request, pk):
     return _form_page(
         request,
         form,
-        title=f"Edit asset {asset.name}",
-        crumbs=_asset_crumbs(asset),
+        title=f"Edit asset {gated(request, asset).name}",
+        crumbs=_asset_crumbs(request, asset),
         submit="Save asset",
         cancel=reverse("assets:asset_detail", args=[asset.pk]),
         status=400 if form.is_bound else 200,
@@ -206,7 +208,7 @@ def asset_delete(request, pk):
         section=SECTION,
         obj=asset,
         noun="asset",
-        crumbs=_asset_crumbs(asset),
+        crumbs=_asset_crumbs(request, asset),
         cancel_url=reverse("assets:asset_detail", args=[asset.pk]),
         note="Its interfaces and licence seats are deleted with it. To keep its history, archive it instead.",
     )
@@ -304,8 +306,8 @@ def interface_edit(request, pk, interface_pk):
     return _form_page(
         request,
         form,
-        title=f"Edit interface {interface.name} of {asset.name}",
-        crumbs=_asset_crumbs(asset),
+        title=f"Edit interface {gated(request, interface).name} of {gated(request, asset).name}",
+        crumbs=_asset_crumbs(request, asset),
         submit="Save interface",
         cancel=reverse("assets:asset_detail", args=[asset.pk]) + "#interfaces",
         status=400 if form.is_bound else 200,

@@ -22,7 +22,7 @@ def active_contacts(request) -> int | None:
 
 
 @activity_describer("clients.client")
-def describe_clients(events) -> dict:
+def describe_clients(events, request=None) -> dict:
     described = {}
     for event in events:
         activity = default_activity(event)

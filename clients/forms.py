@@ -9,10 +9,12 @@ from clients.api.serializers import ClientSerializer, ContactSerializer, Locatio
 from clients.models import Client, Contact, Location, Vendor
 from psa.access import restrict
 from psa.forms import SerializerForm
+from psa.ui_gate import gated_label
 
 
-def _choices(queryset: QuerySet, label=str) -> list[tuple]:
-    return [(obj.pk, label(obj)) for obj in queryset]
+def _choices(request, queryset: QuerySet, label=str) -> list[tuple]:
+    """``(pk, label)`` for a select; each label is read through the caller's field gate."""
+    return [(obj.pk, gated_label(request, obj, label)) for obj in queryset]
 
 
 class ClientForm(SerializerForm):
@@ -44,10 +46,14 @@ class ClientDocumentForm(SerializerForm):
 
     def vendor_choices(self) -> list[tuple]:
         vendors = restrict(Vendor.objects.filter(Q(client=self.client) | Q(client__isnull=True)), self.request)
-        return _choices(vendors.order_by("name", "id"), lambda v: v.name if v.client_id else f"{v.name} (MSP)")
+        return _choices(
+            self.request, vendors.order_by("name", "id"), lambda v: v.name if v.client_id else f"{v.name} (MSP)"
+        )
 
     def contact_choices(self) -> list[tuple]:
-        return _choices(self.client_rows(Contact), lambda c: c.name if c.is_active else f"{c.name} (archived)")
+        return _choices(
+            self.request, self.client_rows(Contact), lambda c: c.name if c.is_active else f"{c.name} (archived)"
+        )
 
 
 class ContactForm(ClientDocumentForm):
@@ -64,7 +70,7 @@ class ContactForm(ClientDocumentForm):
     }
 
     def related_choices(self):
-        return {"location_id": _choices(self.client_rows(Location))}
+        return {"location_id": _choices(self.request, self.client_rows(Location))}
 
 
 class LocationForm(ClientDocumentForm):

@@ -38,6 +38,7 @@ from clients.models import Client, Contact, Location
 from psa import tabs, writes
 from psa.access import has_node, has_nodes, restrict
 from psa.forms import field_label
+from psa.ui_gate import gated
 from psa.views import deny_unless, paginate, query_without_page, require_nodes
 
 SECTION = "clients"
@@ -400,16 +401,17 @@ def client_create(request):
 @require_nodes("client.update")
 def client_edit(request, pk):
     client = scoped_client(request, pk)
+    shown = gated(request, client)  # its name as the caller may see it
     form = ClientForm(request.POST if request.method == "POST" else None, request=request, instance=client)
     if form.is_bound and form.is_valid():
         form.save()
-        messages.success(request, f"Saved the client {client.name}." if form.changes else "Nothing changed.")
+        messages.success(request, f"Saved the client {shown.name}." if form.changes else "Nothing changed.")
         return redirect("clients:client_detail", pk=client.pk)
-    crumbs = [("Clients", reverse("clients:client_list")), (client.name, reverse("clients:client_detail", args=[pk]))]
+    crumbs = [("Clients", reverse("clients:client_list")), (shown.name, reverse("clients:client_detail", args=[pk]))]
     return _form_page(
         request,
         form,
-        title=f"Edit {client.name}",
+        title=f"Edit {shown.name}",
         crumbs=crumbs,
         submit="Save client",
         cancel=reverse("clients:client_detail", args=[pk]),
@@ -461,11 +463,12 @@ def table_rows(request, kind: Kind, objects) -> tuple[list[Column], list[dict]]:
     can_update, can_delete = has_nodes(request, kind.nodes("update")), has_nodes(request, kind.nodes("delete"))
     rows = []
     for obj in objects:
+        shown = gated(request, obj)  # what a cell renders goes through the field gate, as a template would
         rows.append(
             {
                 "id": f"{kind.noun}-{obj.pk}",
-                "name": str(obj),
-                "cells": [(column.render(obj), column.css) for column in columns],
+                "name": str(shown),
+                "cells": [(column.render(shown), column.css) for column in columns],
                 "edit_url": kind.object_url(obj, "edit") if can_update else None,
                 "delete_url": kind.object_url(obj, "delete") if can_delete else None,
             }
@@ -531,14 +534,14 @@ def _seat_holders(software: Software) -> list:
     return list(software.seat_assignments.select_related("asset", "contact").order_by("created_at", "id"))
 
 
-def _kind_crumbs(client, kind: Kind, obj=None) -> list:
+def _kind_crumbs(request, client, kind: Kind, obj=None) -> list:
     crumbs = [
         ("Clients", reverse("clients:client_list")),
-        (client.name, reverse("clients:client_detail", args=[client.pk])),
+        (gated(request, client).name, reverse("clients:client_detail", args=[client.pk])),
         (kind.label, kind.list_url(client)),
     ]
     if obj is not None:
-        crumbs.append((str(obj), kind.object_url(obj)))
+        crumbs.append((str(gated(request, obj)), kind.object_url(obj)))
     return crumbs
 
 
@@ -558,8 +561,8 @@ def doc_create(request, pk, kind):
     return _form_page(
         request,
         form,
-        title=f"New {kind.noun} for {client.name}",
-        crumbs=_kind_crumbs(client, kind),
+        title=f"New {kind.noun} for {gated(request, client).name}",
+        crumbs=_kind_crumbs(request, client, kind),
         submit=f"Add {kind.noun}",
         cancel=kind.list_url(client),
         status=400 if form.is_bound else 200,
@@ -583,8 +586,8 @@ def doc_edit(request, pk, kind, obj_pk):
     return _form_page(
         request,
         form,
-        title=f"Edit {kind.noun} {obj}",
-        crumbs=_kind_crumbs(client, kind, obj),
+        title=f"Edit {kind.noun} {gated(request, obj)}",
+        crumbs=_kind_crumbs(request, client, kind, obj),
         submit=f"Save {kind.noun}",
         cancel=kind.object_url(obj),
         status=400 if form.is_bound else 200,
@@ -611,7 +614,7 @@ def doc_delete(request, pk, kind, obj_pk):
         kind.key,
         obj=obj,
         noun=kind.noun,
-        crumbs=_kind_crumbs(client, kind, obj),
+        crumbs=_kind_crumbs(request, client, kind, obj),
         cancel_url=kind.object_url(obj),
     )
     return render(request, "clients/confirm_delete.html", context)

@@ -15,6 +15,7 @@ from credentials.models import SCOPE_PATTERN, CredentialType
 from credentials.value_types import VALUE_TYPES, DefinitionError, InvalidValue, clean_value, validate_definition
 from psa.access import restrict
 from psa.api.parsers import loads_bounded
+from psa.ui_gate import gate_form
 from psa.utils import is_uuid
 
 SUB_KEY = re.compile(r"^s__(?P<field>[A-Za-z][A-Za-z0-9_-]{0,63})__(?P<index>\d{1,3})__(?P<name>.+)$")
@@ -202,6 +203,7 @@ class CredentialForm(forms.Form):
             if current is not None and not self.is_bound:
                 self.initial[f"link__{name}"] = [obj.pk for obj in current.get(name, [])]
             self.link_names.append(name)
+        gate_form(self, request)  # the options' labels through the field gate
 
     def links(self) -> dict:
         return {name: self.cleaned_data.get(f"link__{name}") or [] for name in getattr(self, "link_names", [])}
@@ -237,6 +239,7 @@ class NewCredentialStartForm(forms.Form):
             "name"
         )
         self.fields["type"].queryset = CredentialType.objects.order_by("name")
+        gate_form(self, request)  # labels and values through the field gate
 
 
 class CredentialTypeForm(forms.ModelForm):

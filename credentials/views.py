@@ -30,6 +30,7 @@ from psa.access import client_scope, has_node, restrict
 from psa.api.exceptions import Conflict, flatten_errors
 from psa.models import AuditEvent
 from psa.tabs import client_tabs
+from psa.ui_gate import gate_form
 from psa.views import deny_unless, gated_events, paginate, query_without_page, require_nodes
 
 SECTION = "credentials"
@@ -284,8 +285,10 @@ def sub_credential_create(request, pk):
 @require_nodes("credential.update")
 def credential_edit(request, pk):
     credential = _get_credential(request, pk)
-    if "fields" not in _visible(request) or "notes" not in _visible(request):
-        raise PermissionDenied("Editing needs the field nodes obj.credential.fields and obj.credential.notes.")
+    if not {"name", "fields", "notes"} <= _visible(request):
+        raise PermissionDenied(
+            "Editing needs the field nodes obj.credential.name, obj.credential.fields and obj.credential.notes."
+        )
     existing = {e["id"]: (e["value"] if not e["secure"] else None, e["is_set"]) for e in field_values(credential)}
     initial = {"name": credential.name, "notes": credential.notes}
     form = CredentialForm(
@@ -384,7 +387,7 @@ def _type_form(request, instance: CredentialType | None):
     creating = instance is None
     deny_unless(request, "credential_type.create" if creating else "credential_type.read")
     can_save = has_node(request, "credential_type.create" if creating else "credential_type.update")
-    form = CredentialTypeForm(request.POST or None, instance=instance)
+    form = gate_form(CredentialTypeForm(request.POST or None, instance=instance), request)
     status = 200
     if request.method == "POST":
         deny_unless(request, "credential_type.create" if creating else "credential_type.update")

@@ -107,7 +107,7 @@ def audit_list(request):
     rows = [
         {"event": event, "actor": actor, "activity": activity, "label": action_label(event.action),
          "summary": change_summary(event)}
-        for event, actor, activity in describe(events)
+        for event, actor, activity in describe(events, request)
     ]  # fmt: skip
     actions = sorted(set(restrict(AuditEvent.objects.all(), request).values_list("action", flat=True).distinct()))
     actor_ids = restrict(AuditEvent.objects.filter(actor__isnull=False), request).values("actor_id").distinct()

@@ -9,7 +9,7 @@
     def my_tickets(request) -> dict | None: ...             # the panel template's ``data``; None hides it
 
     @activity_describer("tickets.ticket")
-    def describe_tickets(events) -> dict[event id, Activity]  # sentences for the activity feed
+    def describe_tickets(events, request) -> dict[event id, Activity]  # sentences for the activity feed
 
 Every panel, count and sentence works under the caller's permission nodes and client scope: the functions get the
 request and use ``restrict()`` and ``has_node()`` like any view.
@@ -129,8 +129,9 @@ def actor_display(event: AuditEvent) -> str:
     return event.actor_name or "System"
 
 
-def describe(events: list[AuditEvent]) -> list[tuple[AuditEvent, str, Activity]]:
-    """``(event, actor, activity)`` per event; each app's describer sees only its own object type's events."""
+def describe(events: list[AuditEvent], request=None) -> list[tuple[AuditEvent, str, Activity]]:
+    """``(event, actor, activity)`` per event; each app's describer sees only its own object type's events, and
+    reads what else it shows (a comment's ticket) through the caller's field gate."""
     discover()
     by_type: dict[str, list[AuditEvent]] = {}
     for event in events:
@@ -139,7 +140,7 @@ def describe(events: list[AuditEvent]) -> list[tuple[AuditEvent, str, Activity]]
     for object_type, group in by_type.items():
         describer = _DESCRIBERS.get(object_type)
         if describer is not None:
-            described.update(describer(group))
+            described.update(describer(group, request))
     return [(e, actor_display(e), described.get(e.pk) or default_activity(e)) for e in events]
 
 
@@ -150,7 +151,7 @@ def recent_activity(request, limit: int = ACTIVITY_SHOWN) -> list | None:
     for event in events:  # the same gate as the audit log: hidden fields' names and values stay hidden
         gated = gating.gate_event(request, event)
         event.changes, event.object_repr = gated["changes"], gated["object_repr"]
-    return describe(events)
+    return describe(events, request)
 
 
 def safe_reverse(name: str, *args) -> str | None:

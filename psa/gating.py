@@ -9,7 +9,8 @@ Each gated serializer registers here which model field each of its fields shows 
 question about a *model* field (an audit diff key, a history row, a filter's lookup) is answered from the nodes of
 every serializer field that shows it: all of them must be visible. A model field no serializer shows is visible only
 with ``obj.<scope>.*``. A field that is derived from others (``description_html`` from ``description``) declares it
-in the serializer's ``gating_derived`` and needs their nodes too.
+in the serializer's ``gating_derived`` and needs their nodes too; so does a model property that pages show
+(``reveal_node`` from ``permission_scope``). Pages read every value through this gate by :mod:`psa.ui_gate`.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ class GatedModel:
     fields: set[str] = field(default_factory=set)  # the serializer field names, each a node obj.<scope>.<name>
     shown_by: dict[str, set[str]] = field(default_factory=dict)  # model field name -> serializer fields showing it
     derived: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # relation name -> the serializer fields showing the related object's id (``client_id``), not a summary of it
+    shows_relation: dict[str, set[str]] = field(default_factory=dict)
     repr_fields: tuple[str, ...] | None = None
 
 
@@ -45,6 +48,11 @@ def _model_field(model: type[models.Model], name: str) -> models.Field | None:
         if candidate.name == name or getattr(candidate, "attname", None) == name:
             return candidate
     return None
+
+
+def model_field(model: type[models.Model], name: str) -> models.Field | None:
+    """The field (or relation) of ``model`` called ``name`` or with that column (``client_id``), or ``None``."""
+    return _model_field(model, name)
 
 
 def register(serializer_class: type) -> None:
@@ -63,6 +71,8 @@ def register(serializer_class: type) -> None:
             continue  # shows nothing (a password)
         if target is not None and not getattr(target, "primary_key", False):
             entry.shown_by.setdefault(target.name, set()).add(name)
+            if target.is_relation and source == head and not hasattr(serializer_field, "fields"):  # not a summary
+                entry.shows_relation.setdefault(target.name, set()).add(name)
 
 
 def gated_model(model: type[models.Model] | None) -> GatedModel | None:
@@ -118,6 +128,27 @@ def value_visible(request: Any, model: type[models.Model] | None, name: str) -> 
     if target is not None and (target.concrete or target.many_to_many):
         return has_node(request, f"obj.{entry.scope}.*")
     return True
+
+
+def attribute_visible(request: Any, model: type[models.Model], name: str) -> bool:
+    """Whether a page may read ``obj.<name>`` of a ``model`` object (:mod:`psa.ui_gate`): as :func:`value_visible`,
+    except that a relation is visible with the fields showing which object it is (``client_id``); what the related
+    object's own fields show is asked of that object's gate. The other side of a relation (``client.contacts``) is
+    the related rows, each gated by its own model."""
+    entry = gated_model(model)
+    if entry is None or request is None:
+        return True
+    target = _model_field(model, name)
+    if target is not None and target.is_relation:
+        if target.auto_created and not target.concrete:
+            return True
+        showing = entry.shows_relation.get(target.name)
+        if showing:  # the caller knows which object it is from any of them
+            return any(field_visible(request, entry.scope, f, entry.derived) for f in showing)
+    if target is None and name not in entry.fields and name in entry.derived:  # a model property, declared
+        sources = entry.derived[name]
+        return all(has_node(request, s) if "." in s else value_visible(request, model, s) for s in sources)
+    return value_visible(request, model, name)
 
 
 def lookup_visible(request: Any, model: type[models.Model], lookup: str) -> bool:

@@ -143,7 +143,9 @@ LOGOUT_REDIRECT_URL = "login"
 
 TEMPLATES = [
     {
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        # Django's backend, rendering every page through the caller's field gate (psa/ui_gate.py, issue 8 §2).
+        "BACKEND": "psa.ui_gate.GatedTemplates",
+        "NAME": "django",
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {

@@ -23,7 +23,7 @@ from django.db import transaction
 from django.http import Http404
 from rest_framework.exceptions import ValidationError
 
-from psa import audit, gating
+from psa import audit
 from psa.access import restrict
 from psa.api.exceptions import Conflict
 from tickets.bundle_models import BundleMirror, TicketBundle, TicketBundleChild
@@ -45,19 +45,17 @@ def bundle_of(ticket: Ticket) -> TicketBundle | None:
     return bundle
 
 
+BUNDLE_SUMMARY_FIELDS = (
+    "ticket_id", "ticket_number", "title", "status_id", "status_name", "is_closed", "client_id", "client_name",
+)  # fmt: skip
+
+
 def _summary(request, ticket: Ticket) -> dict[str, Any]:
-    row = {
-        "ticket_id": str(ticket.pk),
-        "ticket_number": ticket.ticket_number,
-        "title": ticket.title,
-        "status_id": str(ticket.status_id),
-        "status_name": ticket.status.name,
-        "is_closed": ticket.is_closed,
-        "client_id": str(ticket.client_id),
-        "client_name": ticket.client.name,
-    }
-    # Through the one field gate, like every other path: a field the caller may not see is absent.
-    return {key: value for key, value in row.items() if gating.value_visible(request, Ticket, key)}
+    """The ticket in brief, through the one field gate like every other path: a field the caller may not see is
+    absent."""
+    from tickets.api.serializers import TicketBriefSerializer
+
+    return TicketBriefSerializer(ticket, context={"request": request}, fields=BUNDLE_SUMMARY_FIELDS).data
 
 
 def describe(request, ticket: Ticket) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from psa.access import has_node, restrict
 from psa.dashboard import Activity, activity_describer, dashboard_panel, default_activity, safe_reverse
+from psa.ui_gate import gated
 from tickets.models import Comment, Ticket
 from tickets.views import dashboard_counts
 
@@ -107,7 +108,7 @@ def _ticket_target(repr_text: str) -> str:
 
 
 @activity_describer("tickets.ticket")
-def describe_tickets(events) -> dict:
+def describe_tickets(events, request=None) -> dict:
     described = {}
     for event in events:
         url = safe_reverse("tickets:ticket_detail", event.object_id) if event.action != "delete" else None
@@ -116,7 +117,7 @@ def describe_tickets(events) -> dict:
 
 
 @activity_describer("tickets.comment")
-def describe_comments(events) -> dict:
+def describe_comments(events, request=None) -> dict:
     comments = Comment.objects.filter(pk__in=[e.object_id for e in events]).select_related("ticket")
     by_id = {str(c.pk): c for c in comments.only("id", "is_internal", "ticket__id", "ticket__ticket_number",
                                                   "ticket__title")}  # fmt: skip
@@ -126,7 +127,8 @@ def describe_comments(events) -> dict:
         if comment is None or event.action not in ("create", "update"):
             continue
         verb = {"create": "added a note to" if comment.is_internal else "replied on", "update": "edited a comment on"}
-        ticket = comment.ticket
+        ticket = gated(request, comment.ticket)  # the ticket's title as the caller may see it
         url = safe_reverse("tickets:ticket_detail", ticket.pk)
-        described[event.pk] = Activity(verb[event.action], f"{ticket.ticket_number} · {ticket.title}", url)
+        target = f"{ticket.ticket_number} · {ticket.title}" if ticket.title else ticket.ticket_number
+        described[event.pk] = Activity(verb[event.action], target, url)
     return described

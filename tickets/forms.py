@@ -7,6 +7,7 @@ from django import forms
 from accounts.models import User
 from clients.models import Client
 from psa.access import restrict
+from psa.ui_gate import gate_form
 from tickets.models import Board, Category, Priority, Status
 
 
@@ -49,6 +50,7 @@ class TicketCreateForm(forms.Form):
         self.fields["status_id"].empty_label = "Board default"
         self.fields["title"].help_text = f"Up to {self.fields['title'].max_length} characters."
         self.fields["title"].widget.attrs["data-char-counter"] = ""
+        gate_form(self, request)  # labels and values through the field gate
 
     def api_data(self) -> dict:
         """The cleaned values in the API's shape, for the serializer to validate."""

@@ -334,3 +334,16 @@ class ExpirationSerializer(serializers.Serializer):
     client_name = serializers.CharField()
     expires_on = serializers.DateField()
     days_left = serializers.IntegerField()
+
+
+class AssetBriefSerializer(GatedModelSerializer):
+    """An asset in brief, wherever another object's response names one (a ticket's linked assets): each field is
+    gated by the asset's own node (``obj.asset.name``...), as in ``GET /assets/{id}``."""
+
+    gating_scope = "asset"
+    client_id = serializers.UUIDField(read_only=True)
+
+    class Meta:
+        model = Asset
+        fields = ["id", "name", "type", "status", "serial", "client_id"]
+        read_only_fields = fields

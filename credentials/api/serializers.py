@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from assets.models import Asset, Software
+from clients.api.serializers import ClientSerializer
 from clients.models import Client, Contact, Vendor
 from credentials import services
 from credentials.models import SCOPE_PATTERN, Credential, CredentialType
@@ -42,6 +43,7 @@ class TypeDefinitionField(serializers.JSONField):
 class CredentialTypeSerializer(GatedModelSerializer):
     gating_scope = "credentialType"
     gating_label = "Credential type"
+    gating_derived = {"reveal_node": ("permission_scope",)}  # the model's property, which pages show
     fields = TypeDefinitionField()
     credential_count = serializers.SerializerMethodField(help_text="Credentials in the caller's client scope")
 
@@ -300,16 +302,26 @@ class CredentialFieldSerializer(serializers.Serializer):
     sub_fields = serializers.ListField(child=serializers.DictField(), required=False)
 
 
-class TypeSummarySerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    name = serializers.CharField()
-    icon = serializers.CharField()
-    permission_scope = serializers.CharField()
+class TypeSummarySerializer(GatedModelSerializer):
+    """A credential's type in brief, each field gated by the type's own node (``obj.credentialType.name``...)."""
+
+    gating_scope = "credentialType"
+
+    class Meta:
+        model = CredentialType
+        fields = ["id", "name", "icon", "permission_scope"]
+        read_only_fields = fields
 
 
-class ClientSummarySerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    name = serializers.CharField()
+class ClientSummarySerializer(GatedModelSerializer):
+    """A credential's client in brief: its name needs ``obj.client.name``, as in ``GET /clients/{id}``."""
+
+    gating_scope = ClientSerializer.gating_scope  # declared after it, so its nodes are the scope's
+
+    class Meta:
+        model = Client
+        fields = ["id", "name"]
+        read_only_fields = fields
 
 
 def field_values(credential: Credential) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ from django import template
 
 from credentials.models import Credential
 from psa.access import has_node, restrict
+from psa.ui_gate import unwrap
 
 register = template.Library()
 
@@ -16,6 +17,7 @@ LIMIT = 50
 
 @register.inclusion_tag("credentials/_client_credentials.html", takes_context=True)
 def client_credentials(context, client):
+    client = unwrap(client)  # a gated proxy on the page; the query needs the object
     request = context.get("request")
     if request is None or not has_node(request, "credential.read"):
         return {"visible": False}

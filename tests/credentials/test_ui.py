@@ -219,7 +219,7 @@ def test_add_and_delete_sub_credentials_and_restore(vpn):
 
 
 def test_type_editor_creates_and_guards_fields_in_use(client_a):
-    page, _ = browser(["credential_type.*", "credential.read"])
+    page, _ = browser(["credential_type.*", "credential.read", "obj.credentialType.*"])
     fields = [
         {"id": "host", "name": "Host", "value_type": "plain_text"},
         {

@@ -15,13 +15,14 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from assets.api.serializers import AssetBriefSerializer
 from assets.models import Asset
 from psa.access import restrict
 from psa.api.serializers import PassiveSerializer
 from psa.api.viewsets import UUID_REGEX, PsaGenericViewSet
 from psa.utils import is_uuid
 from tickets import asset_links
-from tickets.api.serializers import TicketSerializer
+from tickets.api.serializers import TicketBriefSerializer, TicketSerializer
 from tickets.asset_link_models import DEFAULT_RELATIONSHIP, TicketAssetLink
 from tickets.models import Ticket
 
@@ -45,15 +46,20 @@ class LinkTicketSerializer(LinkFieldsMixin, PassiveSerializer):
     ticket_id = serializers.UUIDField()
 
 
+GATED = "Absent when the caller may not see the field (its obj.<scope>.<field> node)"
+
+
 class LinkedAssetSerializer(PassiveSerializer):
     link_id = serializers.UUIDField()
     asset_id = serializers.UUIDField()
-    asset_tag = serializers.CharField(help_text="The asset's serial number (there is no separate asset tag)")
-    name = serializers.CharField()
-    type = serializers.CharField()
-    status = serializers.CharField()
-    serial = serializers.CharField()
-    client_id = serializers.UUIDField()
+    asset_tag = serializers.CharField(
+        required=False, help_text="The asset's serial number (there is no separate asset tag). " + GATED
+    )
+    name = serializers.CharField(required=False, help_text=GATED)
+    type = serializers.CharField(required=False, help_text=GATED)
+    status = serializers.CharField(required=False, help_text=GATED)
+    serial = serializers.CharField(required=False, help_text=GATED)
+    client_id = serializers.UUIDField(required=False, help_text=GATED)
     relationship_type = serializers.CharField()
     notes = serializers.CharField()
     created_by = serializers.UUIDField(allow_null=True)
@@ -63,20 +69,23 @@ class LinkedAssetSerializer(PassiveSerializer):
 class LinkedTicketSerializer(PassiveSerializer):
     link_id = serializers.UUIDField()
     ticket_id = serializers.UUIDField()
-    ticket_number = serializers.CharField()
-    title = serializers.CharField()
-    status_id = serializers.UUIDField()
-    status_name = serializers.CharField()
-    is_closed = serializers.BooleanField()
-    priority_name = serializers.CharField()
-    assigned_to_name = serializers.CharField(allow_null=True)
-    client_id = serializers.UUIDField()
-    entered_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
+    ticket_number = serializers.CharField(required=False, help_text=GATED)
+    title = serializers.CharField(required=False, help_text=GATED)
+    status_id = serializers.UUIDField(required=False, help_text=GATED)
+    status_name = serializers.CharField(required=False, help_text=GATED)
+    is_closed = serializers.BooleanField(required=False, help_text=GATED)
+    priority_name = serializers.CharField(required=False, help_text=GATED)
+    assigned_to_name = serializers.CharField(required=False, allow_null=True, help_text=GATED)
+    client_id = serializers.UUIDField(required=False, help_text=GATED)
+    entered_at = serializers.DateTimeField(required=False, help_text=GATED)
+    updated_at = serializers.DateTimeField(required=False, help_text=GATED)
     relationship_type = serializers.CharField()
     notes = serializers.CharField()
     created_by = serializers.UUIDField(allow_null=True)
     created_at = serializers.DateTimeField()
+
+
+LINKED_TICKET_FIELDS = tuple(name for name in LinkedTicketSerializer._declared_fields if name != "link_id")
 
 
 def _stamp(value):
@@ -93,36 +102,20 @@ def _link_data(link: TicketAssetLink) -> dict:
     }
 
 
-def linked_asset_data(link: TicketAssetLink) -> dict:
-    asset = link.asset
-    return {
-        **_link_data(link),
-        "asset_id": str(asset.pk),
-        "asset_tag": asset.serial,
-        "name": asset.name,
-        "type": asset.type,
-        "status": asset.status,
-        "serial": asset.serial,
-        "client_id": str(asset.client_id),
-    }
+def linked_asset_data(request, link: TicketAssetLink) -> dict:
+    """The link and the asset in brief (:class:`AssetBriefSerializer`: each field through the asset's gate)."""
+    brief = AssetBriefSerializer(link.asset, context={"request": request}).data
+    data = {**_link_data(link), "asset_id": str(link.asset_id)}
+    data.update({name: value for name, value in brief.items() if name != "id"})
+    if "serial" in brief:
+        data["asset_tag"] = brief["serial"]
+    return data
 
 
-def linked_ticket_data(link: TicketAssetLink) -> dict:
-    ticket = link.ticket
-    return {
-        **_link_data(link),
-        "ticket_id": str(ticket.pk),
-        "ticket_number": ticket.ticket_number,
-        "title": ticket.title,
-        "status_id": str(ticket.status_id),
-        "status_name": ticket.status.name,
-        "is_closed": ticket.is_closed,
-        "priority_name": ticket.priority.name,
-        "assigned_to_name": str(ticket.assigned_to) if ticket.assigned_to_id else None,
-        "client_id": str(ticket.client_id),
-        "entered_at": _stamp(ticket.entered_at),
-        "updated_at": _stamp(ticket.updated_at),
-    }
+def linked_ticket_data(request, link: TicketAssetLink) -> dict:
+    """The link and the ticket in brief (:class:`TicketBriefSerializer`: each field through the ticket's gate)."""
+    brief = TicketBriefSerializer(link.ticket, context={"request": request}, fields=LINKED_TICKET_FIELDS).data
+    return {**_link_data(link), **brief, "ticket_id": str(link.ticket_id)}
 
 
 def asset_links_of(request, ticket: Ticket):
@@ -169,7 +162,7 @@ class TicketAssetViewSet(PsaGenericViewSet):
     @action(detail=True, methods=["get"], url_path="assets", url_name="list")
     def linked_assets(self, request, pk=None):
         page = self.paginate_queryset(asset_links_of(request, self._ticket()))
-        return self.get_paginated_response([linked_asset_data(link) for link in page])
+        return self.get_paginated_response([linked_asset_data(request, link) for link in page])
 
     @extend_schema(summary="Link an asset to the ticket (409 if already linked)", request=LinkAssetSerializer,
                    responses={201: LinkedAssetSerializer})  # fmt: skip
@@ -183,7 +176,7 @@ class TicketAssetViewSet(PsaGenericViewSet):
         link = asset_links.link(
             request, ticket, asset, relationship_type=data["relationship_type"], notes=data["notes"], field="asset_id"
         )
-        return Response(linked_asset_data(link), status=status.HTTP_201_CREATED)
+        return Response(linked_asset_data(request, link), status=status.HTTP_201_CREATED)
 
     @extend_schema(summary="Remove the link between the ticket and an asset", parameters=[ASSET_ID],
                    responses={204: None})  # fmt: skip
@@ -212,7 +205,7 @@ class AssetTicketViewSet(PsaGenericViewSet):
     @action(detail=True, methods=["get"], url_path="tickets", url_name="list")
     def linked_tickets(self, request, pk=None):
         page = self.paginate_queryset(ticket_links_of(request, self._asset()))
-        return self.get_paginated_response([linked_ticket_data(link) for link in page])
+        return self.get_paginated_response([linked_ticket_data(request, link) for link in page])
 
     @extend_schema(summary="Link a ticket to the asset (409 if already linked)", request=LinkTicketSerializer,
                    responses={201: LinkedTicketSerializer})  # fmt: skip
@@ -227,7 +220,7 @@ class AssetTicketViewSet(PsaGenericViewSet):
             request, ticket, asset, relationship_type=data["relationship_type"], notes=data["notes"], field="ticket_id"
         )
         link = ticket_links_of(request, asset).get(pk=link.pk)
-        return Response(linked_ticket_data(link), status=status.HTTP_201_CREATED)
+        return Response(linked_ticket_data(request, link), status=status.HTTP_201_CREATED)
 
     @extend_schema(summary="Remove the link between the asset and a ticket", parameters=[TICKET_ID],
                    responses={204: None})  # fmt: skip

@@ -933,3 +933,36 @@ class TicketStatsSerializer(PassiveSerializer):
 
 def safe_json(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
+
+
+class TicketBriefSerializer(GatedModelSerializer):
+    """A ticket in brief, wherever another object's response names one (asset links, bundles).
+
+    The one summary of a ticket: each field is gated by the ticket's own node (``obj.ticket.title``...), as in
+    ``GET /tickets/{id}``, so no nested summary shows what the ticket itself withholds. ``fields`` narrows it.
+    """
+
+    gating_scope = "ticket"
+    gating_label = "Ticket"
+    gating_derived = {name: TicketSerializer.gating_derived[name] for name in ("client_name", "assigned_to_name")}
+
+    ticket_id = serializers.UUIDField(source="id", read_only=True)
+    status_id = serializers.UUIDField(read_only=True)
+    status_name = serializers.CharField(source="status.name", read_only=True)
+    priority_name = serializers.CharField(source="priority.name", read_only=True)
+    assigned_to_name = serializers.CharField(source="assigned_to", read_only=True, allow_null=True)
+    client_id = serializers.UUIDField(read_only=True)
+    client_name = serializers.CharField(source="client.name", read_only=True)
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "ticket_id", "ticket_number", "title", "status_id", "status_name", "is_closed", "priority_name",
+            "assigned_to_name", "client_id", "client_name", "entered_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def __init__(self, *args, fields: list[str] | tuple[str, ...] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in [n for n in self.fields if fields is not None and n not in fields]:
+            self.fields.pop(name)

@@ -133,7 +133,9 @@ class TimeEntryViewSet(PsaModelViewSet):
         session = time_services.start_tracking(
             request, request.user, data["work_item_id"], data.get("service_id"), data["notes"], data["is_billable"]
         )
-        return Response(s.TrackingSessionSerializer(session).data, status=status.HTTP_201_CREATED)
+        return Response(
+            s.TrackingSessionSerializer(session, context={"request": request}).data, status=status.HTTP_201_CREATED
+        )
 
     @extend_schema(
         summary="Stop the caller's timer: it becomes a time entry ending now (or at end_time)",
@@ -163,7 +165,9 @@ class TimeEntryViewSet(PsaModelViewSet):
     @action(detail=False, methods=["get"], url_path="active-session", filterset_class=None)
     def active_session(self, request):
         session = own_session(request)
-        return Response(s.TrackingSessionSerializer(session).data if session is not None else None)
+        return Response(
+            s.TrackingSessionSerializer(session, context={"request": request}).data if session is not None else None
+        )
 
     @extend_schema(summary="Discard the caller's running timer without logging time", responses={204: None})
     @active_session.mapping.delete

@@ -13,6 +13,7 @@ from rest_framework import serializers
 from accounts.models import User
 from catalog.api.serializers import MoneyField, normalise_currency
 from catalog.models import Product, Service
+from psa import gating
 from psa.api.serializers import GatedModelSerializer, PassiveSerializer
 from psa.utils import is_uuid
 from tickets.api.serializers import SafePrimaryKeyRelatedField, SafeScopedField
@@ -55,6 +56,13 @@ class TimeEntrySerializer(GatedModelSerializer):
 
     gating_scope = "time_entry"
     gating_label = "Time entry"
+    # The ticket, client and user an entry names are gated by their own nodes, as TicketBriefSerializer's are.
+    gating_derived = {
+        "work_item_title": ("obj.ticket.title",),
+        "ticket_number": ("obj.ticket.ticket_number",),
+        "client_name": ("obj.client.name",),
+        "user_name": ("obj.user.name", "obj.user.login"),
+    }
     entry_id = serializers.UUIDField(source="id", read_only=True)
     work_item_type = serializers.ChoiceField(choices=WorkItemType.choices, default=WorkItemType.TICKET)
     work_item_id = TicketRefField(source="ticket")
@@ -221,6 +229,14 @@ class TrackingSessionSerializer(serializers.ModelSerializer):
             "notes", "service_id", "service_name", "user_id", "is_billable", "elapsed_minutes",
         ]  # fmt: skip
         read_only_fields = fields
+
+    def to_representation(self, session) -> dict:
+        data = super().to_representation(session)
+        request = self.context.get("request")
+        for name, ticket_field in (("work_item_title", "title"), ("ticket_number", "ticket_number")):
+            if request is not None and not gating.field_visible(request, "ticket", ticket_field):
+                data.pop(name)  # the ticket's own gate, as everywhere else
+        return data
 
     def get_elapsed_minutes(self, session) -> int:
         return max(0, int((timezone.now() - session.start_time).total_seconds() // 60))

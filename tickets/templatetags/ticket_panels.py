@@ -7,6 +7,7 @@ from __future__ import annotations
 from django import template
 
 from psa.access import has_node, has_nodes, restrict
+from psa.ui_gate import unwrap
 from tickets import documents
 from tickets.api.documents import document_data
 from tickets.models import Ticket
@@ -20,6 +21,7 @@ HOLDER_PATHS = {"ticket": "tickets", "client": "clients", "asset": "assets"}
 
 @register.inclusion_tag("tickets/_documents.html", takes_context=True)
 def documents_panel(context, holder) -> dict:
+    holder = unwrap(holder)  # a gated proxy on the page; the query needs the object
     request = context["request"]
     kind = holder._meta.model_name
     node = HOLDER_NODES[kind]
@@ -43,6 +45,7 @@ def documents_panel(context, holder) -> dict:
 def asset_tickets_panel(context, asset) -> dict:
     from tickets.api.asset_links import ticket_links_of
 
+    asset = unwrap(asset)
     request = context["request"]
     visible = has_nodes(request, ["ticket.read", "asset.read"])
     links = list(ticket_links_of(request, asset)[:PANEL_ROWS]) if visible else []
@@ -59,6 +62,7 @@ def asset_tickets_panel(context, asset) -> dict:
 
 @register.inclusion_tag("tickets/_contact_panels.html", takes_context=True)
 def contact_panels(context, contact) -> dict:
+    contact = unwrap(contact)
     request = context["request"]
     tickets = assets = credentials = None
     if has_node(request, "ticket.read"):

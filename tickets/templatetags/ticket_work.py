@@ -6,6 +6,7 @@ from django import template
 
 from catalog.models import Product, Service
 from psa.access import has_node
+from psa.ui_gate import unwrap
 from tickets.api.materials import material_totals
 from tickets.api.time_entries import own_session, ticket_time_summary
 from tickets.time_models import TicketMaterial
@@ -15,6 +16,7 @@ register = template.Library()
 
 @register.inclusion_tag("tickets/_time_section.html", takes_context=True)
 def time_section(context, ticket) -> dict:
+    ticket = unwrap(ticket)  # a gated proxy on the page; the queries need the object
     request = context["request"]
     if not has_node(request, "time_entry.read"):
         return {"visible": False}
@@ -35,6 +37,7 @@ def time_section(context, ticket) -> dict:
 
 @register.inclusion_tag("tickets/_materials_section.html", takes_context=True)
 def materials_section(context, ticket) -> dict:
+    ticket = unwrap(ticket)
     request = context["request"]
     if not has_node(request, "material.read"):
         return {"visible": False}
