@@ -14,8 +14,9 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
+from rest_framework.exceptions import ValidationError as ApiValidationError
 
-from accounts.api.views import ensure_can_grant
+from accounts.api.views import check_others_email, ensure_can_grant
 from accounts.models import ApiKey, Role, User
 from clients.models import Client
 from psa.access import client_scope, restrict
@@ -335,6 +336,13 @@ class UserForm(PermissionNodesMixin, forms.ModelForm):
             added = set(self.granted_nodes()) - self._current_grants
             if error := _grant_error(self.request, added):
                 self.add_error("permissions", error)
+        email = cleaned.get("email")
+        if self.instance.pk and self.instance.pk != self.request.user.pk and email is not None:
+            try:
+                check_others_email(self.request, self.instance, email)
+            except (ApiPermissionDenied, ApiValidationError) as exc:
+                detail = exc.detail["email"][0] if isinstance(exc.detail, dict) else exc.detail
+                self.add_error("email", str(detail))
         if "allowed_clients" in cleaned and client_scope(self.request) is not None and not self.final_clients():
             self.add_error(
                 "allowed_clients",

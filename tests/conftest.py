@@ -13,6 +13,7 @@ settings.TEST_NON_SERIALIZED_APPS = ["django.contrib.contenttypes", "django.cont
 # callers (keys, addresses) of their own.
 settings.API_RATE_LIMIT = "1000000/min"
 settings.API_BAD_KEY_LIMIT = "1000000/min"
+settings.SSO_RATE_LIMIT = "1000000/min"
 
 
 @pytest.fixture

@@ -7,10 +7,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from accounts import two_factor
 from accounts.api import serializers as s
 from accounts.filtersets import ApiKeyFilterSet, RoleFilterSet, UserFilterSet
 from accounts.models import ApiKey, Role, User
@@ -29,6 +30,25 @@ def ensure_can_grant(request, nodes) -> None:
     missing = sorted({n for n in nodes if not grants(held, n)})
     if missing:
         raise PermissionDenied(f"You cannot grant permission nodes you do not hold: {', '.join(missing)}.")
+
+
+def check_others_email(request, subject: User, email: str) -> None:
+    """Refuse giving ``subject`` (someone else) the address ``email``: 400 when it is taken, 403 when the caller
+    does not hold every node ``subject`` holds.
+
+    Single sign-on links an account to whoever the provider vouches for at its address, so setting someone's address
+    is like resetting their password.
+    """
+    if (email or "").casefold() == (subject.email or "").casefold():
+        return
+    if s.email_taken(email, subject):
+        raise ValidationError({"email": ["Another user already has this email address."]})
+    try:
+        ensure_can_grant(request, subject.effective_nodes())
+    except PermissionDenied as exc:
+        raise PermissionDenied(
+            f"Changing this user's email address decides who single sign-on signs in as them. {exc.detail}"
+        ) from None
 
 
 def check_results(user: User, nodes: list[str]) -> dict:
@@ -123,6 +143,7 @@ class UserViewSet(PsaModelViewSet):
         "destroy": ["user.delete.other"],
         "roles": ["user.read.other", "role.read"],
         "check_permission": ["user.read.other"],
+        "two_factor_reset": ["user.read.other", "user.two_factor.other"],
     }
     sort_fields = {"login": "login", "name": "name", "email": "email", "created_at": "created_at", "first_name": "name"}
     default_sort = "login"
@@ -151,6 +172,8 @@ class UserViewSet(PsaModelViewSet):
 
     def perform_update(self, serializer):
         self._guard_access_changes(serializer)
+        if (email := serializer.validated_data.get("email")) is not None and serializer.instance != self.request.user:
+            check_others_email(self.request, serializer.instance, email)
         super().perform_update(serializer)
 
     def perform_destroy(self, instance):
@@ -176,6 +199,19 @@ class UserViewSet(PsaModelViewSet):
         body = s.CheckPermissionRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         return Response(check_results(user, body.validated_data["permissions"]))
+
+    @extend_schema(
+        request=None,
+        responses={204: None},
+        summary="Turn off a user's two-factor sign-in",
+        description="For a user who lost their authenticator app and recovery codes: removes the device and every "
+        "recovery code, so they can set it up again from their profile. 204 whether or not there was one; audited "
+        "as reset_two_factor when there was.",
+    )
+    @action(detail=True, methods=["delete"], url_path="two-factor", filterset_class=None)
+    def two_factor_reset(self, request, pk=None):
+        two_factor.reset_for(request, self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 @extend_schema_view(

@@ -98,6 +98,7 @@ def _page_kwargs(world) -> dict[str, dict]:
         "password_reset_confirm": {"uidb64": "MA", "token": "set-password"},
         "document_upload": {"holder_kind": "ticket", "pk": world.objects[Ticket].pk},
         "document_remove": {"holder_kind": "ticket", "pk": world.objects[Ticket].pk},
+        "sso_start": {"key": "no-such-provider"},  # a 404 page: the harness configures no single sign-on
         **_unifi_kwargs(world),
     }
 
