@@ -630,10 +630,11 @@ class UnifiSimulator:
                         return "api.err.WlanLimitExceeded"
         return ""
 
-    def serve(self, host: str = "127.0.0.1", port: int = 0):
-        """A threaded loopback server; returns it (``server.port``; ``server.shutdown()`` to stop)."""
+    def serve(self, host: str = "127.0.0.1", port: int = 0, ssl_context: Any = None):
+        """A threaded loopback server (HTTPS with ``ssl_context``, e.g. ``(cert_file, key_file)``); returns it
+        (``server.port``; ``server.shutdown()`` to stop)."""
         from werkzeug.serving import make_server
 
-        server = make_server(host, port, self, threaded=True)
+        server = make_server(host, port, self, threaded=True, ssl_context=ssl_context)
         threading.Thread(target=server.serve_forever, daemon=True, name="unifi-simulator").start()
         return server
