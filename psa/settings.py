@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "credentials",
     "integrations",
     "catalog",
+    "sales",
 ]
 
 MIDDLEWARE = [
