@@ -124,3 +124,43 @@ class OpportunityStatusMapper(Mapper):
     def values(self, item: Item) -> dict:
         text(item.payload, "name", 100, required=True)
         return {}
+
+
+class _OneRecordRun:
+    """The counters a sync run keeps, for a single record stored outside a scheduled run."""
+
+    def __init__(self) -> None:
+        self.created = self.updated = self.unchanged = self.failed = 0
+        self.errors: list[dict] = []
+
+
+class OneRecordContext:
+    """What :func:`integrations.mirror.apply_batch` needs to store one record fetched on request (a refresh).
+
+    No :class:`SyncRun` is recorded and no job lock is taken: the write is one record's idempotent upsert, and a
+    scheduled run storing the same payload meanwhile leaves the same row.
+    """
+
+    def __init__(self, source) -> None:
+        from django.utils import timezone
+
+        self.source, self.run, self.now, self.writes = source, _OneRecordRun(), timezone.now(), 0
+
+    def error(self, external_id, message: str) -> None:
+        self.run.failed += 1
+        self.run.errors.append({"external_id": str(external_id)[:64], "message": str(message)[:500]})
+
+    def saw(self, moment) -> None:
+        pass
+
+    def progress(self) -> None:
+        pass
+
+
+def store_opportunity(source, payload: dict) -> list[dict]:
+    """Upsert one opportunity payload fetched live; the errors, if it could not be stored."""
+    from integrations.mirror import apply_batch
+
+    context = OneRecordContext(source)
+    apply_batch(context, OpportunityMapper, [(payload.get("id"), payload)])
+    return context.run.errors
