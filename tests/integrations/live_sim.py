@@ -44,3 +44,32 @@ def live_world(size: Size = SMALL, jobs: tuple[str, ...] = JOBS, name: str = "CW
     finally:
         cache.clear()
         server.shutdown()
+
+
+_shared: dict[str, object] = {}
+
+
+def shared_simulator() -> tuple[ConnectWiseSimulator, str]:
+    """One simulator per test process on a loopback port, for the route harness's worlds (built per test, so a
+    server each would cost more than the checks). Its server thread is a daemon: it ends with the process."""
+    if "sim" not in _shared:
+        sim = ConnectWiseSimulator(SMALL)
+        server = sim.serve()
+        _shared.update(sim=sim, server=server, url=f"http://127.0.0.1:{server.port}")
+    return _shared["sim"], _shared["url"]
+
+
+def mirror(source: Source, kind: str, external_id, obj, payload: dict | None = None):
+    """An ExternalRecord linking ``obj`` to a record of the source (``payload``: as the simulator serves it)."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.utils import timezone
+
+    from integrations.mirror import payload_hash
+    from integrations.models import ExternalRecord
+
+    payload = payload or {}
+    return ExternalRecord.objects.create(
+        source=source, kind=kind, external_id=str(external_id), content_type=ContentType.objects.get_for_model(obj),
+        object_id=str(obj.pk), payload=payload, payload_hash=payload_hash(payload), first_seen_at=timezone.now(),
+        last_seen_at=timezone.now(),
+    )  # fmt: skip

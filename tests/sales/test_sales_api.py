@@ -210,7 +210,9 @@ def test_client_scope_hides_other_clients_opportunities(world):
     assert _get(api, "/api/v1/sales/opportunities/count")["data"]["count"] == 0
     for suffix in ("", "/products", "/notes", "/contacts"):
         assert api.get(f"/api/v1/sales/opportunities/{opportunity.pk}{suffix}").status_code == 404
-    assert api.post(f"/api/v1/sales/opportunities/{opportunity.pk}/notes", {"text": "x"}, format="json").status_code == 404
+    assert (
+        api.post(f"/api/v1/sales/opportunities/{opportunity.pk}/notes", {"text": "x"}, format="json").status_code == 404
+    )
     own, *_ = api_for(["*"], key_clients=[Client.objects.get(pk=opportunity.client_id)])
     assert _get(own, f"/api/v1/sales/opportunities/{opportunity.pk}")["data"]["id"] == str(opportunity.pk)
 
