@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 
-from django.db import transaction
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -20,6 +19,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from catalog import procurement
 from catalog.api.serializers import (
     CatalogItemSerializer,
     LinkedItemSerializer,
@@ -29,11 +29,7 @@ from catalog.api.serializers import (
 from catalog.api.views import MspWideWritesMixin
 from catalog.models import CatalogCategory, CatalogItem, Ecosystem, Product, ProductLink
 from catalog.procurement_filtersets import ProcurementFilterSet
-from integrations.connectwise.live_calls import connectwise
-from integrations.connectwise.procurement import EXTERNAL_SOURCE, MAX_ON_HAND
-from integrations.models import ExternalRecord
-from psa import audit
-from psa.api.exceptions import Conflict
+from integrations.connectwise.procurement import EXTERNAL_SOURCE
 from psa.api.query_params import filterset_parameters
 from psa.api.viewsets import PsaAPIView, PsaReadOnlyViewSet
 
@@ -140,22 +136,7 @@ class ProcurementItemViewSet(MspWideWritesMixin, PsaReadOnlyViewSet):
     def refresh_inventory(self, request, pk=None):
         self._guard_scope()
         item = self.get_object()
-        record = (
-            ExternalRecord.objects.filter(kind="catalog_item", object_id=str(item.pk), deleted_at__isnull=True)
-            .select_related("source")
-            .order_by("-last_seen_at")
-            .first()
-        )
-        if record is None or not item.external_id:
-            raise Conflict("This item is not from ConnectWise; its stock is kept here (PATCH /products/{id}).")
-        with connectwise(record.source, "The catalog item") as api:
-            on_hand = max(0, min(api.quantity_on_hand(int(record.external_id)), MAX_ON_HAND))
-        with transaction.atomic():
-            before = Product.objects.select_for_update().values_list("on_hand", flat=True).get(pk=item.pk)
-            Product.objects.filter(pk=item.pk).update(on_hand=on_hand)
-            if before != on_hand:
-                audit.record(request, "update", item, changes={"on_hand": {"old": before, "new": on_hand}})
-        item.refresh_from_db()
+        item = procurement.refresh_on_hand(request, item)
         return Response(self.get_serializer(item).data)
 
     @extend_schema(summary="Link another item to this one", request=LinkRequestSerializer,
@@ -167,11 +148,7 @@ class ProcurementItemViewSet(MspWideWritesMixin, PsaReadOnlyViewSet):
         body = LinkRequestSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         target = self._target(body.validated_data["target_id"], item)
-        existing = ProductLink.objects.filter(Q(source=item, target=target) | Q(source=target, target=item)).first()
-        if existing is None:
-            with transaction.atomic():
-                link = ProductLink.objects.create(source=item, target=target, kind=body.validated_data["kind"])
-                audit.record(request, "create", link, changes={"target": {"old": None, "new": str(target.pk)}})
+        procurement.link(request, item, target, body.validated_data["kind"])
         return Response(self._summary(item))
 
     @extend_schema(summary="Remove the link between this item and another (either way)",
@@ -183,10 +160,7 @@ class ProcurementItemViewSet(MspWideWritesMixin, PsaReadOnlyViewSet):
         body = UnlinkRequestSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)
         target = self._target(body.validated_data["target_id"], item)
-        with transaction.atomic():
-            for link in ProductLink.objects.filter(Q(source=item, target=target) | Q(source=target, target=item)):
-                audit.record(request, "delete", link, changes={"target": {"old": str(link.target_id), "new": None}})
-                link.delete()
+        procurement.unlink(request, item, target)
         return Response(self._summary(item))
 
     def _target(self, identifier: str, item: Product) -> Product:
