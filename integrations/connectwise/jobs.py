@@ -13,7 +13,7 @@ from integrations.connectwise.mappers import (
     MemberMapper,
     SiteMapper,
 )
-from integrations.connectwise.procurement import CatalogItemMapper
+from integrations.connectwise.procurement import CatalogItemMapper, refresh_stock
 from integrations.connectwise.sales import OpportunityMapper, OpportunityStatusMapper
 from integrations.mirror import Mapper, apply_batch, mark_missing
 from integrations.models import ExternalRecord
@@ -77,8 +77,9 @@ def sync_members(context) -> None:
 
 
 def sync_catalog(context) -> None:
-    """The procurement catalog into the catalog's products (stock on hand stays local; see refresh-inventory)."""
+    """The procurement catalog into the catalog's products, then the stock of the inventory items it stored."""
     _pull(context, "catalog")
+    refresh_stock(context)
 
 
 def sync_opportunities(context) -> None:

@@ -106,3 +106,38 @@ class CatalogItemMapper(Mapper):
 
     def on_deleted(self, object_ids: list[str]) -> None:
         Product.objects.filter(pk__in=object_ids, is_active=True).update(is_active=False, updated_at=self.context.now)
+
+
+def refresh_stock(context) -> None:
+    """On-hand counts for the inventory items this run stored (new or changed upstream), one call each, at most
+    ``PSA_CONNECTWISE_STOCK_PER_RUN`` of them; the rest keep theirs until they change or ``refresh-inventory``.
+
+    The catalog record carries no stock (reference/integrations.md §2.6): ``catalog/{id}/quantityOnHand`` does.
+    """
+    from django.conf import settings
+    from django.db.models import Subquery
+
+    from integrations.http import IntegrationError, NotFoundError
+    from integrations.models import ExternalRecord
+
+    limit = settings.CONNECTWISE_STOCK_PER_RUN
+    if limit <= 0:
+        return
+    stored = ExternalRecord.objects.filter(source=context.source, kind=CatalogItemMapper.kind, last_seen_at=context.now)
+    items = Product.objects.filter(
+        external_source=EXTERNAL_SOURCE,
+        external_id__in=Subquery(stored.values("external_id")),
+        product_class="Inventory",
+    ).order_by("external_id")[:limit]
+    for item in items:
+        try:
+            on_hand = max(0, min(context.client.quantity_on_hand(int(item.external_id)), MAX_ON_HAND))
+        except NotFoundError:
+            context.error(item.external_id, "Its stock was not found (quantityOnHand answered 404).")
+            continue
+        except IntegrationError as exc:
+            context.error(item.external_id, f"Stock not read: {exc.message}; the rest waits for the next run.")
+            return
+        if on_hand != item.on_hand:
+            Product.objects.filter(pk=item.pk).update(on_hand=on_hand, updated_at=context.now)
+            context.writes += 1

@@ -66,6 +66,7 @@ def test_filters(world, params, expected):
 
 
 def test_price_and_stock_filters(world):
+    Product.objects.update(on_hand=0)
     Product.objects.filter(external_id="50001").update(on_hand=4)
     api, *_ = api_for(READ)
     in_stock = _get(api, "/api/v1/procurement/items", in_stock="true", limit=100)["data"]

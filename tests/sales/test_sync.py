@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.test import override_settings
 
 from accounts.models import User
 from catalog.models import Product
@@ -50,16 +51,36 @@ def test_catalog_sync_maps_the_fields_and_a_resync_writes_nothing(sim):
     assert (again.created, again.updated, again.unchanged) == (0, 0, 12)
 
 
-def test_catalog_sync_is_incremental_and_keeps_local_stock(sim):
+def test_catalog_sync_reads_the_stock_of_the_inventory_items_it_stored(sim):
     source = make_source()
     _run(source, sim, "connectwise.catalog")
-    Product.objects.filter(external_id="50002").update(on_hand=3)
+    inventory = Product.objects.filter(external_source="connectwise", product_class="Inventory")
+    assert inventory.count() > 0
+    assert all(item.on_hand == sim.on_hand[int(item.external_id)] for item in inventory)
+    service = Product.objects.get(external_id="50005")  # General-Labor: a service has no stock to read
+    assert service.product_class == "Service" and not sim.log("catalog/50005/quantityOnHand")
+
+
+def test_catalog_sync_is_incremental_and_rereads_stock_only_for_changed_items(sim):
+    source = make_source()
+    _run(source, sim, "connectwise.catalog")
+    Product.objects.filter(external_id__in=["50001", "50002"]).update(on_hand=3)
+    sim.on_hand[50002] = 11
     sim.touch("catalog", 50002, price=12.5)
+    calls = len(sim.log("quantityOnHand"))
     run = _run(source, sim, "connectwise.catalog")
-    assert run.updated == 1
-    assert "lastUpdated>" in sim.log("procurement/catalog")[-1].query["conditions"]
+    assert run.updated == 1 and len(sim.log("quantityOnHand")) == calls + 1
+    pages = [r for r in sim.log("procurement/catalog") if r.path.endswith("procurement/catalog")]
+    assert "lastUpdated>" in pages[-1].query["conditions"]
     item = Product.objects.get(external_id="50002")
-    assert item.unit_price == 1250 and item.on_hand == 3
+    assert item.unit_price == 1250 and item.on_hand == 11
+    assert Product.objects.get(external_id="50001").on_hand == 3  # unchanged upstream: the local count stays
+
+
+@override_settings(CONNECTWISE_STOCK_PER_RUN=2)
+def test_the_stock_pass_is_bounded_per_run(sim):
+    _run(make_source(), sim, "connectwise.catalog")
+    assert len(sim.log("quantityOnHand")) == 2
 
 
 def test_a_local_product_with_the_same_sku_is_adopted_and_others_stay(sim):
