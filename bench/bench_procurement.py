@@ -155,6 +155,10 @@ def main() -> None:
     fresh_database()
     import importlib
 
+    from django.core.management import call_command
+
+    call_command("createcachetable", verbosity=0)  # the live reads' cache (the database cache without Redis)
+
     from django.apps import apps
 
     # flush removed the taxonomy the data migration seeds (groups and ecosystems the filters use): seed it again
