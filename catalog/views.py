@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from rest_framework.exceptions import APIException, ValidationError
 
 from catalog import procurement
-from catalog.api.procurement import find_item, linked_items
+from catalog.api.procurement import cascade_values, find_item, linked_items
 from catalog.filtersets import ProductFilterSet, ServiceFilterSet
 from catalog.models import CatalogItem, Ecosystem, Product, ProductLink, Service
 from catalog.procurement_filtersets import ProcurementFilterSet
@@ -56,22 +56,13 @@ def catalog_list(request):
 # --- the procurement catalog browser -------------------------------------------------------------------------------
 
 
-def _cascade(params) -> dict:
-    """Dropdown values in the current data, each narrowed by the choices above it (as /procurement/filters)."""
-    from catalog.api.procurement import _distinct
-
-    items = CatalogItem.objects.all() if params.get("include_inactive") == "true" else CatalogItem.objects.filter(
-        is_active=True
-    )  # fmt: skip
-    category, subcategory = params.get("category", "").strip(), params.get("subcategory", "").strip()
-    in_category = items.filter(category__iexact=category) if category else items
-    in_subcategory = in_category.filter(subcategory__iexact=subcategory) if subcategory else in_category
-    return {
-        "categories": _distinct(items, "category"),
-        "subcategories": _distinct(in_category, "subcategory"),
-        "manufacturers": _distinct(in_subcategory, "manufacturer"),
-        "ecosystems": list(Ecosystem.objects.values_list("name", flat=True)),
-    }
+def _cascade(request, params) -> dict:
+    """The dropdown values as ``/procurement/filters`` gives them, and the ecosystems."""
+    try:
+        values = cascade_values(request, params)
+    except (APIException, PermissionDenied):
+        values = {"categories": [], "subcategories": [], "manufacturers": []}
+    return {**values, "ecosystems": list(Ecosystem.objects.values_list("name", flat=True))}
 
 
 def _picker_ticket(request):
@@ -102,7 +93,7 @@ def procurement_list(request):
         items, errors = CatalogItem.objects.none(), exc.detail
     context = {
         "section": "catalog",
-        "values": _cascade(params),
+        "values": _cascade(request, params),
         "params": params,
         "errors": errors,
         "page": paginate(request, items.order_by("name", "id")),

@@ -16,7 +16,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from catalog import procurement
@@ -30,6 +30,7 @@ from catalog.api.views import MspWideWritesMixin
 from catalog.models import CatalogCategory, CatalogItem, Ecosystem, Product, ProductLink
 from catalog.procurement_filtersets import ProcurementFilterSet
 from integrations.connectwise.procurement import EXTERNAL_SOURCE
+from psa import gating
 from psa.api.query_params import filterset_parameters
 from psa.api.viewsets import PsaAPIView, PsaReadOnlyViewSet
 
@@ -234,6 +235,29 @@ def _distinct(queryset, field: str) -> list[str]:
     return list(queryset.exclude(**{field: ""}).order_by(field).values_list(field, flat=True).distinct())
 
 
+CASCADE = (("categories", "category"), ("subcategories", "subcategory"), ("manufacturers", "manufacturer"))
+
+
+def cascade_values(request, params) -> dict[str, list[str]]:
+    """The dropdown values, each narrowed by the choices above it; a field the caller may not see lists nothing,
+    and narrowing by it is refused (as filtering on it is)."""
+    include = params.get("include_inactive", "").lower()
+    if include not in ("", "true", "false", "1", "0"):
+        raise ValidationError({"include_inactive": ["Use true or false."]})
+    visible = {field: gating.field_visible(request, "catalogItem", field) for _, field in CASCADE}
+    hidden = [field for field in ("category", "subcategory") if params.get(field) and not visible[field]]
+    if hidden:
+        raise PermissionDenied(f"You may not filter on fields you may not see: {', '.join(hidden)}.")
+    items = CatalogItem.objects.all() if include in ("true", "1") else CatalogItem.objects.filter(is_active=True)
+    category, subcategory = params.get("category", "").strip(), params.get("subcategory", "").strip()
+    scopes = {"category": items}
+    scopes["subcategory"] = items.filter(category__iexact=category) if category else items
+    scopes["manufacturer"] = (
+        scopes["subcategory"].filter(subcategory__iexact=subcategory) if subcategory else scopes["subcategory"]
+    )
+    return {key: _distinct(scopes[field], field) if visible[field] else [] for key, field in CASCADE}
+
+
 class ProcurementFiltersView(PsaAPIView):
     action_nodes = {"GET": READ}
 
@@ -257,18 +281,4 @@ class ProcurementFiltersView(PsaAPIView):
         },
     )
     def get(self, request):
-        params = request.query_params
-        include = params.get("include_inactive", "").lower()
-        if include not in ("", "true", "false", "1", "0"):
-            raise ValidationError({"include_inactive": ["Use true or false."]})
-        items = CatalogItem.objects.all() if include in ("true", "1") else CatalogItem.objects.filter(is_active=True)
-        category, subcategory = params.get("category", "").strip(), params.get("subcategory", "").strip()
-        in_category = items.filter(category__iexact=category) if category else items
-        in_subcategory = in_category.filter(subcategory__iexact=subcategory) if subcategory else in_category
-        return Response(
-            {
-                "categories": _distinct(items, "category"),
-                "subcategories": _distinct(in_category, "subcategory"),
-                "manufacturers": _distinct(in_subcategory, "manufacturer"),
-            }
-        )
+        return Response(cascade_values(request, request.query_params))

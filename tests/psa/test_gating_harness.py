@@ -40,9 +40,22 @@ REGISTRY_ROUTES = {
     "permission-categories", "permission-nodes", "permission-category", "user-me", "user-search", "user-list", "user-detail",
     "role-list", "role-detail", "role-permissions",
 }  # fmt: skip
+# The procurement routes show the catalog's products as catalog items (a proxy model: the same rows): a column they
+# share is gated by obj.catalogItem.* on the procurement routes and by obj.product.* on the products routes.
+PRODUCT_ROUTES = {"product-list", "product-detail"}
+PROCUREMENT_ROUTES = {
+    "procurement-item-list",
+    "procurement-item-detail",
+    "procurement-item-linked",
+    "procurement-filters",
+}
+SHARED_PRODUCT_COLUMNS = {"name": "product_name", "identifier": "sku", "description": "description",
+                          "manufacturer": "manufacturer", "cw_catalog_id": "external_id"}  # fmt: skip
 NOT_APPLICABLE = {
     "obj.credentialType.name": REGISTRY_ROUTES,
     "obj.credentialType.permission_scope": REGISTRY_ROUTES,
+    **{f"obj.catalogItem.{field}": PRODUCT_ROUTES for field in SHARED_PRODUCT_COLUMNS},
+    **{f"obj.product.{field}": PROCUREMENT_ROUTES for field in SHARED_PRODUCT_COLUMNS.values()},
 }
 # Known leaks still to fix (each names where it shows): these routes' summaries of the other side of a link are not
 # gated yet. Nothing may be added here without a note in the issue; remove an entry with its fix.
@@ -61,6 +74,8 @@ KNOWN_UI_LEAKS = {
     "obj.product.product_name": "materials picker on the ticket page",
     "obj.product.currency": "materials section on the ticket page",
     "obj.product.sku": "materials picker on the ticket page",
+    "obj.catalogItem.name": "materials picker on the ticket page (the same product rows)",
+    "obj.catalogItem.identifier": "materials picker on the ticket page (the same product rows)",
     "obj.client.identifier": "client list",
     "obj.client.name": "client list links and every page naming a client",
     "obj.contact.first_name": "contacts tab links",
