@@ -18,5 +18,6 @@ urlpatterns = [
     path("", include("catalog.api.urls")),
     path("", include("integrations.api.urls")),
     path("", include("sales.api.urls")),
+    path("", include("integrations.unifi.api.urls")),
     *router.urls,
 ]
