@@ -28,6 +28,31 @@ class ExternalRecordMixin(models.Model):
         abstract = True
 
 
+class ProcurementFieldsMixin(models.Model):
+    """What a procurement catalog (ConnectWise's) says about a product beyond name, price and stock.
+
+    Filled by the ConnectWise catalog sync, which masters these on synced items; empty or null on local items.
+    """
+
+    customer_description = models.TextField(blank=True)
+    internal_notes = models.TextField(blank=True)
+    category = models.CharField(max_length=100, blank=True)
+    category_cw_id = models.IntegerField(null=True, blank=True)
+    subcategory = models.CharField(max_length=100, blank=True)
+    subcategory_cw_id = models.IntegerField(null=True, blank=True)
+    manufacturer_cw_id = models.IntegerField(null=True, blank=True)
+    part_number = models.CharField(max_length=100, blank=True)
+    vendor_name = models.CharField(max_length=200, blank=True)
+    vendor_sku = models.CharField(max_length=100, blank=True)
+    vendor_cw_id = models.IntegerField(null=True, blank=True)
+    product_class = models.CharField(max_length=20, blank=True)
+    is_taxable = models.BooleanField(default=True)
+    cw_last_updated = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
 class Service(ExternalRecordMixin, BaseModel):
     """A labour type ("Remote support", "Onsite"): its default hourly rate and whether its time is billable."""
 
@@ -57,7 +82,7 @@ class Service(ExternalRecordMixin, BaseModel):
         return self.name
 
 
-class Product(ExternalRecordMixin, BaseModel):
+class Product(ProcurementFieldsMixin, ExternalRecordMixin, BaseModel):
     """Hardware, licences and parts: what a technician adds to a ticket as material, with stock on hand."""
 
     name = models.CharField(max_length=200)
@@ -82,7 +107,37 @@ class Product(ExternalRecordMixin, BaseModel):
             models.CheckConstraint(condition=Q(on_hand__gte=0), name="product_on_hand_not_negative"),
             models.CheckConstraint(condition=Q(unit_price__gte=0) & Q(cost__gte=0), name="product_money_not_negative"),
         ]
-        indexes = [models.Index(fields=["is_active", "name"], name="product_active_name")]
+        indexes = [
+            models.Index(fields=["is_active", "name"], name="product_active_name"),
+            models.Index(fields=["category", "subcategory"], name="product_category"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.sku})" if self.sku else self.name
+
+
+class CatalogItem(Product):
+    """A product as seed 004's procurement routes show it (``/procurement/items``), gated by ``obj.catalogItem.*``.
+
+    A proxy: the same rows as :class:`Product`, so local and synced items are one catalog; it exists so the
+    procurement view's field gating has its own scope beside the product API's ``obj.product.*``.
+    """
+
+    class Meta:
+        proxy = True
+        ordering = ("name", "id")
+
+
+from catalog.procurement_models import (  # noqa: E402  (they refer to Product)
+    CatalogCategory,
+    CatalogGroup,
+    CatalogSubcategory,
+    Ecosystem,
+    EcosystemRule,
+    ProductLink,
+)
+
+__all__ = [
+    "CatalogCategory", "CatalogGroup", "CatalogItem", "CatalogSubcategory", "Ecosystem", "EcosystemRule", "Product",
+    "ProductLink", "Service",
+]  # fmt: skip

@@ -6,4 +6,8 @@ app_name = "catalog"
 
 urlpatterns = [
     path("", views.catalog_list, name="catalog_list"),
+    path("procurement/", views.procurement_list, name="procurement_list"),
+    path("procurement/<uuid:pk>/", views.procurement_item, name="procurement_item"),
+    path("procurement/<uuid:pk>/refresh/", views.procurement_refresh, name="procurement_refresh"),
+    path("procurement/<uuid:pk>/links/", views.procurement_link, name="procurement_link"),
 ]

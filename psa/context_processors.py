@@ -20,6 +20,8 @@ def navigation(request) -> dict:
             "integrations": has_node(request, "integration.source.read"),
             "time": has_node(request, "time_entry.read"),
             "catalog": has_node(request, "catalog.service.read") or has_node(request, "catalog.product.read"),
+            "procurement": has_node(request, "procurement.catalog.read"),
+            "sales": has_node(request, "sales.opportunity.read"),
             "admin": user.is_staff,
         },
     }

@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "integrations",
     "integrations.hudu",
     "catalog",
+    "sales",
     "integrations.unifi",
 ]
 
@@ -379,6 +380,8 @@ INTEGRATIONS_MAX_RUN_ERRORS = env_int("PSA_INTEGRATIONS_MAX_RUN_ERRORS", 50)  # 
 INTEGRATIONS_LOCK_TTL = env_int("PSA_INTEGRATIONS_LOCK_TTL", 900)  # seconds a silent run keeps its job locked
 INTEGRATIONS_DISPATCH_INTERVAL = env_int("PSA_INTEGRATIONS_DISPATCH_INTERVAL", 60)
 INTEGRATIONS_LIVE_CACHE_SECONDS = env_int("PSA_INTEGRATIONS_LIVE_CACHE_SECONDS", 60)
+INTEGRATIONS_LIVE_TIMEOUT = env_int("PSA_INTEGRATIONS_LIVE_TIMEOUT", 5)  # seconds a request waits on a live call
+CONNECTWISE_STOCK_PER_RUN = env_int("PSA_CONNECTWISE_STOCK_PER_RUN", 500)  # on-hand reads per catalog sync run
 DEMO_INTEGRATIONS = env_bool("PSA_DEMO_INTEGRATIONS", True)
 DEMO_CONNECTWISE_PORT = env_int("PSA_DEMO_CONNECTWISE_PORT", 8011)
 HUDU_REQUESTS_PER_MINUTE = env_int("PSA_HUDU_REQUESTS_PER_MINUTE", 280)  # client-side pacing; Hudu allows 300

@@ -29,4 +29,5 @@ urlpatterns = [
     path("integrations/", include("integrations.urls")),
     path("", include("tickets.time_urls")),
     path("catalog/", include("catalog.urls")),
+    path("sales/", include("sales.urls")),
 ]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from catalog.models import MAX_MONEY, Product, Service
-from psa.api.serializers import GatedModelSerializer
+from catalog.models import MAX_MONEY, CatalogItem, Product, ProductLink, Service
+from psa.api.serializers import GatedModelSerializer, PassiveSerializer
 
 MAX_ON_HAND = 10**9
 
@@ -115,3 +117,77 @@ class ProductSerializer(GatedModelSerializer):
         attrs = super().validate(attrs)
         _unique_external(Product, attrs, self.instance)
         return attrs
+
+
+@extend_schema_field(OpenApiTypes.BOOL)
+class _NegatedBooleanField(serializers.ReadOnlyField):
+    """Shows ``not <source>`` (``inactive`` from ``is_active``), so gating maps it to the model field it shows."""
+
+    def to_representation(self, value) -> bool:
+        return not value
+
+
+@extend_schema_field(OpenApiTypes.BOOL)
+class _InStockField(serializers.ReadOnlyField):
+    def to_representation(self, value) -> bool:
+        return value > 0
+
+
+@extend_schema_field({"type": "integer", "nullable": True})
+class _ConnectWiseIdField(serializers.ReadOnlyField):
+    """The ConnectWise id of a synced item (its ``external_id``), as a number; null for local items."""
+
+    def get_attribute(self, instance):
+        return instance.external_id if instance.external_source == "connectwise" else ""
+
+    def to_representation(self, value) -> int | None:
+        return int(value) if str(value).isdigit() else None
+
+
+class CatalogItemSerializer(GatedModelSerializer):
+    """A product as seed 004's procurement routes show it; read-only (the catalog sync and ``/products`` write)."""
+
+    gating_scope = "catalogItem"
+    gating_label = "Catalog item"
+    cw_catalog_id = _ConnectWiseIdField(source="external_id")
+    identifier = serializers.CharField(source="sku", read_only=True)
+    price = serializers.IntegerField(source="unit_price", read_only=True, help_text="Minor units (cents)")
+    inactive = _NegatedBooleanField(source="is_active")
+    sales_taxable = serializers.BooleanField(source="is_taxable", read_only=True)
+    in_stock = _InStockField(source="on_hand")
+
+    class Meta:
+        model = CatalogItem
+        fields = [
+            "id", "cw_catalog_id", "identifier", "name", "description", "customer_description", "internal_notes",
+            "category", "category_cw_id", "subcategory", "subcategory_cw_id", "manufacturer", "manufacturer_cw_id",
+            "part_number", "vendor_name", "vendor_sku", "vendor_cw_id", "product_class", "price", "cost", "currency",
+            "inactive", "sales_taxable", "on_hand", "in_stock", "cw_last_updated", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class LinkedItemSerializer(CatalogItemSerializer):
+    """A linked item: the item itself plus how it is linked (``kind``, and ``direction`` from the item asked)."""
+
+    link_kind = serializers.SerializerMethodField()
+    link_direction = serializers.SerializerMethodField()
+
+    class Meta(CatalogItemSerializer.Meta):
+        fields = [*CatalogItemSerializer.Meta.fields, "link_kind", "link_direction"]
+        read_only_fields = fields
+
+    def get_link_kind(self, obj) -> str:
+        return getattr(obj, "link_kind", "")
+
+    def get_link_direction(self, obj) -> str:
+        return getattr(obj, "link_direction", "")
+
+
+class LinkRequestSerializer(PassiveSerializer):
+    target_id = serializers.CharField(max_length=100, help_text="The other item: our id, ConnectWise id or SKU")
+    kind = serializers.ChoiceField(choices=ProductLink.Kind.choices, required=False, default="related")
+
+
+class UnlinkRequestSerializer(PassiveSerializer):
+    target_id = serializers.CharField(max_length=100, help_text="The other item: our id, ConnectWise id or SKU")

@@ -145,6 +145,48 @@ class ConnectWiseClient(ApiClient):
         ops = [{"op": "replace", "path": name, "value": value} for name, value in changes.items()]
         return self.decode(self.request("PATCH", path, json=ops))
 
+    def get_object(self, path: str) -> dict:
+        body = self.get_json(path)
+        if not isinstance(body, dict):
+            raise MalformedResponseError("The answer is not a JSON object.", url=path)
+        return body
+
+    def get_list(self, path: str, **kwargs: Any) -> list[dict]:
+        """Every record of a (small) list: a parent's notes, contacts or activities."""
+        return list(self.iter_records(path, order_by="", **kwargs))
+
+    def post(self, path: str, body: dict) -> dict:
+        created = self.decode(self.request("POST", path, json=body))
+        if not isinstance(created, dict):
+            raise MalformedResponseError("A created record is not an object.")
+        return created
+
+    def delete(self, path: str) -> None:
+        self.request("DELETE", path)
+
+    def quantity_on_hand(self, item_id: int) -> int:
+        body = self.get_json(f"procurement/catalog/{int(item_id)}/quantityOnHand")
+        if not isinstance(body, dict) or not isinstance(body.get("count"), int | float):
+            raise MalformedResponseError("quantityOnHand is not {'count': number}.")
+        return int(body["count"])
+
+    def forecast_items(self, opportunity_id: int) -> list[dict]:
+        """An opportunity's forecast lines. The spec's shapes differ: a container with ``forecastItems``, or a list
+        of containers or of items; all three are read (reference/integrations.md §2.6)."""
+        body = self.get_json(f"sales/opportunities/{int(opportunity_id)}/forecast")
+        containers = body if isinstance(body, list) else [body]
+        items: list = []
+        for container in containers:
+            if isinstance(container, dict) and isinstance(container.get("forecastItems"), list):
+                items.extend(container["forecastItems"])
+            elif isinstance(container, dict) and "forecastType" in container:
+                items.append(container)
+            elif not (isinstance(container, dict) and "forecastItems" not in container):
+                raise MalformedResponseError("The forecast is not a container or a list of items.")
+        if not all(isinstance(item, dict) and isinstance(item.get("id"), int) for item in items):
+            raise MalformedResponseError("A forecast item is not an object with an integer id.")
+        return items
+
     @staticmethod
     def updated_since(cursor: datetime | None) -> str:
         return cw.condition("lastUpdated", ">", cursor) if cursor is not None else ""

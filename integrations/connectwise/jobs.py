@@ -13,6 +13,8 @@ from integrations.connectwise.mappers import (
     MemberMapper,
     SiteMapper,
 )
+from integrations.connectwise.procurement import CatalogItemMapper, refresh_stock
+from integrations.connectwise.sales import OpportunityMapper, OpportunityStatusMapper
 from integrations.mirror import Mapper, apply_batch, mark_missing
 from integrations.models import ExternalRecord
 
@@ -23,7 +25,11 @@ COLLECTIONS: dict[str, tuple[str, type[Mapper]]] = {
     "contacts": ("company/contacts", ContactMapper),
     "configurations": ("company/configurations", ConfigurationMapper),
     "members": ("system/members", MemberMapper),
+    "catalog": ("procurement/catalog", CatalogItemMapper),
+    "opportunity_statuses": ("sales/opportunities/statuses", OpportunityStatusMapper),
+    "opportunities": ("sales/opportunities", OpportunityMapper),
 }
+DELETION_SCANNED = ("companies", "contacts", "configurations", "members", "catalog", "opportunities")
 
 
 def _updated(record: dict) -> datetime | None:
@@ -70,6 +76,20 @@ def sync_members(context) -> None:
     _pull(context, "members")
 
 
+def sync_catalog(context) -> None:
+    """The procurement catalog into the catalog's products, then the stock of the inventory items it stored."""
+    _pull(context, "catalog")
+    refresh_stock(context)
+
+
+def sync_opportunities(context) -> None:
+    """The quote statuses (few, always read whole), then the opportunities changed since the cursor."""
+    path, mapper = COLLECTIONS["opportunity_statuses"]
+    for page in context.client.iter_pages(path):
+        _apply(context, mapper, page)
+    _pull(context, "opportunities")
+
+
 def _company_ids(context) -> list[int]:
     rows = ExternalRecord.objects.filter(source=context.source, kind="company", deleted_at__isnull=True)
     return sorted(int(e) for e in rows.values_list("external_id", flat=True) if e.isdigit())
@@ -95,7 +115,7 @@ def sync_sites(context) -> None:
 
 def scan_deletions(context) -> None:
     """Every id upstream, forward-only with ``fields=id``; mirrored records no longer there are marked deleted."""
-    for collection in ("companies", "contacts", "configurations", "members"):
+    for collection in DELETION_SCANNED:
         path, mapper = COLLECTIONS[collection]
         seen = {str(i) for i in context.client.iter_ids(path)}
         mark_missing(context, mapper, seen)

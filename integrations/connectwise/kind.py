@@ -100,6 +100,8 @@ CONNECTWISE = registry.register(
             Job("connectwise.contacts", "Contacts → contacts", jobs.sync_contacts, FIFTEEN_MINUTES),
             Job("connectwise.configurations", "Configurations → assets", jobs.sync_configurations, FIFTEEN_MINUTES),
             Job("connectwise.members", "Members → users (links only)", jobs.sync_members, 60 * 60),
+            Job("connectwise.catalog", "Procurement catalog → products", jobs.sync_catalog, FIFTEEN_MINUTES),
+            Job("connectwise.opportunities", "Opportunities → sales", jobs.sync_opportunities, FIFTEEN_MINUTES),
             Job("connectwise.deletions", "Deletion scan (ids only)", jobs.scan_deletions, 24 * 60 * 60),
         ),
         make_client=make_client,

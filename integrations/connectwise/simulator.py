@@ -2,7 +2,7 @@
 
 It speaks the real paths (``/{codebase}apis/3.0/company/companies``, ``/company/contacts``,
 ``/company/companies/{id}/sites``, ``/company/configurations``, ``/system/members``, ``/system/info``,
-``/login/companyinfo/{company}``), checks Basic ``company+public:private`` auth and the ``clientId`` header, parses
+``/login/companyinfo/{company}``, and the procurement and sales paths of ``simulator_sales``), checks Basic ``company+public:private`` auth and the ``clientId`` header, parses
 ``conditions``, pages with ``page``/``pageSize`` and ``Link`` headers (or forward-only with ``pageId``), and refuses
 unknown parameters. Tests inject faults (429 with ``Retry-After``, 500/502, slow answers, malformed pages, expired
 credentials) and read ``requests``, the request log. Used by the tests, the benchmark and ``make run``'s demo.
@@ -27,6 +27,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from integrations.connectwise.conditions import ConditionError, compile_conditions, format_time
+from integrations.connectwise.simulator_sales import SalesSimulatorMixin
 
 DEMO_COMPANY = "psademo"
 DEMO_PUBLIC_KEY = "demo-public-key"
@@ -75,13 +76,15 @@ class Size:
     sites: int = 30
     configurations: int = 80
     members: int = 5
+    catalog_items: int = 40
+    opportunities: int = 6
 
 
 def _ref(record: dict, *keys: str) -> dict:
     return {"id": record["id"], **{k: record[k] for k in keys}, "_info": {}}
 
 
-class ConnectWiseSimulator:
+class ConnectWiseSimulator(SalesSimulatorMixin):
     """The simulator's state and WSGI entry point (``__call__``). Thread-safe for a threaded loopback server."""
 
     def __init__(
@@ -119,6 +122,7 @@ class ConnectWiseSimulator:
         self._index: dict[tuple, dict] = {}
         self.data: dict[str, dict[int, dict]] = {}
         self._generate(random.Random(seed), identifiers or [])
+        self._generate_sales(random.Random(seed + 11))
         self.url_map = Map(
             [
                 Rule("/login/companyinfo/<company>", endpoint="companyinfo"),
@@ -130,6 +134,7 @@ class ConnectWiseSimulator:
                 Rule(f"/{CODEBASE}apis/3.0/company/contacts", endpoint="contacts"),
                 Rule(f"/{CODEBASE}apis/3.0/company/configurations", endpoint="configurations"),
                 Rule(f"/{CODEBASE}apis/3.0/system/members", endpoint="members"),
+                *self.sales_rules(f"/{CODEBASE}apis/3.0/"),
             ]
         )
 

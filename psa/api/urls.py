@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("assets.api.urls")),
     path("", include("catalog.api.urls")),
     path("", include("integrations.api.urls")),
+    path("", include("sales.api.urls")),
     path("", include("integrations.unifi.api.urls")),
     *router.urls,
 ]

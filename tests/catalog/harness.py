@@ -1,12 +1,24 @@
-"""Route-harness objects for the catalog: MSP-wide services and products (not client-owned)."""
+"""Route-harness objects for the catalog: MSP-wide services and products (not client-owned), and the procurement
+view of them, whose main item is synced from the shared ConnectWise simulator (refresh-inventory asks it live)."""
 
-from catalog.models import Product, Service
+from catalog.models import CatalogItem, Product, Service
 from tests.catalog.factories import make_product, make_service
+from tests.integrations.conftest import make_source
+from tests.integrations.live_sim import mirror, shared_simulator
+
+
+def _synced_item(world) -> CatalogItem:
+    _sim, base_url = shared_simulator()
+    source = make_source(base_url, name="Harness CW catalog")
+    item = make_product("Harness synced switch", sku="ITEM-00001", external_source="connectwise", external_id="50001")
+    mirror(source, "catalog_item", 50001, item)
+    return CatalogItem.objects.get(pk=item.pk)
 
 
 def build(world) -> None:
     world.add(Service, make_service("Harness remote support"))
     world.add(Product, make_product("Harness switch"))
+    world.add(CatalogItem, _synced_item(world))
     # Items nothing refers to, so deleting them succeeds.
     world.delete_targets[Service] = make_service("Harness disposable service")
     world.delete_targets[Product] = make_product("Harness disposable product")
@@ -19,9 +31,13 @@ BODIES = {
     ("product-list", "POST"): lambda w: {"product_name": "Patch cable", "sku": "CAB-1", "unit_price": 500},
     ("product-detail", "PUT"): lambda w: {"manufacturer": "Acme"},
     ("product-detail", "PATCH"): lambda w: {"on_hand": 4},
+    ("procurement-item-refresh-inventory", "POST"): lambda w: {},
+    ("procurement-item-link", "POST"): lambda w: {"target_id": str(w.objects[Product].pk), "kind": "accessory"},
+    ("procurement-item-unlink", "POST"): lambda w: {"target_id": str(w.objects[Product].pk)},
 }
 
 ROW_FACTORIES = {
     Service: lambda w, i: make_service(f"Row service {i}"),
     Product: lambda w, i: make_product(f"Row product {i}"),
+    CatalogItem: lambda w, i: make_product(f"Row catalog item {i}"),
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from clients.models import Client
+from integrations.connectwise.kind import CONNECTWISE
 from integrations.connectwise.simulator import ConnectWiseSimulator, Size
 from integrations.models import SyncRun
 from integrations.tasks import sync_source
@@ -72,7 +73,7 @@ def test_beat_dispatches_due_jobs_on_the_embedded_broker(celery_processes, serve
 
     def all_jobs_ran():
         runs = SyncRun.objects.filter(source=source).exclude(status=SyncRun.Status.RUNNING)
-        return runs if runs.count() >= 6 else None
+        return runs if runs.count() >= len(CONNECTWISE.jobs) else None  # every job of the kind, the scan included
 
     runs = _wait_for(celery_processes, all_jobs_ran, "a scheduled sync of every job")
     assert {run.job for run in runs} >= {"connectwise.companies", "connectwise.deletions"}

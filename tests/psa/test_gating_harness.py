@@ -40,9 +40,22 @@ REGISTRY_ROUTES = {
     "permission-categories", "permission-nodes", "permission-category", "user-me", "user-search", "user-list", "user-detail",
     "role-list", "role-detail", "role-permissions",
 }  # fmt: skip
+# The procurement routes show the catalog's products as catalog items (a proxy model: the same rows): a column they
+# share is gated by obj.catalogItem.* on the procurement routes and by obj.product.* on the products routes.
+PRODUCT_ROUTES = {"product-list", "product-detail"}
+PROCUREMENT_ROUTES = {
+    "procurement-item-list",
+    "procurement-item-detail",
+    "procurement-item-linked",
+    "procurement-filters",
+}
+SHARED_PRODUCT_COLUMNS = {"name": "product_name", "identifier": "sku", "description": "description",
+                          "manufacturer": "manufacturer", "cw_catalog_id": "external_id"}  # fmt: skip
 NOT_APPLICABLE = {
     "obj.credentialType.name": REGISTRY_ROUTES,
     "obj.credentialType.permission_scope": REGISTRY_ROUTES,
+    **{f"obj.catalogItem.{field}": PRODUCT_ROUTES for field in SHARED_PRODUCT_COLUMNS},
+    **{f"obj.product.{field}": PROCUREMENT_ROUTES for field in SHARED_PRODUCT_COLUMNS.values()},
 }
 # The role and user pages' permission pickers list every registered node by name and description, as
 # /permission-nodes does: they are that registry on a page.

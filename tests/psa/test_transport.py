@@ -100,7 +100,18 @@ def _page_kwargs(world) -> dict[str, dict]:
         "document_remove": {"holder_kind": "ticket", "pk": world.objects[Ticket].pk},
         "sso_start": {"key": "no-such-provider"},  # a 404 page: the harness configures no single sign-on
         **_unifi_kwargs(world),
+        **_sales_kwargs(world),
     }
+
+
+def _sales_kwargs(world) -> dict[str, dict]:
+    from catalog.models import CatalogItem
+    from sales.models import Opportunity
+
+    opportunity = {"pk": world.objects[Opportunity].pk}
+    note = {**opportunity, "note_id": world.kwargs["note_id"][0].pk}
+    pages = {name: opportunity for name in ("opportunity_detail", "product_move", "note_add")}
+    return pages | {"note_edit": note, "note_delete": note, "procurement_item": {"pk": world.objects[CatalogItem].pk}}
 
 
 def _unifi_kwargs(world) -> dict[str, dict]:

@@ -51,6 +51,7 @@ def materials_section(context, ticket) -> dict:
         "products": Product.objects.filter(is_active=True) if can_add else [],
         "services": Service.objects.filter(is_active=True) if can_add else [],
         "can_add": can_add,
+        "can_browse": can_add and has_node(request, "procurement.catalog.read"),
         "can_delete": has_node(request, "material.delete"),
         "csrf_token": context.get("csrf_token"),
     }
