@@ -454,10 +454,13 @@ def _add_rows(route: Route, world: World, rows: int) -> None:
 
 
 def _count_queries(client, url: str) -> int:
+    # The first request after a change to keys, users or roles resolves its caller again (one query): not counted.
+    client.get(url, {"limit": 100})
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url, {"limit": 100})
     assert response.status_code == 200
-    return len(captured)
+    # Without Redis the rate limiter counts hits in a table; that query is the limiter's, not the list's.
+    return len([query for query in captured if "ratelimitcounter" not in query["sql"].lower()])
 
 
 _row_numbers = iter(range(10**9))

@@ -15,13 +15,16 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from psa import references
 from psa.models import BaseModel
+from psa.references import ReferenceQuerySet
 
 COLOR_VALIDATOR = RegexValidator(r"^#[0-9A-Fa-f]{6}$", "Use a colour like #1F2937.")
 COMMENT_MAX_LENGTH = 20_000
 TICKET_NUMBER_START = 1000  # the first ticket of a prefix gets START + 1
 
 
+@references.register  # few rows, read by every ticket list
 class Board(BaseModel):
     """A queue of tickets (service desk, projects, alerts...) with its own statuses and categories."""
 
@@ -44,6 +47,7 @@ class Board(BaseModel):
         return self.name
 
 
+@references.register  # few rows, read by every ticket list
 class Status(BaseModel):
     """A step of a board's workflow. ``is_closed`` statuses close the tickets that reach them."""
 
@@ -68,6 +72,7 @@ class Status(BaseModel):
         return self.name
 
 
+@references.register  # few rows, read by every ticket list
 class Priority(BaseModel):
     """How urgent a ticket is; ``order`` ranks them (1 = most urgent)."""
 
@@ -207,6 +212,8 @@ class Ticket(BaseModel):
     is_closed = models.BooleanField(default=False, help_text="Copied from the status on every change.")
 
     scope_path = "client"
+
+    objects = ReferenceQuerySet.as_manager()
 
     class Meta:
         ordering = ("-entered_at", "-id")
