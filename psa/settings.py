@@ -32,6 +32,7 @@ MOBILE_ACCESS_TTL = env_int("PSA_MOBILE_ACCESS_TTL", 3600)  # seconds
 MOBILE_REFRESH_TTL_DAYS = env_int("PSA_MOBILE_REFRESH_TTL_DAYS", 30)
 TENANT_ID = env_str("PSA_TENANT_ID", "default")  # what mobile sign-in reports as tenantId; x-tenant-id is ignored
 MAX_THREAD_COMMENTS = env_int("PSA_MAX_THREAD_COMMENTS", 2000)  # comments returned when no page/limit is given
+TICKET_PAGE_COMMENTS = env_int("PSA_TICKET_PAGE_COMMENTS", 50)  # the ticket page's latest comments; older on demand
 
 # Vault master keys, a versioned keyring "1:<base64 32-byte key>,2:<...>": the newest version wraps new data keys,
 # older ones still unwrap until `manage.py vault_rotate` rewraps them. The embedded default generates one key in

@@ -685,7 +685,7 @@ class CommentSerializer(GatedModelSerializer):
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_comment_html(self, comment: Comment) -> str:
-        return markdown.render(comment.text)
+        return comment.html
 
     @extend_schema_field(
         {
