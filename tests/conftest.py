@@ -13,6 +13,10 @@ settings.TEST_NON_SERIALIZED_APPS = ["django.contrib.contenttypes", "django.cont
 # callers (keys, addresses) of their own.
 settings.API_RATE_LIMIT = "1000000/min"
 settings.API_BAD_KEY_LIMIT = "1000000/min"
+# The caches' time to live is a backstop behind invalidation; in tests it never runs out mid-test (on a slow machine a
+# test taking longer than the default would otherwise reload the caller at a random point and change a query count).
+settings.CALLER_CACHE_SECONDS = 3600
+settings.REFERENCE_CACHE_SECONDS = 3600
 
 
 @pytest.fixture
