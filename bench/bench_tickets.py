@@ -3,6 +3,7 @@
     .venv/bin/python bench/bench_tickets.py                     # 2,000 clients, 200,000 tickets, 1,000,000 comments
     .venv/bin/python bench/bench_tickets.py --tickets 20000 --comments 100000 --runs 10
     PSA_DATABASE_URL=postgres://... .venv/bin/python bench/bench_tickets.py   # the same against PostgreSQL
+    .venv/bin/python bench/bench_tickets.py --floor [--profile]  # issue 14's table: each route beside its floor
 
 Data goes to its own database (``$PSA_DATA_DIR``, default ``var/bench-tickets``) and is generated only when that database
 holds fewer tickets than asked for (``--regenerate`` starts over). Requests go through Django in-process (no HTTP
