@@ -112,6 +112,8 @@ run: install
 	if [ "$$demo_cw" = 1 ]; then
 	  "$${detach[@]}" $(PY) manage.py simulate connectwise --port "$$cw_port" >>"$$logs/connectwise-simulator.log" 2>&1 &
 	  pids+=($$!)
+	  "$${detach[@]}" $(PY) manage.py simulate_unifi --port "$${PSA_DEMO_UNIFI_PORT:-8013}" >>"$$logs/unifi-simulator.log" 2>&1 &
+	  pids+=($$!)
 	fi
 	ready=0
 	for _ in $$(seq 60); do
@@ -138,6 +140,7 @@ run: install
 	line "Local secrets:" "$$data/secret_key, api_key_pepper, vault_master_key, demo-admin-password  (mode 0600)"
 	line "Logs:" "$$logs/web.log, worker.log, beat.log"
 	if [ "$$demo_cw" = 1 ]; then line "CW simulator:" "http://127.0.0.1:$$cw_port/ (demo ConnectWise; log connectwise-simulator.log)"; fi
+	if [ "$$demo_cw" = 1 ]; then line "UniFi simulator:" "http://127.0.0.1:$${PSA_DEMO_UNIFI_PORT:-8013}/ (demo UniFi OS; log unifi-simulator.log)"; fi
 	echo
 	echo "  Press Ctrl-C to stop web, worker and beat. Running make run again keeps the data."
 	status=0

@@ -42,13 +42,15 @@ MOBILE = category("mobile", "Mobile App Permissions", "What the mobile app may d
 node("mobile.push_token", "Register and remove the push token of your own devices", MOBILE)
 
 
-def sso_providers() -> list[dict]:
+def sso_providers(callback: str | None = None) -> list[dict]:
     """The single-sign-on providers configured for sign-in, as ``{key, name, start_url}``.
 
-    None yet: OpenID Connect sign-in (issue 10) fills this, and the sign-in page and the mobile capabilities
-    answer list whatever it returns.
+    ``accounts.sso`` lists the active OpenID Connect providers; each ``start_url`` returns to ``callback`` (a
+    same-origin URL, e.g. the mobile handoff) after sign-in. The sign-in page and the mobile capabilities list them.
     """
-    return []
+    from accounts.sso import active_providers
+
+    return active_providers(callback)
 
 
 def token_digest(token: str, pepper_version: int) -> str:

@@ -28,13 +28,14 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.forms import LoginForm
 from accounts.mobile import MobileHandoff, MobileSession, sso_providers
+from accounts.two_factor_views import HANDOFF_STATE_KEY, TwoFactorLoginMixin
 from psa import audit
 
 # Schemes that would turn the handoff into an open redirect to the web, whatever the allow-list says.
 WEB_SCHEMES = frozenset({"http", "https", "javascript", "data", "file", "vbscript", "ftp", "blob", "about"})
 STATE_PATTERN = re.compile(r"^[A-Za-z0-9._~-]{8,512}$")
 REDIRECT_MAX_LENGTH = 500
-SESSION_STATE_KEY = "psa_mobile_handoff_state"
+SESSION_STATE_KEY = HANDOFF_STATE_KEY
 
 
 class DeepLinkRedirect(HttpResponseRedirect):
@@ -72,7 +73,7 @@ def deep_link(redirect_to: str, **params: str) -> DeepLinkRedirect:
     return DeepLinkRedirect(urlunsplit(parts._replace(query=query)), parts.scheme.lower())
 
 
-class SignInView(auth_views.LoginView):
+class SignInView(TwoFactorLoginMixin, auth_views.LoginView):
     """The login page under seed 001's path, returning to ``callbackUrl`` when it is same-origin."""
 
     template_name = "accounts/login.html"
@@ -86,14 +87,18 @@ class SignInView(auth_views.LoginView):
             form_action=self.request.path,
             redirect_field_name=self.redirect_field_name,
             redirect_to=self.get_redirect_url(),
-            sso_providers=sso_providers(),
+            sso_providers=sso_providers(self.get_redirect_url()),
         )
         return context
 
+    def handoff_state(self) -> str | None:
+        return _handoff_state(self.get_redirect_url())
+
     def form_valid(self, form):
-        response = super().form_valid(form)
-        state = _handoff_state(self.get_redirect_url())
-        if state is not None:  # signed in for this handoff: it may send the token without asking again
+        response = super().form_valid(form)  # with a second factor, the code step signs in (and sets the state)
+        state = self.handoff_state()
+        if state is not None and self.request.user.is_authenticated:
+            # Signed in for this handoff: it may send the token without asking again.
             self.request.session[SESSION_STATE_KEY] = state
         return response
 

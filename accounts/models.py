@@ -252,3 +252,5 @@ class ApiKey(BaseModel):
 
 # The mobile sign-in models live in their own module; importing them here registers them with the app.
 from accounts.mobile import MobileHandoff, MobileRefreshToken, MobileSession, PushToken  # noqa: E402, F401
+from accounts.sso import SsoIdentity, SsoLogin, SsoProvider  # noqa: E402, F401
+from accounts.two_factor import RecoveryCode, TwoFactorDevice  # noqa: E402, F401

@@ -12,6 +12,12 @@ node("user.write.other", "Update other users", USER, ["user.read.other"])
 node("user.roles.other", "Change the roles of other users", USER, ["user.write.other"])
 node("user.permissions.other", "Change the direct permission nodes of other users", USER, ["user.write.other"])
 node("user.delete.other", "Delete other users", USER, ["user.read.other"])
+node(
+    "user.two_factor.other",
+    "Turn off another user's two-factor sign-in (a lost phone), so they can set it up again",
+    USER,
+    ["user.write.other"],
+)
 
 ROLE = category("role", "Role Permissions", "Reading and managing roles")
 node("role.read", "Read roles and the permission-node registry", ROLE)

@@ -20,7 +20,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 
-from accounts import mobile_views, passwords, preferences
+from accounts import mobile_views, passwords, preferences, two_factor
+from accounts import profile as profile_details
 from accounts.api.views import ensure_can_grant, users_within_scope
 from accounts.filtersets import RoleFilterSet, UserFilterSet
 from accounts.forms import ApiKeyForm, ConfirmOwnPasswordForm, RoleForm, UserCreateForm, UserForm
@@ -47,17 +48,20 @@ def deny_scoped(request) -> None:
 @never_cache
 @require_http_methods(["GET", "POST"])
 @login_required
-def profile(request):
-    """The user's details and API keys. A new key is rendered once, in the response to the POST that made it."""
+def profile(request, details_form=None):
+    """The user's details and API keys. A new key is rendered once, in the response to the POST that made it.
+
+    ``details_form`` is the name and email form sent back with its errors (``accounts.profile``): a 400.
+    """
     can = {
         "read_keys": has_node(request, "api_key.read"),
         "create_keys": has_node(request, "api_key.create"),
         "revoke_keys": has_node(request, "api_key.delete"),
     }
     new_key = plaintext = None
-    status = 200
+    status = 200 if details_form is None else 400
     form = ApiKeyForm(request=request) if can["create_keys"] else None
-    if request.method == "POST":
+    if request.method == "POST" and details_form is None:
         deny_unless(request, "api_key.create")
         form = ApiKeyForm(request.POST, request=request)
         if form.is_valid():
@@ -93,6 +97,9 @@ def profile(request):
         "user_scoped": client_scope(request) is not None,
         "mobile_sessions": mobile_views.sessions_of(request.user),
         "preferences_form": preferences.form_for(request.user),
+        "details_form": details_form or profile_details.form_for(request),
+        "can_write_details": has_node(request, "user.write"),
+        "two_factor_on": two_factor.is_enrolled(request.user),
     }
     return render(request, "accounts/profile.html", context, status=status)
 
@@ -222,6 +229,8 @@ def _render_user(request, subject: User, form=None, reset_form=None, reset_link=
         "reset_form": reset_form or ConfirmOwnPasswordForm(user=request.user),
         "reset_link": reset_link,
         "reset_hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
+        "can_reset_two_factor": has_node(request, "user.two_factor.other") and not is_scoped(request),
+        "subject_two_factor": two_factor.confirmed_device(subject),
     }
     return render(request, "accounts/user_form.html", context, status=status)
 

@@ -38,4 +38,7 @@ def ensure_demo_sources(*, fresh: bool = True) -> str:
         is_demo=True,
     )
     source_secrets.store(source, {"public_key": DEMO_PUBLIC_KEY, "private_key": DEMO_PRIVATE_KEY})
-    return f"ConnectWise demo source on the simulator at {url} (first sync within a minute)"
+    from integrations.unifi.demo import ensure_demo_source as ensure_unifi_demo_source
+
+    unifi = ensure_unifi_demo_source()
+    return f"ConnectWise demo source on the simulator at {url}; {unifi} (first syncs within a minute)"

@@ -6,8 +6,10 @@ change it on a row linked to an external record (local-only fields stay writable
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from django.utils.html import format_html
 from rest_framework.exceptions import ValidationError
 
 # model label -> the local fields each source kind's sync writes (and therefore masters)
@@ -18,13 +20,24 @@ def mastered(model_label: str, fields: tuple[str, ...]) -> None:
     MASTERED[model_label] = tuple(sorted(set(MASTERED.get(model_label, ())) | set(fields)))
 
 
-def linked_source_label(instance: Any) -> str | None:
-    """The label of the source kind that a local row is mirrored from, or ``None``."""
+@dataclass(frozen=True)
+class SyncOrigin:
+    """Where a local row is mirrored from: the source kind's label, a link to the record there, the fields it owns."""
+
+    label: str
+    url: str
+    fields: tuple[str, ...]
+
+
+def sync_origin(instance: Any) -> SyncOrigin | None:
+    """The origin of a local row mirrored from a source, or ``None`` for a row that is ours alone."""
     from django.contrib.contenttypes.models import ContentType
 
     from integrations import registry
     from integrations.models import ExternalRecord
 
+    if instance is None or instance.pk is None:
+        return None
     content_type = ContentType.objects.get_for_model(type(instance))
     record = (
         ExternalRecord.objects.filter(content_type=content_type, object_id=str(instance.pk), deleted_at__isnull=True)
@@ -34,7 +47,33 @@ def linked_source_label(instance: Any) -> str | None:
     if record is None:
         return None
     kind = registry.get(record.source.kind)
-    return kind.label if kind else record.source.kind
+    if kind is None:
+        return SyncOrigin(record.source.kind, "", MASTERED.get(instance._meta.label_lower, ()))
+    url = kind.external_url(record.source, record.kind, record.external_id)
+    return SyncOrigin(kind.label, url, MASTERED.get(instance._meta.label_lower, ()))
+
+
+def linked_source_label(instance: Any) -> str | None:
+    """The label of the source kind that a local row is mirrored from, or ``None``."""
+    origin = sync_origin(instance)
+    return origin.label if origin else None
+
+
+def mastered_field_locks(instance: Any) -> dict[str, str]:
+    """For UI forms: each field a sync owns on this row, with why it is read-only here and a link to change it."""
+    origin = sync_origin(instance)
+    if origin is None or not origin.fields:
+        return {}
+    if origin.url:
+        note = format_html(
+            'Synced from {}: change it there. <a href="{}" target="_blank" rel="noopener noreferrer">Open in {}</a>',
+            origin.label,
+            origin.url,
+            origin.label,
+        )
+    else:
+        note = f"Synced from {origin.label}: change it there."
+    return dict.fromkeys(origin.fields, note)
 
 
 def refuse_mastered_writes(serializer: Any, attrs: dict) -> None:

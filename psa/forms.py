@@ -12,6 +12,7 @@ Field gating applies as in the API: fields the user may not see are neither show
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django import forms
@@ -25,6 +26,15 @@ from psa import writes
 from psa.api.exceptions import flatten_errors
 
 LIST_SPLIT = re.compile(r"[\n,]+")
+
+# Callables ``(instance) -> {field name: why it is read-only here}`` that apps register (a sync owns some fields of
+# the rows it mirrors): such fields are shown disabled with that note and never sent.
+FIELD_LOCKS: list[Callable[[models.Model], dict[str, str]]] = []
+
+
+def register_field_lock(lock: Callable[[models.Model], dict[str, str]]) -> Callable[[models.Model], dict[str, str]]:
+    FIELD_LOCKS.append(lock)
+    return lock
 
 
 class RawInputMixin:
@@ -102,6 +112,23 @@ class SerializerForm(forms.Form):
                 self.fields[name].choices = [("", "\u2014")] + [(str(pk), label) for pk, label in choices]
         if not self.is_bound:
             self.initial = self.initial_from(probe.data) if instance is not None else self.model_defaults()
+        self.locked = self.lock_fields(probe)
+
+    def lock_fields(self, probe: serializers.Serializer) -> frozenset[str]:
+        """Disable the fields a registered lock claims on this row; they show their stored value and are not sent."""
+        if self.instance is None:
+            return frozenset()
+        notes: dict[str, str] = {}
+        for lock in FIELD_LOCKS:
+            notes.update(lock(self.instance))
+        locked = frozenset(name for name in notes if name in self.fields)
+        if locked:
+            current = self.initial_from(probe.data)
+            for name in locked:
+                self.fields[name].disabled = True
+                self.fields[name].help_text = notes[name]
+                self.initial[name] = current.get(name)
+        return locked
 
     # --- building -------------------------------------------------------------------------------------------------
 
@@ -180,6 +207,8 @@ class SerializerForm(forms.Form):
         """The input in the shape of an API body: what a script would send for the same change."""
         data = dict(self.fixed)
         for name, ser_field in self.serializer_fields.items():
+            if name in self.locked:
+                continue
             value = self.cleaned_data.get(name)
             if isinstance(ser_field, serializers.BooleanField):
                 data[name] = bool(value)

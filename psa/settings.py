@@ -34,6 +34,23 @@ TENANT_ID = env_str("PSA_TENANT_ID", "default")  # what mobile sign-in reports a
 MAX_THREAD_COMMENTS = env_int("PSA_MAX_THREAD_COMMENTS", 2000)  # comments returned when no page/limit is given
 TICKET_PAGE_COMMENTS = env_int("PSA_TICKET_PAGE_COMMENTS", 50)  # the ticket page's latest comments; older on demand
 
+# Two-factor sign-in (TOTP) for local accounts (accounts.two_factor): who must enrol (off, admins, all), how many
+# recovery codes are issued, failed codes per user before a pause, and how long a signed-in-by-password browser
+# may take to enter its code.
+REQUIRE_2FA = env_str("PSA_REQUIRE_2FA", "off").strip().lower()
+TWO_FACTOR_RECOVERY_CODES = env_int("PSA_2FA_RECOVERY_CODES", 10)
+TWO_FACTOR_FAILURE_LIMIT = env_str("PSA_2FA_FAILURE_LIMIT", "5/15min")
+TWO_FACTOR_PENDING_SECONDS = env_int("PSA_2FA_PENDING_SECONDS", 300)
+# OpenID Connect single sign-on (accounts.sso): HTTP timeout to the provider, how long discovery documents and key
+# sets are cached, clock skew allowed on ID tokens, how long a sign-in may take, and sign-in requests per address.
+SSO_HTTP_TIMEOUT = env_int("PSA_SSO_HTTP_TIMEOUT", 10)  # seconds
+SSO_METADATA_CACHE_SECONDS = env_int("PSA_SSO_METADATA_CACHE_SECONDS", 300)
+SSO_CLOCK_SKEW = env_int("PSA_SSO_CLOCK_SKEW", 60)  # seconds
+SSO_LOGIN_TTL = env_int("PSA_SSO_LOGIN_TTL", 600)  # seconds from the authorization URL to the redirect
+SSO_RATE_LIMIT = env_str("PSA_SSO_RATE_LIMIT", "30/min")  # per address, on each single sign-on route
+if REQUIRE_2FA not in ("off", "admins", "all"):
+    raise ImproperlyConfigured(f"PSA_REQUIRE_2FA={REQUIRE_2FA!r} is not one of off, admins, all")
+
 # Vault master keys, a versioned keyring "1:<base64 32-byte key>,2:<...>": the newest version wraps new data keys,
 # older ones still unwrap until `manage.py vault_rotate` rewraps them. The embedded default generates one key in
 # DATA_DIR/vault_master_key on first start; back that file up apart from the database (without it no secret is readable).
@@ -97,6 +114,7 @@ INSTALLED_APPS = [
     "credentials",
     "integrations",
     "catalog",
+    "integrations.unifi",
 ]
 
 MIDDLEWARE = [
@@ -108,6 +126,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.TwoFactorEnrolmentMiddleware",
     "psa.middleware.SessionIdleMiddleware",
     "psa.middleware.UserTimeZoneMiddleware",
     "psa.middleware.ApiRateLimitMiddleware",
@@ -374,6 +393,10 @@ INTEGRATIONS_DISPATCH_INTERVAL = env_int("PSA_INTEGRATIONS_DISPATCH_INTERVAL", 6
 INTEGRATIONS_LIVE_CACHE_SECONDS = env_int("PSA_INTEGRATIONS_LIVE_CACHE_SECONDS", 60)
 DEMO_INTEGRATIONS = env_bool("PSA_DEMO_INTEGRATIONS", True)
 DEMO_CONNECTWISE_PORT = env_int("PSA_DEMO_CONNECTWISE_PORT", 8011)
+UNIFI_SSID_LIMIT = env_int("PSA_UNIFI_SSID_LIMIT", 8)  # SSIDs per access-point radio (a source's ssid_limit wins)
+UNIFI_LIVE_TIMEOUT = env_int("PSA_UNIFI_LIVE_TIMEOUT", 10)  # seconds an API call waits for the controller
+UNIFI_SESSION_CACHE_SECONDS = env_int("PSA_UNIFI_SESSION_CACHE_SECONDS", 3600)  # a source's controller session
+DEMO_UNIFI_PORT = env_int("PSA_DEMO_UNIFI_PORT", 8013)
 CELERY_BEAT_SCHEDULE = {
     "record-expirations": {
         "task": "assets.tasks.record_expirations",

@@ -84,7 +84,8 @@ class ProvidersSerializer(serializers.Serializer):
 class SsoProviderSerializer(serializers.Serializer):
     key = serializers.CharField()
     name = serializers.CharField()
-    start_url = serializers.CharField()
+    preset = serializers.ChoiceField(choices=["generic", "microsoft", "google"])
+    start_url = serializers.CharField(help_text="Opens single sign-on in the browser, returning to the handoff")
 
 
 class AuthCapabilitiesSerializer(serializers.Serializer):
@@ -139,7 +140,7 @@ class AuthCapabilitiesView(PublicMobileView):
     @extend_schema(responses=AuthCapabilitiesSerializer, summary="What mobile sign-in this server offers", auth=[])
     def get(self, request):
         providers = mobile.sso_providers()
-        keys = {p["key"] for p in providers}
+        keys = {p["preset"] for p in providers}
         body = {
             "mobileEnabled": settings.MOBILE_ENABLED,
             "enabled": settings.MOBILE_ENABLED,

@@ -137,12 +137,65 @@ class UserCreateSerializer(UserSerializer):
         return value
 
 
+EMAIL_NEEDS_PASSWORD = "Give your current password (current_password) to change your email address."
+EMAIL_FROM_PROVIDER = (
+    "Your account has no PSA password to confirm the change with (it signs in through single sign-on, or no password "
+    "was chosen yet), so its email address cannot be changed here."
+)
+
+
+def email_taken(email: str, user: User) -> bool:
+    """Whether another user has ``email`` (case-insensitive): single sign-on matches users by it, so it is unique."""
+    return bool(email) and User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists()
+
+
+def validate_own_email(user: User, email: str, current_password: str | None) -> dict[str, str]:
+    """Field errors for changing ``user``'s own email to ``email``; empty when it may be changed.
+
+    A new address is confirmed by the current password: single sign-on links accounts by email, so whoever holds
+    a session or an API key could otherwise point the account at an address they control and sign in as it.
+    """
+    if email.casefold() == (user.email or "").casefold():
+        return {}
+    if not user.has_usable_password():
+        return {"email": EMAIL_FROM_PROVIDER}
+    if not current_password:
+        return {"current_password": EMAIL_NEEDS_PASSWORD}
+    if not user.check_password(current_password):
+        return {"current_password": "The current password is not correct."}
+    if email_taken(email, user):
+        return {"email": "Another user already has this email address."}
+    return {}
+
+
 class MeUpdateSerializer(GatedModelSerializer):
     gating_scope = "user"
+    gating_derived = {"current_password": ("email",)}
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
+    current_password = serializers.CharField(
+        write_only=True, required=False, max_length=4096, trim_whitespace=False,
+        help_text="Your current password; needed only when email changes.",
+    )  # fmt: skip
 
     class Meta:
         model = User
-        fields = ["name", "email", "image"]
+        fields = ["name", "email", "image", "current_password"]
+
+    def validate_name(self, value: str) -> str:
+        if any(ord(c) < 32 for c in value):
+            raise serializers.ValidationError("A name cannot contain control characters.")
+        return value.strip()
+
+    def validate(self, attrs: dict) -> dict:
+        attrs = super().validate(attrs)
+        password = attrs.pop("current_password", None)
+        if "email" in attrs:
+            attrs["email"] = User.objects.normalize_email(attrs["email"])
+            errors = validate_own_email(self.instance, attrs["email"], password)
+            if errors:
+                raise serializers.ValidationError(errors)
+        return attrs
 
 
 class PasswordChangeSerializer(PassiveSerializer):

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from accounts.api import mobile, views
+from accounts.api import mobile, sso, views
 
 router = SimpleRouter(trailing_slash=False)
 router.register("users", views.UserViewSet, basename="user")
@@ -17,5 +17,6 @@ urlpatterns = [
     path("permissions/<str:category>", views.PermissionCategoryView.as_view(), name="permission-category"),
     path("teapot", views.TeapotView.as_view(), name="teapot"),
     *mobile.urlpatterns,
+    *sso.urlpatterns,
     *router.urls,
 ]

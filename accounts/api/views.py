@@ -11,6 +11,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from accounts import two_factor
 from accounts.api import serializers as s
 from accounts.filtersets import ApiKeyFilterSet, RoleFilterSet, UserFilterSet
 from accounts.models import ApiKey, Role, User
@@ -123,6 +124,7 @@ class UserViewSet(PsaModelViewSet):
         "destroy": ["user.delete.other"],
         "roles": ["user.read.other", "role.read"],
         "check_permission": ["user.read.other"],
+        "two_factor_reset": ["user.read.other", "user.two_factor.other"],
     }
     sort_fields = {"login": "login", "name": "name", "email": "email", "created_at": "created_at", "first_name": "name"}
     default_sort = "login"
@@ -176,6 +178,19 @@ class UserViewSet(PsaModelViewSet):
         body = s.CheckPermissionRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         return Response(check_results(user, body.validated_data["permissions"]))
+
+    @extend_schema(
+        request=None,
+        responses={204: None},
+        summary="Turn off a user's two-factor sign-in",
+        description="For a user who lost their authenticator app and recovery codes: removes the device and every "
+        "recovery code, so they can set it up again from their profile. 204 whether or not there was one; audited "
+        "as reset_two_factor when there was.",
+    )
+    @action(detail=True, methods=["delete"], url_path="two-factor", filterset_class=None)
+    def two_factor_reset(self, request, pk=None):
+        two_factor.reset_for(request, self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 @extend_schema_view(

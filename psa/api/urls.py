@@ -17,5 +17,6 @@ urlpatterns = [
     path("", include("assets.api.urls")),
     path("", include("catalog.api.urls")),
     path("", include("integrations.api.urls")),
+    path("", include("integrations.unifi.api.urls")),
     *router.urls,
 ]

@@ -8,6 +8,11 @@ PUBLIC_ROUTES = {
     "mobile-auth-exchange": 400,
     "mobile-auth-refresh": 400,
     "mobile-auth-revoke": 400,
+    # Single sign-on (accounts.api.sso): no provider is configured in the harness, and no state, key or token sent.
+    "sso-uri": 400,
+    "sso-redirect": 400,
+    "sso-token": 400,
+    "sso-refresh": 400,
 }
 
 

@@ -48,10 +48,11 @@ def test_get_me_needs_user_read():
 
 def test_patch_me_updates_name_image_and_email():
     api, user, _ = api_for(WRITER)
+    user.set_password("The-current-passphrase-1")
+    user.save()
 
-    data = data_of(
-        api.patch(ME, {"name": "Jane Doe", "image": "https://example.com/a.jpg", "email": "jane@example.com"})
-    )
+    body = {"name": "Jane Doe", "image": "https://example.com/a.jpg", "email": "jane@example.com"}
+    data = data_of(api.patch(ME, {**body, "current_password": "The-current-passphrase-1"}))
 
     user.refresh_from_db()
     assert (user.name, user.image, user.email) == ("Jane Doe", "https://example.com/a.jpg", "jane@example.com")

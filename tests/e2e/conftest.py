@@ -24,6 +24,9 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 TIMEOUT_MS = 15_000
+WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+# Navigations that are not pages of ours: the API's JSON, files, and the browser's own blank page.
+NOT_A_PAGE = ("/api/v1/", "/static/", "/media/", "/healthz")
 
 
 def _unavailable(reason: str):
@@ -62,19 +65,58 @@ def fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+def assert_accessible(page) -> None:
+    """axe-core (shipped by axe-playwright-python): no WCAG 2.1 A/AA violation on the page as it is now."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options=WCAG)
+    assert results.violations_count == 0, f"{page.url}:\n{results.generate_report()}"
+
+
+def _a_page_load(response) -> bool:
+    """A top-level GET navigation that showed a page (a re-visit by GET shows the same thing)."""
+    request = response.request
+    return (
+        request.is_navigation_request()
+        and request.method == "GET"
+        and response.status < 300
+        and request.frame.parent_frame is None
+    )
+
+
+def _pages_of_ours(urls: list[str], base: str) -> list[str]:
+    seen: dict[str, None] = {}
+    for url in urls:
+        path = url.removeprefix(base)
+        if url.startswith(base) and not path.startswith(NOT_A_PAGE):
+            seen.setdefault(url.split("#", 1)[0])
+    return list(seen)
+
+
 @pytest.fixture
 def page(chromium, live_server):
-    """A fresh browser context on the live server."""
+    """A fresh browser context on the live server.
+
+    Every page a test visits is checked with axe-core once the test is done: each page the test loaded by GET is
+    opened again in the same context (so signed in as the test left it) and must have no WCAG 2.1 A/AA violation.
+    """
     context = chromium.new_context(base_url=live_server.url)
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
+    visited: list[str] = []
+    page.on("response", lambda response: visited.append(response.url) if _a_page_load(response) else None)
     # Every browser test is also a Content-Security-Policy test: the browser reports what the policy blocked.
     blocked: list[str] = []
     page.on(
         "console", lambda message: blocked.append(message.text) if "Content Security Policy" in message.text else None
     )
     yield page
-    context.close()
+    try:
+        for url in _pages_of_ours(visited, live_server.url):
+            page.goto(url)
+            assert_accessible(page)
+    finally:
+        context.close()
     assert not blocked, f"the Content-Security-Policy blocked: {blocked}"
 
 

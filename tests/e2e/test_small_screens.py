@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 
 from tests.credentials.factories import TOTP_SECRET, make_credential, make_type
-from tests.e2e.conftest import TIMEOUT_MS, sign_in
+from tests.e2e.conftest import TIMEOUT_MS, assert_accessible, sign_in
 from tests.factories import make_client, make_user
 from tests.tickets.factories import make_comment, make_ticket
 from tickets.defaults import create_defaults
@@ -19,7 +19,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "correct horse battery staple"
 PHONE = {"width": 375, "height": 667}
-WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
 
 def _shot(page, name: str) -> None:
@@ -42,10 +41,7 @@ def _fits_the_width(page) -> None:
 
 
 def _no_axe_violations(page) -> None:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page, options=WCAG)
-    assert results.violations_count == 0, results.generate_report()
+    assert_accessible(page)
 
 
 def test_phone_layout_of_the_pages_a_technician_uses_most(chromium, live_server):

@@ -24,11 +24,11 @@ from tests.integrations.conftest import make_cw_client
 def test_demo_source_is_created_once_and_marked(settings):
     settings.DEMO_CONNECTWISE_PORT = 8123
     assert "127.0.0.1:8123" in ensure_demo_sources()
-    source = Source.objects.get()
+    source = Source.objects.get(kind="connectwise")
     assert source.is_demo and source.name == DEMO_SOURCE_NAME and source.base_url == "http://127.0.0.1:8123"
     assert source_secrets.names_set(source) == ["private_key", "public_key"]
     assert ensure_demo_sources().startswith("kept")
-    assert Source.objects.count() == 1
+    assert Source.objects.filter(kind="connectwise").count() == 1
 
 
 @pytest.mark.django_db
@@ -51,7 +51,7 @@ def test_bootstrap_demo_adds_the_source_and_its_sync_links_the_demo_clients(caps
 
     call_command("bootstrap_demo")
     assert "Integrations:" in capsys.readouterr().out
-    source = Source.objects.get(is_demo=True)
+    source = Source.objects.get(is_demo=True, kind="connectwise")
     simulator = ConnectWiseSimulator(identifiers=DEMO_IDENTIFIERS)
     run = run_job(source, "connectwise.companies", client=make_cw_client(simulator))
     assert run.status == "succeeded"

@@ -111,3 +111,57 @@ def test_admin_shows_sources_without_secrets():
         assert response.status_code == 200, path
         assert "demo-private-key" not in response.content.decode()
     assert "private_key, public_key" in client.get(f"/admin/integrations/source/{source.pk}/change/").content.decode()
+
+
+def _synced_client(source, cw):
+    from clients.models import Client
+    from integrations.sync import run_job
+
+    run_job(source, "connectwise.companies", client=cw)
+    return Client.objects.get(cw_company_id=101)
+
+
+def test_a_synced_client_page_says_so_and_links_to_connectwise(source, cw):
+    client = _synced_client(source, cw)
+    page = browser(["client.*", "obj.*"])
+    body = page.get(f"/clients/{client.pk}/").content.decode()
+    assert "data-sync-origin" in body and "Open in ConnectWise Manage" in body
+    assert "recordType=companyDetail&amp;recid=101" in body
+
+
+def test_the_edit_form_shows_synced_fields_read_only_and_saves_the_local_ones(source, cw):
+    client = _synced_client(source, cw)
+    name = client.name
+    page = browser(["client.*", "obj.*"])
+    form = page.get(f"/clients/{client.pk}/edit/").content.decode()
+    assert 'name="name"' in form and "disabled" in form.split('name="name"')[1].split(">")[0]
+    assert "Synced from ConnectWise Manage" in form and "Open in ConnectWise Manage" in form
+    # A forged value for a synced field is ignored; the local-only field is saved.
+    response = page.post(f"/clients/{client.pk}/edit/", {"name": "Forged", "notes": "Local note", "currency": "USD"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    client.refresh_from_db()
+    assert client.name == name and client.notes == "Local note"
+
+
+def test_a_local_client_form_has_nothing_locked():
+    from tests.factories import make_client
+
+    client = make_client("Ours alone")
+    page = browser(["client.*", "obj.*"])
+    form = page.get(f"/clients/{client.pk}/edit/").content.decode()
+    assert "Synced from" not in form and "disabled" not in form.split('name="name"')[1].split(">")[0]
+
+
+def test_a_synced_contact_page_and_form_show_what_connectwise_owns(source, cw):
+    from clients.models import Contact
+    from integrations.sync import run_job
+
+    _synced_client(source, cw)
+    run_job(source, "connectwise.contacts", client=cw)
+    contact = Contact.objects.exclude(client__cw_company_id=None).first()
+    page = browser(["client.read", "contact.*", "location.read", "obj.*"])
+    detail = page.get(f"/clients/{contact.client_id}/contacts/{contact.pk}/").content.decode()
+    assert "data-sync-origin" in detail and "recordType=contactDetail" in detail
+    form = page.get(f"/clients/{contact.client_id}/contacts/{contact.pk}/edit/").content.decode()
+    assert "disabled" in form.split('name="email"')[1].split(">")[0]
+    assert "disabled" not in form.split('name="notes"')[1].split(">")[0]

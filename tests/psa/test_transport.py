@@ -98,7 +98,18 @@ def _page_kwargs(world) -> dict[str, dict]:
         "password_reset_confirm": {"uidb64": "MA", "token": "set-password"},
         "document_upload": {"holder_kind": "ticket", "pk": world.objects[Ticket].pk},
         "document_remove": {"holder_kind": "ticket", "pk": world.objects[Ticket].pk},
+        "sso_start": {"key": "no-such-provider"},  # a 404 page: the harness configures no single sign-on
+        **_unifi_kwargs(world),
     }
+
+
+def _unifi_kwargs(world) -> dict[str, dict]:
+    from integrations.unifi.models import UnifiSite
+
+    wlan = {"client_id": world.client_a.pk, "site_pk": world.objects[UnifiSite].pk,
+            "wlan_id": world.kwargs["wlan_id"][0].pk}  # fmt: skip
+    pages = {"client_unifi": {"client_id": world.client_a.pk}}
+    return pages | {name: wlan for name in ("wlan_edit", "ppsk_create", "passphrase")}
 
 
 def _ui_patterns(patterns=None, namespace: str = "") -> list[tuple[str, URLPattern]]:

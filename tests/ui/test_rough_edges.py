@@ -183,11 +183,25 @@ def test_danger_buttons_have_enough_contrast_in_light_and_dark_mode():
         ("/assets/", "Assets are your clients' devices", 'href="/assets/new/"'),
         ("/tickets/?is_open=true", "Tickets are the requests and incidents", 'href="/tickets/new/"'),
         ("/credentials/", "The vault keeps your clients' passwords", 'href="/credentials/new/"'),
+        (
+            "/users/?search=nobody-at-all",
+            "Users are your technicians and admins",
+            'href="/users/new/"',
+        ),
+        ("/roles/?search=no-such-role", "A role is a set of permission nodes", 'href="/roles/new/"'),
     ],
 )
 def test_empty_lists_say_what_they_are_for_and_offer_the_first_action(browser_for, url, purpose, action):
     browser, _ = browser_for(["*"])
     page = browser.get(url).content.decode()
     assert "data-empty-state" in page and purpose in page and action in page
-    reader, _ = browser_for(["client.read", "asset.read", "ticket.read", "credential.read", "obj.*"])
+    reader, _ = browser_for(
+        ["client.read", "asset.read", "ticket.read", "credential.read", "user.read", "role.read", "obj.*"]
+    )
     assert action not in reader.get(url).content.decode()  # no first action for someone who may not take it
+
+
+def test_an_empty_integrations_page_says_what_a_source_is(browser_for):
+    browser, _ = browser_for(["*"])
+    page = browser.get("/integrations/").content.decode()
+    assert "data-empty-state" in page and "A source is a system PSA mirrors" in page
