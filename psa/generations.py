@@ -88,12 +88,22 @@ def bump(name: str) -> None:
     transaction.on_commit(lambda: _publish(name))
 
 
+_caches: list[GenerationCache] = []
+
+
+def clear_local_caches() -> None:
+    """Empty every cache of this process (a transaction that changed cached rows was rolled back, e.g. in tests)."""
+    for cache in _caches:
+        cache.clear()
+
+
 class GenerationCache:
     """A bounded dict of values loaded under a generation of ``name``, each kept at most ``ttl()`` seconds."""
 
     def __init__(self, name: str, ttl: Callable[[], float], max_entries: int = 10_000) -> None:
         self.name, self.ttl, self.max_entries = name, ttl, max_entries
         self._entries: dict[Hashable, tuple[tuple[int, int], float, Any]] = {}
+        _caches.append(self)
 
     def get_or_load(self, key: Hashable, load: Callable[[], Any]) -> Any:
         ttl = self.ttl()

@@ -56,3 +56,14 @@ def force_login_is_not_a_sign_in(monkeypatch):
             user_logged_in.connect(audit_login, dispatch_uid="accounts.audit_login")
 
     monkeypatch.setattr(TestClient, "force_login", force_login)
+
+
+@pytest.fixture(autouse=True)
+def fresh_process_caches():
+    """Each test starts with empty caller and reference caches: a test's changes are rolled back without a signal,
+    so what a cache loaded inside one test must not be served to the next."""
+    from psa import generations
+
+    generations.clear_local_caches()
+    yield
+    generations.clear_local_caches()
