@@ -177,5 +177,15 @@ clean-test:
 
 # --- helpers -------------------------------------------------------------------------------------------
 
+# Issue 14's table at a large MSP's scale (sizes are arguments; the data is generated once per database).
+BENCH_TICKETS_ARGS ?= --clients 2000 --tickets 250000 --comments 2500000 --assets 50000
 bench: install
 	$(PY) bench/bench_api.py $(BENCH_ARGS)
+	env -u PSA_DATABASE_URL -u PSA_REDIS_URL PSA_DATA_DIR=$(CURDIR)/var/bench-tickets \
+	  $(PY) bench/bench_tickets.py --floor $(BENCH_TICKETS_ARGS)
+	$(PY) bench/bench_http.py --data-dir $(CURDIR)/var/bench-tickets
+	if [ -n "$${PSA_DATABASE_URL:-}" ]; then
+	  PSA_DATA_DIR=$(CURDIR)/var/bench-tickets-pg $(PY) bench/bench_tickets.py --floor $(BENCH_TICKETS_ARGS)
+	  $(PY) bench/bench_http.py --data-dir $(CURDIR)/var/bench-tickets-pg --database-url "$$PSA_DATABASE_URL" \
+	    --redis-url "$${PSA_REDIS_URL:-}"
+	fi

@@ -7,4 +7,4 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from accounts import signals  # noqa: F401  (audits sign-ins, starts the idle clock)
+        from accounts import callers, signals  # noqa: F401  (caller cache invalidation; sign-in audit, idle clock)

@@ -6,8 +6,9 @@ from django.conf import settings
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed, Throttled
 
-from accounts.models import ApiKey
+from accounts import callers
 from psa import ratelimit
+from psa.access import remember_caller
 
 
 def _presented_key(request) -> str | None:
@@ -36,14 +37,16 @@ class ApiKeyAuthentication(BaseAuthentication):
             return None
         rate = ratelimit.parse_rate(settings.API_BAD_KEY_LIMIT)
         bucket = _bad_key_bucket(request)
-        blocked = ratelimit.peek(bucket, rate)
+        blocked = ratelimit.peek_rare(bucket, rate)
         if blocked.count >= rate.limit:
             raise Throttled(wait=blocked.reset)
-        key = ApiKey.authenticate(raw)
-        if key is None:
-            ratelimit.hit(bucket, rate)
+        resolved = callers.authenticate(raw)
+        if resolved is None:
+            ratelimit.hit_rare(bucket, rate)
             raise AuthenticationFailed()
-        key.touch(request.META.get("REMOTE_ADDR"))
+        resolved.key.touch(request.META.get("REMOTE_ADDR"))  # on the cached key, so the next request skips it
+        key = resolved.for_request()
+        remember_caller(request, resolved.nodes, resolved.scope)
         return key.owner, key
 
     def authenticate_header(self, request) -> str:

@@ -30,6 +30,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from accounts.models import ApiKey, User
+from psa import generations
 from psa.models import BaseModel
 from psa.nodes import category, node
 
@@ -149,6 +150,7 @@ class MobileSession(BaseModel):
         ApiKey.objects.filter(pk__in=self.keys_issued()).filter(is_active=True).update(
             is_active=False, revoked_at=now, updated_at=now
         )
+        generations.bump(generations.ACCESS)  # update() sends no signal
         self.revoked_at, self.revoke_reason = (now, reason[:50]) if ended else (self.revoked_at, self.revoke_reason)
         return bool(ended)
 
@@ -294,6 +296,7 @@ def rotate_refresh(refresh: str, device: dict, ip: str | None) -> IssuedTokens:
             ApiKey.objects.filter(pk=row.access_key_id, is_active=True).update(
                 is_active=False, revoked_at=now, updated_at=now
             )
+            generations.bump(generations.ACCESS)  # update() sends no signal
         fields = {k: v for k, v in _device_fields(device).items() if v}
         for name, value in fields.items():
             setattr(session, name, value)

@@ -219,20 +219,11 @@ class ApiKey(BaseModel):
 
     @classmethod
     def authenticate(cls, raw: str) -> ApiKey | None:
-        """The usable key matching ``raw``, or ``None``. Every kind of failure looks the same to the caller."""
-        parsed = parse_key(raw)
-        if parsed is None:
-            return None
-        key = cls.objects.select_related("owner").filter(key_id=parsed.key_id).first()
-        if key is None or key.pepper_version not in settings.API_KEY_PEPPERS:
-            # Spend the same work as a real comparison so a missing key id is not faster to detect.
-            hmac.compare_digest(key_digest(parsed.secret, max(settings.API_KEY_PEPPERS)), "0" * 64)
-            return None
-        if not hmac.compare_digest(key.digest, key_digest(parsed.secret, key.pepper_version)):
-            return None
-        if not key.is_usable():
-            return None
-        return key
+        """The usable key matching ``raw`` (its owner loaded), or ``None``. Every kind of failure looks the same."""
+        from accounts.callers import authenticate
+
+        resolved = authenticate(raw)
+        return resolved.for_request() if resolved is not None else None
 
     def is_usable(self) -> bool:
         return self.is_active and self.owner.is_active and self.expires_at > timezone.now()
@@ -246,6 +237,8 @@ class ApiKey(BaseModel):
         stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - interval)
         if ApiKey.objects.filter(stale, pk=self.pk).update(last_used_at=now, last_used_ip=ip):
             self.last_used_at, self.last_used_ip = now, ip
+        else:
+            self.last_used_at = now  # another process recorded a use within the interval: no write until it ends
 
     def client_scope(self) -> frozenset[uuid.UUID] | None:
         ids = frozenset(client.pk for client in self.allowed_clients.all())

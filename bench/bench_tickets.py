@@ -3,6 +3,7 @@
     .venv/bin/python bench/bench_tickets.py                     # 2,000 clients, 200,000 tickets, 1,000,000 comments
     .venv/bin/python bench/bench_tickets.py --tickets 20000 --comments 100000 --runs 10
     PSA_DATABASE_URL=postgres://... .venv/bin/python bench/bench_tickets.py   # the same against PostgreSQL
+    .venv/bin/python bench/bench_tickets.py --floor [--profile]  # issue 14's table: each route beside its floor
 
 Data goes to its own database (``$PSA_DATA_DIR``, default ``var/bench-tickets``) and is generated only when that database
 holds fewer tickets than asked for (``--regenerate`` starts over). Requests go through Django in-process (no HTTP
@@ -24,6 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("PSA_DATA_DIR", str(ROOT / "var" / "bench-tickets"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "psa.settings")
 os.environ["PSA_ALLOWED_HOSTS"] = "testserver,localhost"
@@ -105,6 +107,13 @@ def parse_args():
     parser.add_argument("--tickets", type=int, default=200_000)
     parser.add_argument("--comments", type=int, default=1_000_000)
     parser.add_argument("--technicians", type=int, default=60)
+    parser.add_argument("--assets", type=int, default=50_000)
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="the issue's table: each route beside a raw-SQL + orjson floor, interleaved",
+    )
+    parser.add_argument("--profile", action="store_true", help="with --floor: where a list request spends its time")
     parser.add_argument("--runs", type=int, default=20, help="timed requests per endpoint")
     parser.add_argument("--batch", type=int, default=5_000)
     parser.add_argument("--regenerate", action="store_true")
@@ -131,6 +140,7 @@ def generate(args) -> dict:
 
     from accounts.models import User
     from clients.models import Client, Contact
+    from tickets.markdown import render as render_markdown
     from tickets.models import Board, Comment, Priority, Status, Tag, Ticket, TicketNumberCounter
 
     rng = random.Random(args.seed)
@@ -224,11 +234,8 @@ def generate(args) -> dict:
     if to_make:
         timings[f"{to_make:,} tickets"] = time.perf_counter() - step
         with connection.cursor() as cursor:
-            cursor.execute(
-                "UPDATE tickets_ticket SET updated_at = entered_at + (closed_at - entered_at) WHERE closed_at IS NOT NULL"
-                if connection.vendor == "postgresql"
-                else "UPDATE tickets_ticket SET updated_at = COALESCE(closed_at, entered_at)"
-            )
+            # The same statement on both engines, so a filter on updated_at matches the same tickets on each.
+            cursor.execute("UPDATE tickets_ticket SET updated_at = COALESCE(closed_at, entered_at)")
 
     existing_comments = Comment.objects.count()
     to_make = max(0, args.comments - existing_comments)
@@ -241,12 +248,14 @@ def generate(args) -> dict:
             with transaction.atomic():
                 for _ in range(min(args.batch * 2, to_make - made)):
                     ticket_id, entered = rng.choice(ticket_rows)
+                    text = _sentence(rng, rng.randint(5, 30))
                     batch.append(
                         Comment(
                             id=uuid.uuid4(),
                             ticket_id=ticket_id,
                             author_user_id=rng.choice(tech_ids),
-                            text=_sentence(rng, rng.randint(5, 30)),
+                            text=text,
+                            text_html=render_markdown(text),  # bulk_create skips save(), which renders it
                             is_internal=rng.random() < 0.5,
                         )
                     )
@@ -254,11 +263,66 @@ def generate(args) -> dict:
             made += len(batch)
         timings[f"{to_make:,} comments"] = time.perf_counter() - step
     step = time.perf_counter()
+    made_threads = _threads(rng, clients, boards[0], statuses[boards[0].pk], priorities, tech_ids, now)
+    made_assets = _assets(rng, clients, args.assets)
+    if made_threads or made_assets:
+        timings["threads and assets"] = time.perf_counter() - step
+    step = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     timings["ANALYZE"] = time.perf_counter() - step
     timings["total generation"] = time.perf_counter() - started
     return timings
+
+
+THREADS = {"BENCHTHREAD5": 5, "BENCHTHREAD1000": 1000}  # the ticket page with a short and a long conversation
+
+
+def _threads(rng, clients, board, statuses, priorities, tech_ids, now) -> bool:
+    from django.db import transaction
+
+    from tickets.markdown import render as render_markdown
+    from tickets.models import Comment, Ticket
+
+    made = False
+    open_status = next(s for s in statuses if not s.is_closed)
+    for number, count in THREADS.items():
+        if Ticket.objects.filter(ticket_number=number).exists():
+            continue
+        with transaction.atomic():
+            ticket = Ticket.objects.create(
+                ticket_number=number, number_sequence=0, title=f"Long conversation ({count})", client_id=clients[0],
+                board=board, status=open_status, priority=priorities[0], entered_at=now,
+            )  # fmt: skip
+            comments = []
+            for i in range(count):
+                text = _sentence(rng, rng.randint(5, 30))
+                comments.append(
+                    Comment(
+                        ticket=ticket, author_user_id=rng.choice(tech_ids), text=text, text_html=render_markdown(text),
+                        created_at=now - timedelta(minutes=count - i),
+                    )
+                )  # fmt: skip
+            Comment.objects.bulk_create(comments, batch_size=1000)
+        made = True
+    return made
+
+
+def _assets(rng, clients, count: int) -> bool:
+    from assets.models import Asset
+
+    have = Asset.objects.count()
+    if have >= count:
+        return False
+    kinds = ["workstation", "laptop", "server", "printer", "firewall", "switch"]
+    Asset.objects.bulk_create(
+        [
+            Asset(client_id=rng.choice(clients), name=f"{rng.choice(kinds).upper()}-{i:06d}", serial=f"SN{i:09d}")
+            for i in range(have, count)
+        ],
+        batch_size=2000,
+    )
+    return True
 
 
 def bench(args) -> list[tuple[str, list[float], int]]:
@@ -320,6 +384,118 @@ def bench(args) -> list[tuple[str, list[float], int]]:
     return results
 
 
+def _app_queries(client, url: str, params: dict) -> tuple[int, int]:
+    """``(queries, of which the rate limiter's)`` for one request (the limiter's are not SQL with Redis)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        client.get(url, params)
+    limiter = sum("ratelimitcounter" in q["sql"].lower() for q in captured)
+    return len(captured), limiter
+
+
+def floor_bench(args) -> None:
+    """The issue's table: each route and its floor (raw SQL + orjson), interleaved, medians, ratio, queries."""
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client as BrowserClient
+    from floor_app import Floor
+    from rest_framework.test import APIClient
+
+    from accounts.models import ApiKey, User
+    from tickets.models import Priority, Status, Ticket
+
+    tech = User.objects.get(login="bench-tech-0")
+    tech.permissions = ["ticket.*", "obj.*", "client.read", "contact.read", "asset.read"]
+    tech.save(update_fields=["permissions"])
+    key, plaintext = ApiKey.issue(tech, "bench floor", datetime.now(UTC) + timedelta(days=1))
+    api = APIClient()
+    api.credentials(HTTP_X_API_KEY=plaintext)
+    browser = BrowserClient()
+    browser.force_login(tech)
+    connection.ensure_connection()
+    floor = Floor(connection.connection, connection.vendor, settings.API_KEY_PEPPERS[key.pepper_version])
+    me = tech.pk.hex if connection.vendor == "sqlite" else tech.pk
+    status_name = Status.objects.filter(is_closed=False).order_by("order", "name").values_list("name", flat=True)[1]
+    priority = Priority.objects.order_by("-order").values_list("name", flat=True).first()
+    week_ago = datetime.now(UTC) - timedelta(days=7)
+    week_param = week_ago.strftime("%Y-%m-%d %H:%M:%S") if connection.vendor == "sqlite" else week_ago
+    threads = {n: Ticket.objects.get(ticket_number=n).pk for n in THREADS}
+    mobile = {"fields": "mobile_list"}
+    lists = [
+        ("tickets mobile_list assigned_to=me is_open (selective)", {**mobile, "assigned_to": "me", "is_open": "true"},
+         ("t.assigned_to_id = %s AND NOT t.is_closed", (me,))),
+        ("tickets mobile_list has_assignment=false priority_name", {**mobile, "has_assignment": "false",
+         "priority_name": priority, "is_open": "true"},
+         ("t.assigned_to_id IS NULL AND NOT t.is_closed AND t.priority_id IN "
+          "(SELECT id FROM tickets_priority WHERE LOWER(name) = LOWER(%s))", (priority,))),
+        ("tickets mobile_list status_name (selective)", {**mobile, "status_name": status_name},
+         ("t.status_id IN (SELECT id FROM tickets_status WHERE LOWER(name) = LOWER(%s))", (status_name,))),
+        ("tickets mobile_list updated_from 7 days", {**mobile, "updated_from": week_ago.isoformat()},
+         ("t.updated_at >= %s", (week_param,))),
+        ("tickets mobile_list default page (is_open=true)", {**mobile, "is_open": "true"}, ("NOT t.is_closed", ())),
+    ]  # fmt: skip
+    cases = []
+    for name, params, (where, sql_params) in lists:
+        cases.append((name, api, "/api/v1/tickets", params,
+                      lambda w=where, p=sql_params: floor.authenticate(plaintext) and floor.tickets(w, p, 25, True)))  # fmt: skip
+    cases.append(("tickets/stats unfiltered", api, "/api/v1/tickets/stats", {},
+                  lambda: floor.authenticate(plaintext) and floor.stats()))  # fmt: skip
+    page_cases = [
+        (f"ticket page, {count} comments", browser, f"/tickets/{threads[number]}/", {}, None)
+        for number, count in THREADS.items()
+    ]
+    for _name, client, url, params, _fn in cases + page_cases:
+        for _ in range(3):
+            response = client.get(url, params)
+            assert response.status_code == 200, (url, response.status_code, response.content[:300])
+    queries = {name: _app_queries(client, url, params) for name, client, url, params, _fn in cases + page_cases}
+    samples: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name, *_ in cases + page_cases}
+    for _ in range(args.runs):  # interleaved: route, floor, next route ...
+        for name, client, url, params, floor_fn in cases + page_cases:
+            start = time.perf_counter()
+            client.get(url, params)
+            samples[name][0].append((time.perf_counter() - start) * 1000)
+            if floor_fn is not None:
+                start = time.perf_counter()
+                floor_fn()
+                samples[name][1].append((time.perf_counter() - start) * 1000)
+    print(f"\n{'route (in-process, median of ' + str(args.runs) + ')':58} {'app ms':>8} {'floor ms':>8} {'ratio':>6} "
+          f"{'queries':>9}")  # fmt: skip
+    for name, *_ in cases + page_cases:
+        app, base = samples[name]
+        total, limiter = queries[name]
+        ratio = f"{statistics.median(app) / statistics.median(base):.2f}" if base else "-"
+        floor_ms = f"{statistics.median(base):.2f}" if base else "-"
+        print(f"{name:58} {statistics.median(app):>8.2f} {floor_ms:>8} {ratio:>6} {total - limiter:>5} (+{limiter})")
+    short, long = (statistics.median(samples[f"ticket page, {c} comments"][0]) for c in THREADS.values())
+    print(f"ticket page 1000 comments vs 5: {long / short:.2f}x  (queries: 5 comments "
+          f"{queries['ticket page, 5 comments'][0]}, 1000 comments {queries['ticket page, 1000 comments'][0]})")  # fmt: skip
+    print("queries: the route's own SQL; (+n) the rate limiter's counter table, which is Redis, not SQL, with Redis")
+    if args.profile:
+        profile_list(api, {**mobile, "is_open": "true"})
+    key.delete()
+
+
+def profile_list(api, params: dict, requests: int = 200) -> None:
+    """Where a list request's fixed Python cost goes: cProfile over many requests, per request."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(requests):
+        api.get("/api/v1/tickets", params)
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    total = stats.total_tt / requests * 1000
+    print(
+        f"\nprofile of GET /tickets {params}: {total:.2f} ms of Python per request (under cProfile); top by cumulative:"
+    )
+    stats.sort_stats("cumulative").print_stats(r"(psa|tickets|accounts|rest_framework|django_filters|django)/", 30)
+
+
 def percentile(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
     index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
@@ -342,6 +518,9 @@ def main():
     )
     for name, seconds in timings.items():
         print(f"  generated {name}: {seconds:.1f} s")
+    if args.floor:
+        floor_bench(args)
+        return
     results = bench(args)
     print(f"\n{'request':58} {'rows':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
     for name, samples, rows in results:

@@ -49,13 +49,26 @@ def client_scope(request: Any) -> frozenset[uuid.UUID] | None:
     user = getattr(request, "user", None)
     scope: frozenset[uuid.UUID] | None = frozenset()
     if user is not None and user.is_authenticated:
-        scope = user.client_scope()
         key = getattr(request, "auth", None)
-        key_scope = key.client_scope() if hasattr(key, "client_scope") else None
-        if key_scope is not None:
-            scope = key_scope if scope is None else scope & key_scope
+        scope = narrow_scope(user.client_scope(), key.client_scope() if hasattr(key, "client_scope") else None)
     setattr(base, _SCOPE_ATTR, scope)
     return scope
+
+
+def narrow_scope(
+    user_scope: frozenset[uuid.UUID] | None, key_scope: frozenset[uuid.UUID] | None
+) -> frozenset[uuid.UUID] | None:
+    """A user's scope narrowed by an API key's (``None``: all clients)."""
+    if key_scope is None:
+        return user_scope
+    return key_scope if user_scope is None else user_scope & key_scope
+
+
+def remember_caller(request: Any, nodes: frozenset[str], scope: frozenset[uuid.UUID] | None) -> None:
+    """Record the caller's nodes and scope, already resolved by authentication, for the rest of the request."""
+    base = _base_request(request)
+    setattr(base, _NODES_ATTR, nodes)
+    setattr(base, _SCOPE_ATTR, scope)
 
 
 def restrict(queryset: QuerySet, request: Any) -> QuerySet:

@@ -21,6 +21,9 @@ from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 
+from psa import generations
+from psa.generations import GenerationCache, ttl_setting
+
 UNITS = {
     "s": 1,
     "sec": 1,
@@ -121,6 +124,25 @@ def peek(bucket: str, rate: Rate, now: float | None = None) -> Usage:
 
         row = RateLimitCounter.objects.filter(bucket=bucket, window_end=window_end).values_list("count", flat=True)
         count = row.first() or 0
+    return Usage(rate.limit, count, reset)
+
+
+# Counts of rarely hit buckets (bad API keys per address), read on every request but changed only by a hit.
+_rare_counts = GenerationCache("ratelimit-rare", ttl_setting("CALLER_CACHE_SECONDS"))
+
+
+def hit_rare(bucket: str, rate: Rate, now: float | None = None) -> Usage:
+    """:func:`hit` for a bucket read with :func:`peek_rare`: every process reads the rare buckets again."""
+    usage = hit(bucket, rate, now)
+    generations.bump("ratelimit-rare")
+    return usage
+
+
+def peek_rare(bucket: str, rate: Rate, now: float | None = None) -> Usage:
+    """:func:`peek` without a query while no rare bucket has been hit since the last look (in this window)."""
+    now = _now() if now is None else now
+    window_end, reset = _window(rate, now)
+    count = _rare_counts.get_or_load((bucket, rate, window_end), lambda: peek(bucket, rate, now).count)
     return Usage(rate.limit, count, reset)
 
 

@@ -32,6 +32,7 @@ MOBILE_ACCESS_TTL = env_int("PSA_MOBILE_ACCESS_TTL", 3600)  # seconds
 MOBILE_REFRESH_TTL_DAYS = env_int("PSA_MOBILE_REFRESH_TTL_DAYS", 30)
 TENANT_ID = env_str("PSA_TENANT_ID", "default")  # what mobile sign-in reports as tenantId; x-tenant-id is ignored
 MAX_THREAD_COMMENTS = env_int("PSA_MAX_THREAD_COMMENTS", 2000)  # comments returned when no page/limit is given
+TICKET_PAGE_COMMENTS = env_int("PSA_TICKET_PAGE_COMMENTS", 50)  # the ticket page's latest comments; older on demand
 
 # Two-factor sign-in (TOTP) for local accounts (accounts.two_factor): who must enrol (off, admins, all), how many
 # recovery codes are issued, failed codes per user before a pause, and how long a signed-in-by-password browser
@@ -63,6 +64,10 @@ VAULT_PURGE_AFTER_DAYS = env_int("PSA_VAULT_PURGE_AFTER_DAYS", 30)  # deleted cr
 # Rate limits (see psa/ratelimit.py and README "Limits"): "N/period", period s, min, hour or day.
 API_RATE_LIMIT = env_str("PSA_API_RATE_LIMIT", "600/min")  # every /api/v1 request, per key, user or address
 API_BAD_KEY_LIMIT = env_str("PSA_API_BAD_KEY_LIMIT", "20/min")  # failed API-key checks per address, then 429
+# Seconds an API key's caller (owner, nodes, scope) stays cached per process; any change drops it at once everywhere.
+CALLER_CACHE_SECONDS = env_int("PSA_CALLER_CACHE_SECONDS", 30)
+# Seconds small lookup tables (boards, statuses, priorities) stay cached per process; any change drops them at once.
+REFERENCE_CACHE_SECONDS = env_int("PSA_REFERENCE_CACHE_SECONDS", 300)
 LOGIN_FAILURE_LIMIT = env_int("PSA_LOGIN_FAILURE_LIMIT", 5)  # failed sign-ins per user name and per address...
 LOGIN_COOLOFF_MINUTES = env_int("PSA_LOGIN_COOLOFF_MINUTES", 15)  # ...within this long lock sign-in for this long
 # Input bounds: request bodies (multipart uploads have their own), JSON depth, text fields, audit values.
@@ -162,8 +167,16 @@ TEMPLATES = [
 
 # Database: SQLite in WAL mode by default, anything dj-database-url understands through PSA_DATABASE_URL.
 DATABASE_URL = env_str("PSA_DATABASE_URL")
+# Connections stay open between requests (opening one costs more than most queries). No health check query before
+# each request's first query by default: a connection that broke fails that one request and is then replaced.
+DB_CONN_MAX_AGE = env_int("PSA_DB_CONN_MAX_AGE", 600)
+DB_CONN_HEALTH_CHECKS = env_bool("PSA_DB_CONN_HEALTH_CHECKS", False)
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL, conn_max_age=DB_CONN_MAX_AGE, conn_health_checks=DB_CONN_HEALTH_CHECKS
+        )
+    }
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -176,6 +189,8 @@ else:
             },
             # A file, not memory, so a real Celery worker started by the tests can share the test database.
             "TEST": {"NAME": DATA_DIR / "test.sqlite3"},
+            "CONN_MAX_AGE": DB_CONN_MAX_AGE,
+            "CONN_HEALTH_CHECKS": DB_CONN_HEALTH_CHECKS,
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -14,6 +14,10 @@ settings.TEST_NON_SERIALIZED_APPS = ["django.contrib.contenttypes", "django.cont
 settings.API_RATE_LIMIT = "1000000/min"
 settings.API_BAD_KEY_LIMIT = "1000000/min"
 settings.SSO_RATE_LIMIT = "1000000/min"
+# The caches' time to live is a backstop behind invalidation; in tests it never runs out mid-test (on a slow machine a
+# test taking longer than the default would otherwise reload the caller at a random point and change a query count).
+settings.CALLER_CACHE_SECONDS = 3600
+settings.REFERENCE_CACHE_SECONDS = 3600
 
 
 @pytest.fixture
@@ -53,3 +57,14 @@ def force_login_is_not_a_sign_in(monkeypatch):
             user_logged_in.connect(audit_login, dispatch_uid="accounts.audit_login")
 
     monkeypatch.setattr(TestClient, "force_login", force_login)
+
+
+@pytest.fixture(autouse=True)
+def fresh_process_caches():
+    """Each test starts with empty caller and reference caches: a test's changes are rolled back without a signal,
+    so what a cache loaded inside one test must not be served to the next."""
+    from psa import generations
+
+    generations.clear_local_caches()
+    yield
+    generations.clear_local_caches()

@@ -159,8 +159,8 @@ class TicketFilterSet(BaseFilterSet):
     is_closed = StrictBooleanFilter(method="filter_is_closed", label="Closed (true) or open (false)")
     assigned_to = UserRefFilter(method="filter_assigned_to", label="Assignee (user id or 'me')")
     has_assignment = StrictBooleanFilter(method="filter_has_assignment", label="Has a primary assignee")
-    priority_name = django_filters.CharFilter(field_name="priority__name", lookup_expr="iexact", label="Priority")
-    status_name = django_filters.CharFilter(field_name="status__name", lookup_expr="iexact", label="Status name")
+    priority_name = django_filters.CharFilter(method="filter_priority_name", label="Priority")
+    status_name = django_filters.CharFilter(method="filter_status_name", label="Status name")
     status_id = django_filters.UUIDFilter(field_name="status_id")
     status_ids = UUIDListFilter(method="filter_status_ids", label="Statuses")
     priority_id = django_filters.UUIDFilter(field_name="priority_id")
@@ -218,6 +218,13 @@ class TicketFilterSet(BaseFilterSet):
 
     def filter_has_assignment(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
         return queryset if value is None else queryset.filter(assigned_to__isnull=not value)
+
+    # Names match through an id subquery, not a join: the ticket scan keeps its sort index and stops at the page.
+    def filter_priority_name(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(priority_id__in=Priority.objects.filter(name__iexact=value).values("pk"))
+
+    def filter_status_name(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(status_id__in=Status.objects.filter(name__iexact=value).values("pk"))
 
     def filter_status_ids(self, queryset: QuerySet, name: str, value) -> QuerySet:
         return queryset if not value else queryset.filter(status_id__in=value)

@@ -15,13 +15,17 @@ from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from psa import references
 from psa.models import BaseModel
+from psa.references import ReferenceQuerySet
+from tickets.markdown import render as render_markdown
 
 COLOR_VALIDATOR = RegexValidator(r"^#[0-9A-Fa-f]{6}$", "Use a colour like #1F2937.")
 COMMENT_MAX_LENGTH = 20_000
 TICKET_NUMBER_START = 1000  # the first ticket of a prefix gets START + 1
 
 
+@references.register  # few rows, read by every ticket list
 class Board(BaseModel):
     """A queue of tickets (service desk, projects, alerts...) with its own statuses and categories."""
 
@@ -44,6 +48,7 @@ class Board(BaseModel):
         return self.name
 
 
+@references.register  # few rows, read by every ticket list
 class Status(BaseModel):
     """A step of a board's workflow. ``is_closed`` statuses close the tickets that reach them."""
 
@@ -68,6 +73,7 @@ class Status(BaseModel):
         return self.name
 
 
+@references.register  # few rows, read by every ticket list
 class Priority(BaseModel):
     """How urgent a ticket is; ``order`` ranks them (1 = most urgent)."""
 
@@ -208,15 +214,21 @@ class Ticket(BaseModel):
 
     scope_path = "client"
 
+    objects = ReferenceQuerySet.as_manager()
+
     class Meta:
         ordering = ("-entered_at", "-id")
         indexes = [
             models.Index(fields=["is_closed", "entered_at"], name="ticket_closed_entered"),
             models.Index(fields=["is_closed", "updated_at"], name="ticket_closed_updated"),
-            models.Index(fields=["assigned_to", "is_closed"], name="ticket_assignee_closed"),
+            # Serve the default sort (newest entered first) under the common filters: none, has_assignment=false
+            # or assigned_to=me (with or without is_open), and the stats' one group-by as an index-only scan.
+            models.Index(fields=["entered_at", "id"], name="ticket_perf_entered"),
+            models.Index(fields=["assigned_to", "is_closed", "entered_at"], name="ticket_perf_assignee_entered"),
+            models.Index(fields=["board", "status", "priority"], name="ticket_perf_board_status_prio"),
+            models.Index(fields=["updated_at", "entered_at"], name="ticket_perf_updated_entered"),
             models.Index(fields=["client", "is_closed"], name="ticket_client_closed"),
             models.Index(fields=["status", "entered_at"], name="ticket_status_entered"),
-            models.Index(fields=["updated_at"], name="ticket_updated"),
             models.Index(fields=["due_date"], name="ticket_due"),
             models.Index(fields=["closed_at"], name="ticket_closed_at"),
         ]
@@ -307,6 +319,8 @@ class Comment(BaseModel):
     )
     author_type = models.CharField(max_length=10, choices=AuthorType.choices, default=AuthorType.INTERNAL)
     text = models.TextField(validators=[MinLengthValidator(1), MaxLengthValidator(COMMENT_MAX_LENGTH)])
+    # Rendered (Markdown, then nh3) once on save, not on every view; escaping can make it several times the text.
+    text_html = models.TextField(blank=True, editable=False, max_length=COMMENT_MAX_LENGTH * 10)
     is_internal = models.BooleanField(default=False)
     is_resolution = models.BooleanField(default=False)
     is_system = models.BooleanField(default=False, help_text="Written by the system; never editable.")
@@ -324,6 +338,19 @@ class Comment(BaseModel):
 
     def __str__(self) -> str:
         return f"Comment on {self.ticket_id}"
+
+    def save(self, *args, **kwargs):
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or "text" in update_fields:
+            self.text_html = render_markdown(self.text)
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "text_html"}
+        super().save(*args, **kwargs)
+
+    @property
+    def html(self) -> str:
+        """The text as safe HTML (rendered on save; rows written without ``save()`` are rendered now)."""
+        return self.text_html or render_markdown(self.text)
 
     @property
     def thread_id(self):

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime
+from collections import Counter
 
 from django.db import connection
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, FloatField, Q, QuerySet
+from django.db.models import Avg, DurationField, ExpressionWrapper, F, FloatField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from psa import references
+from psa.db import CountRows
 from tickets.models import Board, Priority, Status
 
 
@@ -37,51 +40,43 @@ def ticket_stats(queryset: QuerySet, now: datetime.datetime | None = None) -> di
     else:
         resolution = ExpressionWrapper(F("closed_at") - F("entered_at"), output_field=DurationField())
     totals = base.aggregate(
-        total_tickets=Count("pk"),
-        open_tickets=Count("pk", filter=Q(is_closed=False)),
-        closed_tickets=Count("pk", filter=Q(is_closed=True)),
-        unassigned_tickets=Count("pk", filter=Q(is_closed=False, assigned_to__isnull=True)),
-        overdue_tickets=Count("pk", filter=Q(is_closed=False, due_date__lt=now)),
-        tickets_created_today=Count("pk", filter=Q(entered_at__gte=starts["today"])),
-        tickets_created_this_week=Count("pk", filter=Q(entered_at__gte=starts["week"])),
-        tickets_created_this_month=Count("pk", filter=Q(entered_at__gte=starts["month"])),
+        total_tickets=CountRows(),  # COUNT(*), not COUNT(id): no column to read per row
+        open_tickets=CountRows(filter=Q(is_closed=False)),
+        closed_tickets=CountRows(filter=Q(is_closed=True)),
+        unassigned_tickets=CountRows(filter=Q(is_closed=False, assigned_to__isnull=True)),
+        overdue_tickets=CountRows(filter=Q(is_closed=False, due_date__lt=now)),
+        tickets_created_today=CountRows(filter=Q(entered_at__gte=starts["today"])),
+        tickets_created_this_week=CountRows(filter=Q(entered_at__gte=starts["week"])),
+        tickets_created_this_month=CountRows(filter=Q(entered_at__gte=starts["month"])),
         average_resolution=Avg(resolution, filter=Q(is_closed=True, closed_at__isnull=False)),
     )
     average = totals.pop("average_resolution")
     seconds = average.total_seconds() if isinstance(average, datetime.timedelta) else average
     totals["average_resolution_time"] = round(seconds / 3600, 2) if seconds is not None else None
-    # Group by the foreign keys alone (no join over the tickets), then name the few groups in small lookups.
-    by_status = list(base.values("status_id").annotate(count=Count("pk")).order_by())
-    by_priority = list(base.values("priority_id").annotate(count=Count("pk")).order_by())
-    by_board = list(base.values("board_id").annotate(count=Count("pk")).order_by())
-    statuses = {
-        s.pk: s for s in Status.objects.select_related("board").filter(pk__in=[r["status_id"] for r in by_status])
-    }
-    priorities = {p.pk: p for p in Priority.objects.filter(pk__in=[r["priority_id"] for r in by_priority])}
-    boards = {b.pk: b for b in Board.objects.filter(pk__in=[r["board_id"] for r in by_board])}
-    by_status.sort(
-        key=lambda r: (
-            statuses[r["status_id"]].board.name,
-            statuses[r["status_id"]].order,
-            statuses[r["status_id"]].name,
-        )
+    # One group-by over the foreign keys alone (served by the board-status-priority index, no join), summed here
+    # into the three breakdowns; the groups are named from the reference cache.
+    by_status: Counter = Counter()
+    by_priority: Counter = Counter()
+    by_board: Counter = Counter()
+    groups = base.values_list("board_id", "status_id", "priority_id").annotate(count=CountRows()).order_by()
+    for board_id, status_id, priority_id, count in groups:
+        by_board[board_id] += count
+        by_status[status_id] += count
+        by_priority[priority_id] += count
+    statuses, priorities, boards = references.rows(Status), references.rows(Priority), references.rows(Board)
+    status_list = sorted(
+        (statuses[pk] for pk in by_status), key=lambda s: (boards[s.board_id].name, s.order, s.name, str(s.pk))
     )
-    by_priority.sort(key=lambda r: (priorities[r["priority_id"]].order, priorities[r["priority_id"]].name))
-    by_board.sort(key=lambda r: boards[r["board_id"]].name)
     totals["tickets_by_status"] = [
-        {
-            "status_id": r["status_id"],
-            "status_name": statuses[r["status_id"]].name,
-            "board_id": statuses[r["status_id"]].board_id,
-            "count": r["count"],
-        }
-        for r in by_status
+        {"status_id": s.pk, "status_name": s.name, "board_id": s.board_id, "count": by_status[s.pk]}
+        for s in status_list
     ]
     totals["tickets_by_priority"] = [
-        {"priority_id": r["priority_id"], "priority_name": priorities[r["priority_id"]].name, "count": r["count"]}
-        for r in by_priority
+        {"priority_id": p.pk, "priority_name": p.name, "count": by_priority[p.pk]}
+        for p in sorted((priorities[pk] for pk in by_priority), key=lambda p: (p.order, p.name, str(p.pk)))
     ]
     totals["tickets_by_board"] = [
-        {"board_id": r["board_id"], "board_name": boards[r["board_id"]].name, "count": r["count"]} for r in by_board
+        {"board_id": b.pk, "board_name": b.name, "count": by_board[b.pk]}
+        for b in sorted((boards[pk] for pk in by_board), key=lambda b: (b.name, str(b.pk)))
     ]
     return totals

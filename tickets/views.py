@@ -7,6 +7,7 @@ every edit also works as a plain form post without JavaScript.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -278,6 +279,18 @@ def _gated_history(request, ticket: Ticket) -> list:
     return rows
 
 
+def _latest_comments(request, comments) -> tuple[list[Comment], int]:
+    """The thread's latest ``PSA_TICKET_PAGE_COMMENTS`` comments, oldest first, and how many earlier ones are left out
+    (all of them with ``?comments=all``), so the page's server time does not grow with the thread."""
+    if request.GET.get("comments") == "all":
+        return list(comments.order_by("created_at", "id")), 0
+    limit = settings.TICKET_PAGE_COMMENTS
+    latest = list(comments.order_by("-created_at", "-id")[: limit + 1])
+    if len(latest) <= limit:
+        return latest[::-1], 0
+    return latest[:limit][::-1], comments.count() - limit
+
+
 @require_nodes("ticket.read")
 def ticket_detail(request, pk):
     ticket = _ticket_for(request, pk)
@@ -285,7 +298,7 @@ def ticket_detail(request, pk):
     can_internal = has_node(request, "ticket.comment.internal")
     if not can_internal:
         comments = comments.filter(is_internal=False)
-    comments = comments.prefetch_related("reactions").order_by("created_at", "id")
+    comments, older_comments = _latest_comments(request, comments.prefetch_related("reactions"))
     comment_form = CommentForm(initial={"is_internal": "true" if can_internal else "false"})
     if not can_internal:
         comment_form.fields["is_internal"].choices = [("false", "Public reply")]
@@ -294,6 +307,7 @@ def ticket_detail(request, pk):
         "section": "tickets",
         "ticket": ticket,
         "comments": comments,
+        "older_comments": older_comments,
         "comment_form": comment_form,
         "history": _gated_history(request, ticket),
         "statuses": Status.objects.filter(board=ticket.board),

@@ -1,10 +1,14 @@
-"""The API's JSON parser: strict JSON, bounded nesting, clear errors for bytes that are not UTF-8."""
+"""The API's JSON parser: strict JSON, bounded nesting, clear errors for bytes that are not UTF-8.
+
+orjson parses; anything it refuses goes to the standard parser, so errors read exactly as they always did.
+"""
 
 from __future__ import annotations
 
 import re
 from itertools import accumulate
 
+import orjson
 from django.conf import settings
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
@@ -13,6 +17,7 @@ from rest_framework.utils import json
 # A JSON string literal (escapes included); removed before counting brackets so that "[[[" inside text is not nesting.
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKETS = re.compile(r"[\[\]{}]")
+_LONG_NUMBER = re.compile(r"\d{19}")
 _DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 
@@ -47,6 +52,13 @@ class BoundedJSONParser(JSONParser):
         limit = settings.MAX_JSON_DEPTH
         if nesting_depth(text) > limit:
             raise ParseError(f"JSON is nested deeper than {limit} levels.")
+        if not _LONG_NUMBER.search(
+            text
+        ):  # orjson reads integers beyond 64 bits as floats; the standard parser does not
+            try:
+                return orjson.loads(text)
+            except orjson.JSONDecodeError:
+                pass  # not strict RFC 8259 JSON: the standard parser answers (its error or result) exactly as before
         parse_constant = json.strict_constant if self.strict else None
         try:
             return json.loads(text, parse_constant=parse_constant)

@@ -105,6 +105,19 @@ class GatedModelSerializer(StrictInputMixin, serializers.ModelSerializer):
     # the model fields ``str(obj)`` shows, where ``__str__`` does not name them itself (see psa.gating.repr_fields)
     gating_repr_fields: tuple[str, ...] | None = None
 
+    def __init__(self, *args, fields: list[str] | tuple[str, ...] | None = None, **kwargs):
+        """``fields``: output only these (a sparse field set). Only they are built: building and copying every
+        field of a wide serializer for each response was most of a list's fixed cost."""
+        super().__init__(*args, **kwargs)
+        if fields is not None:
+            self._only_fields = frozenset(fields)
+            self._declared_fields = {k: v for k, v in self._declared_fields.items() if k in self._only_fields}
+
+    def get_field_names(self, declared_fields, info):
+        names = super().get_field_names(declared_fields, info)
+        only = getattr(self, "_only_fields", None)
+        return names if only is None else [name for name in names if name in only]
+
     def _request(self):
         return self.context.get("request")
 

@@ -56,15 +56,22 @@ LISTS: dict[str, tuple[str, Callable[[int, dict], None]]] = {
     "audit-events": ("/api/v1/audit-events", _events),
 }
 
+# The caller comes from the caller cache (no query); then the count and the page, plus prefetches (users: roles
+# and clients; api-keys: clients).
+EXPECTED_QUERIES = {"clients": 2, "contacts": 2, "users": 4, "roles": 2, "api-keys": 3, "audit-events": 2}
+
 
 def _count(api, path: str, expected_rows: int) -> int:
+    # The first request after a change to keys, users or roles resolves its caller again (one query): not counted.
+    api.get(path, {"limit": 100})
     with CaptureQueriesContext(connection) as queries:
         response = api.get(path, {"limit": 100})
     assert response.status_code == 200, response.content[:300]
     body = response.json()
     assert body["pagination"]["total"] == expected_rows
     assert len(body["data"]) == expected_rows
-    return len(queries)
+    # Without Redis the rate limiter counts hits in a table; that query is the limiter's, not the list's.
+    return len([query for query in queries if "ratelimitcounter" not in query["sql"].lower()])
 
 
 @pytest.mark.parametrize("name", sorted(LISTS))
@@ -84,3 +91,4 @@ def test_query_count_is_the_same_for_1_row_and_50(name):
     fifty = _count(api, path, 50)
 
     assert fifty == one, f"{name}: {one} queries for 1 row, {fifty} for 50"
+    assert one == EXPECTED_QUERIES[name], f"{name}: {one} queries, pinned at {EXPECTED_QUERIES[name]}"

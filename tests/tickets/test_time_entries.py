@@ -216,6 +216,7 @@ def test_scoped_callers_never_see_other_clients_entries(ticket, client_b):
 
 def _queries(api, path):
     params = {"limit": 100} if path.endswith("/time-entries") and path.count("/") == 3 else {}
+    api.get(path, params)  # the first request after a change to users resolves its caller again: not counted
     with CaptureQueriesContext(connection) as captured:
         assert api.get(path, params).status_code == 200
     # Without Redis the rate limiter counts hits in a table; those queries are not the endpoint's.
@@ -232,5 +233,5 @@ def test_query_counts_are_pinned(ticket):
         make_entry(make_ticket(make_client()), make_user(), service=make_service())
         make_entry(ticket, make_user(), service=make_service())
     assert (_queries(api, "/api/v1/time-entries"), _queries(api, f"/api/v1/tickets/{ticket.pk}/time-entries")) == counts
-    # Authentication and the caller's nodes and scope (4), then count and page; or ticket, totals and rows.
-    assert counts == (6, 7)
+    # The caller comes from the caller cache; then count and page; or ticket, totals and rows.
+    assert counts == (2, 3)

@@ -363,14 +363,6 @@ class TicketSerializer(GatedModelSerializer):
         ]  # fmt: skip
         read_only_fields = ["ticket_number", "is_closed", "entered_at", "updated_at", "closed_at"]
 
-    def __init__(self, *args, fields: list[str] | tuple[str, ...] | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        if fields is not None:
-            wanted = set(fields)
-            for name in list(self.fields):
-                if name not in wanted:
-                    self.fields.pop(name)
-
     @extend_schema_field(OpenApiTypes.STR)
     def get_description_html(self, ticket: Ticket) -> str:
         return markdown.render(ticket.description)
@@ -685,7 +677,7 @@ class CommentSerializer(GatedModelSerializer):
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_comment_html(self, comment: Comment) -> str:
-        return markdown.render(comment.text)
+        return comment.html
 
     @extend_schema_field(
         {

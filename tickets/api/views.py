@@ -102,16 +102,21 @@ def requested_fields(request, default: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(expanded))
 
 
-# Required relations are fetched in one extra query each rather than joined: an INNER JOIN lets SQLite's planner
-# start from the small table and sort every ticket, where the plain query walks the sort index and stops at the page.
-# Nullable relations are LEFT JOINs, which keep the ticket table first, so they stay joined.
-PREFETCHED_RELATIONS = frozenset({"client", "board", "status", "priority"})
+# Required relations are never joined: an INNER JOIN lets SQLite's planner start from the small table and sort every
+# ticket, where the plain query walks the sort index and stops at the page. The client is fetched in one extra query;
+# boards, statuses and priorities come from the reference cache (psa.references). Nullable relations are LEFT JOINs,
+# which keep the ticket table first, so they stay joined.
+PREFETCHED_RELATIONS = frozenset({"client"})
+REFERENCE_RELATIONS = frozenset({"board", "status", "priority"})
 
 
 def optimise(queryset, fields: tuple[str, ...]):
     relations = {FIELD_RELATIONS[f] for f in fields if f in FIELD_RELATIONS}
-    joined = sorted(relations - PREFETCHED_RELATIONS)
+    joined = sorted(relations - PREFETCHED_RELATIONS - REFERENCE_RELATIONS)
     queryset = queryset.select_related(*joined) if joined else queryset
+    referenced = sorted(relations & REFERENCE_RELATIONS)
+    if referenced:
+        queryset = queryset.with_references(*referenced)
     prefetches = {name: name for name in sorted(relations & PREFETCHED_RELATIONS)}
     for field in fields:
         for item in FIELD_PREFETCHES.get(field, ()):

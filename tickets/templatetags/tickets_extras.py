@@ -15,6 +15,12 @@ def markdown(text: str) -> str:
 
 
 @register.filter
+def comment_html(comment) -> str:
+    """A comment's HTML, rendered and sanitised when it was saved."""
+    return mark_safe(comment.html)
+
+
+@register.filter
 def reaction_groups(comment, user) -> list[dict]:
     groups: dict[str, dict] = {}
     for reaction in comment.reactions.all():

@@ -1,0 +1,187 @@
+#!/usr/bin/env python
+"""HTTP requests per second: gunicorn (2 workers) serving PSA against the raw WSGI floor (bench/floor_app.py), by wrk.
+
+    .venv/bin/python bench/bench_http.py --data-dir var/bench-tickets          # data made by bench_tickets.py
+    .venv/bin/python bench/bench_http.py --database-url postgres://...         # the same against PostgreSQL
+
+Both servers are gunicorn with the same worker count and class, on loopback; each route is loaded by ``wrk`` (or,
+without wrk, a small threaded keep-alive client) for ``--duration`` seconds, app and floor interleaved, ``--rounds``
+times; the table shows the median requests per second and the ratio. Runs both worker classes: ``sync`` (gunicorn's
+default, which closes the connection after every response) and ``gthread`` (keeps connections alive). The API's rate
+limit is raised out of the way; everything else (the caller cache, the limiter's counter on SQLite) runs as deployed.
+Numbers are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", default=str(ROOT / "var" / "bench-tickets"))
+    parser.add_argument("--database-url", default="")
+    parser.add_argument("--redis-url", default="")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
+    parser.add_argument("--worker-classes", default="sync,gthread")
+    return parser.parse_args()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    def __init__(self, app: str, env: dict, workers: int, worker_class: str, threads: int, log: Path) -> None:
+        self.port = _free_port()
+        command = [
+            str(Path(sys.executable).parent / "gunicorn"), app, "--bind", f"127.0.0.1:{self.port}",
+            "--workers", str(workers), "--worker-class", worker_class, "--keep-alive", "5",
+        ]  # fmt: skip
+        if worker_class == "gthread":
+            command += ["--threads", str(threads)]
+        self.log = open(log, "ab")  # noqa: SIM115  (closed in stop())
+        self.proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def wait(self, path: str, headers: dict) -> None:
+        import httpx
+
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{self.port}{path}", headers=headers, timeout=10).status_code == 200:
+                    return
+            except httpx.TransportError:
+                if self.proc.poll() is not None:
+                    raise SystemExit(f"gunicorn exited; see {self.log.name}") from None
+            time.sleep(0.3)
+        raise SystemExit(f"{path} never answered 200; see {self.log.name}")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+        self.log.close()
+
+
+def load(url: str, key: str, duration: int, connections: int) -> float:
+    """Requests per second of 200 responses over ``duration`` seconds."""
+    if shutil.which("wrk"):
+        out = subprocess.run(
+            ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "-H", f"X-API-Key: {key}", url],
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+        if "Non-2xx" in out:
+            raise SystemExit(f"{url} answered errors under load:\n{out}")
+        return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    return _python_load(url, key, duration, connections)
+
+
+def _python_load(url: str, key: str, duration: int, connections: int) -> float:
+    import httpx
+
+    done = [0]
+    lock = threading.Lock()
+    stop = time.monotonic() + duration
+
+    def worker() -> None:
+        with httpx.Client(headers={"X-API-Key": key}, timeout=30) as client:
+            while time.monotonic() < stop:
+                if client.get(url).status_code == 200:
+                    with lock:
+                        done[0] += 1
+
+    threads = [threading.Thread(target=worker) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return done[0] / duration
+
+
+def main() -> None:
+    args = parse_args()
+    os.environ["PSA_DATA_DIR"] = str(Path(args.data_dir).resolve())
+    os.environ.pop("PSA_DATABASE_URL", None)
+    os.environ.pop("PSA_REDIS_URL", None)
+    if args.database_url:
+        os.environ["PSA_DATABASE_URL"] = args.database_url
+    if args.redis_url:
+        os.environ["PSA_REDIS_URL"] = args.redis_url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "psa.settings"
+    os.environ["PSA_ALLOWED_HOSTS"] = "127.0.0.1,localhost"
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.db import connection
+
+    from accounts.models import ApiKey, User
+    from assets.models import Asset
+
+    tech = User.objects.get(login="bench-tech-0")
+    tech.permissions = ["ticket.*", "obj.*", "client.read", "contact.read", "asset.read"]
+    tech.save(update_fields=["permissions"])
+    key, plaintext = ApiKey.issue(tech, "bench http", datetime.now(UTC) + timedelta(days=1))
+    asset_id = Asset.objects.order_by("pk").values_list("pk", flat=True).first()
+    env = {
+        **os.environ, "PSA_DEBUG": "0", "PSA_LOG_LEVEL": "WARNING", "PSA_API_RATE_LIMIT": "100000000/min",
+        "FLOOR_PEPPER": settings.API_KEY_PEPPERS[key.pepper_version], "PYTHONPATH": str(ROOT / "bench"),
+    }  # fmt: skip
+    routes = [
+        ("clients limit=25", "/api/v1/clients?limit=25"),
+        ("one asset by id", f"/api/v1/assets/{asset_id}"),
+        ("tickets limit=50", "/api/v1/tickets?limit=50"),
+    ]
+    print(f"HTTP benchmark: {connection.vendor}, {args.workers} gunicorn workers each, "
+          f"{'wrk' if shutil.which('wrk') else 'Python load generator'} -c{args.connections}, "
+          f"{args.duration} s x {args.rounds} rounds interleaved")  # fmt: skip
+    print(f"{'route':20} {'workers':8} {'app req/s':>10} {'floor req/s':>12} {'ratio':>6}")
+    log_dir = Path(args.data_dir)
+    try:
+        for worker_class in args.worker_classes.split(","):
+            app = Server(
+                "psa.wsgi:application", env, args.workers, worker_class, args.threads, log_dir / "http-app.log"
+            )
+            floor = Server("floor_app:application", env, args.workers, worker_class, args.threads, log_dir / "http-floor.log")  # fmt: skip
+            try:
+                for server in (app, floor):
+                    for _name, path in routes:
+                        server.wait(path, {"X-API-Key": plaintext})
+                for name, path in routes:
+                    for server in (app, floor):  # every worker builds what it caches before the timed runs
+                        load(f"http://127.0.0.1:{server.port}{path}", plaintext, 2, args.connections)
+                    ours, theirs = [], []
+                    for _ in range(args.rounds):
+                        ours.append(load(f"http://127.0.0.1:{app.port}{path}", plaintext, args.duration, args.connections))  # fmt: skip
+                        theirs.append(load(f"http://127.0.0.1:{floor.port}{path}", plaintext, args.duration, args.connections))  # fmt: skip
+                    a, f = statistics.median(ours), statistics.median(theirs)
+                    print(f"{name:20} {worker_class:8} {a:>10.0f} {f:>12.0f} {a / f:>6.2f}", flush=True)
+            finally:
+                app.stop()
+                floor.stop()
+    finally:
+        key.delete()
+
+
+if __name__ == "__main__":
+    main()
