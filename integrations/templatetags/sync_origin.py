@@ -7,10 +7,11 @@ from typing import Any
 from django import template
 
 from integrations.hooks import sync_origin as find_origin
+from psa.ui_gate import unwrap
 
 register = template.Library()
 
 
 @register.inclusion_tag("integrations/_sync_origin.html")
 def sync_origin(instance: Any) -> dict:
-    return {"origin": find_origin(instance)}
+    return {"origin": find_origin(unwrap(instance))}  # a gated proxy on the page; the lookup needs the row
