@@ -92,6 +92,23 @@ def test_times_show_in_the_users_zone_with_the_zone_named(browser_for, rf):
     assert " JST" in body and "just now" in body
 
 
+@pytest.mark.parametrize("page", ["ticket", "users", "profile"])
+def test_pages_beyond_history_show_times_in_the_users_zone(browser_for, page):
+    from tests.tickets.factories import make_ticket
+    from tickets.defaults import create_defaults
+
+    create_defaults()
+    browser, user = browser_for(["*"], time_zone="Asia/Tokyo")
+    ticket = make_ticket(make_client("Zoned"), title="Clock check")
+    url = {"ticket": f"/tickets/{ticket.pk}/", "users": "/users/", "profile": "/profile/"}[page]
+    if page != "ticket":
+        browser.get("/")  # a sign-in time to show
+        user.refresh_from_db()
+        type(user).objects.filter(pk=user.pk).update(last_login=timezone.now())
+    body = browser.get(url).content.decode()
+    assert 'JST">' in body  # the exact time with the user's zone, on hover
+
+
 def test_when_is_relative_with_the_exact_time_on_hover():
     then = timezone.now() - datetime.timedelta(hours=2, minutes=5)
     html = Template("{% load psa_time %}{% when value %}").render(Context({"value": then}))
