@@ -48,7 +48,9 @@ class SearchView(PsaAPIView):
     @extend_schema(
         summary="Search everything",
         parameters=[
-            OpenApiParameter("q", {"type": "string", "maxLength": MAX_QUERY}, required=True, description="What to find"),
+            OpenApiParameter(
+                "q", {"type": "string", "maxLength": MAX_QUERY}, required=True, description="What to find"
+            ),
             OpenApiParameter("type", OpenApiTypes.STR, description="Only this type (e.g. ticket), to page through"),
             OpenApiParameter("page", OpenApiTypes.INT, description="Page of each type, from 1"),
             OpenApiParameter("limit", OpenApiTypes.INT, description="Results per type (PSA_SEARCH_MAX_LIMIT)"),

@@ -60,7 +60,7 @@ def row_of(searchable: Searchable, obj: Any) -> tuple[list, str] | None:
     ]
     tsvector = " ".join(f"'{word}':{','.join(positions)}" for word, positions in lexemes.items())
     texts = {name: value for name, value in document.texts.items() if value}
-    return values + [json.dumps(texts)], tsvector
+    return [*values, json.dumps(texts)], tsvector
 
 
 def _prepared(values: list) -> list:
@@ -97,7 +97,7 @@ def write(searchable: Searchable, objects: Iterable[Any]) -> int:
             dropped.append(obj.pk)
             continue
         row = _prepared(built[0])
-        params.append(row + [built[1]] if connection.vendor == "postgresql" else row)
+        params.append([*row, built[1]] if connection.vendor == "postgresql" else row)
     if params:
         with connection.cursor() as cursor:
             cursor.executemany(_upsert_sql(), params)

@@ -105,7 +105,9 @@ def _identifier_matches(where: str, params: list, needle: str, limit: int) -> li
     return list(SearchEntry.objects.raw(sql, values))
 
 
-def _word_matches(where: str, params: list, query: t.Query, groups: tuple[str, ...], skip: list, limit: int, offset: int) -> list:
+def _word_matches(
+    where: str, params: list, query: t.Query, groups: tuple[str, ...], skip: list, limit: int, offset: int
+) -> list:
     from psa.models import SearchEntry
 
     if skip:
@@ -182,6 +184,46 @@ def _hit(request, searchable: Searchable, query: t.Query, tier: int, entry, grou
     return Hit(entry, tier, score, t.snippet(query, shown), searchable.url(entry.object_id, entry.client_id))
 
 
-def search_all(request, query: t.Query, *, kinds: list[Searchable] | None = None, page: int = 1, limit: int | None = None) -> list[Page]:
+def search_all(
+    request, query: t.Query, *, kinds: list[Searchable] | None = None, page: int = 1, limit: int | None = None
+) -> list[Page]:
     limit = limit or settings.SEARCH_PER_GROUP
-    return [find(request, s, query, page=page, limit=limit) for s in (kinds if kinds is not None else readable(request))]
+    return [
+        find(request, s, query, page=page, limit=limit) for s in (kinds if kinds is not None else readable(request))
+    ]
+
+
+def matching_ids(request, searchable: Searchable, query: t.Query) -> tuple[str, list]:
+    """SQL selecting the ids of every object of ``searchable`` that ``query`` finds for the caller (a list filter)."""
+    where, params = _filters(request, searchable, False, None)
+    parts: list[str] = []
+    values: list = []
+    if query.identifier and _identifiers_visible(request, searchable):
+        if connection.vendor == "postgresql":
+            parts.append(f"SELECT e.object_id FROM psa_searchentry e WHERE e.identifiers LIKE %s AND {where}")
+            values += [f"%{_like(query.identifier)}%", *params]
+        else:
+            parts.append(
+                "SELECT e.object_id FROM psa_search_ids JOIN psa_searchentry e ON e.id = psa_search_ids.rowid "
+                f"WHERE psa_search_ids MATCH %s AND {where}"
+            )
+            values += [f'"{query.identifier}"', *params]
+    groups = visible_groups(request, searchable)
+    if query.has_words and groups:
+        if connection.vendor == "postgresql":
+            match = "e.document @@ websearch_to_tsquery('simple', %s)"
+            match_values: list = [query.websearch(positive_only=groups != GROUPS)]
+            if groups != GROUPS:
+                match += " AND ts_filter(e.document, %s::\"char\"[]) @@ websearch_to_tsquery('simple', %s)"
+                match_values += [list(groups), query.websearch()]
+            parts.append(f"SELECT e.object_id FROM psa_searchentry e WHERE {match} AND {where}")
+        else:
+            parts.append(
+                "SELECT e.object_id FROM psa_search_fts JOIN psa_searchentry e ON e.id = psa_search_fts.rowid "
+                f"WHERE psa_search_fts MATCH %s AND {where}"
+            )
+            match_values = [query.fts5(tuple(f"words_{g}" for g in groups))]
+        values += [*match_values, *params]
+    if not parts:
+        return "SELECT NULL WHERE 1 = 0", []
+    return " UNION ".join(parts), values
