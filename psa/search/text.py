@@ -153,12 +153,13 @@ def normalize_identifier(value: str) -> str:
 
 
 def identifier_of(raw: str) -> str | None:
-    """``raw`` read as (part of) an identifier: one token with a digit, at least 3 characters; else None."""
+    """``raw`` read as (part of) an identifier: (part of) a MAC address, or one token with a digit; at least 3
+    characters; else None."""
     value = raw.strip().lower()
-    if " " in value or not _IDENTIFIER.match(value) or not any(c.isdigit() for c in value):
-        return None
     if _MAC.match(value) or _MAC_PART.match(value):
         value = re.sub(r"[^0-9a-f]", "", value)
+    elif " " in value or not _IDENTIFIER.match(value) or not any(c.isdigit() for c in value):
+        return None
     return value if len(value) >= MIN_IDENTIFIER else None
 
 
