@@ -17,7 +17,8 @@ def _asset(asset: Asset) -> Document:
         texts={
             "name": asset.name,
             "serial": asset.serial,
-            "make": f"{asset.make} {asset.model}".strip(),
+            "make": asset.make,
+            "model": asset.model,
             "os": asset.os,
             "notes": asset.notes,
         },
@@ -53,6 +54,7 @@ register(
             SearchField("name", "a", gate="name"),
             SearchField("serial", "a", gate="serial"),
             SearchField("make", "b", gate="make"),
+            SearchField("model", "b", gate="model"),
             SearchField("os", "b", gate="os"),
             SearchField("notes", "c", gate="notes"),
         ),

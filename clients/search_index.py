@@ -40,13 +40,13 @@ def _contact(contact: Contact) -> Document:
     )
 
 
+ADDRESS = ("address1", "address2", "city", "state", "zip", "country")
+
+
 def _location(location: Location) -> Document:
-    address = " ".join(
-        p for p in (location.address1, location.address2, location.city, location.state, location.zip) if p
-    )
     return Document(
         title=location.name,
-        texts={"name": location.name, "address": f"{address} {location.country}".strip(), "notes": location.notes},
+        texts={"name": location.name, **{f: getattr(location, f) for f in ADDRESS}, "notes": location.notes},
         client_id=location.client_id,
         identifiers=[location.phone],
     )
@@ -118,7 +118,7 @@ register(
         nodes=("location.read", "client.read"),
         fields=(
             SearchField("name", "a", gate="name"),
-            SearchField("address", "b", gate="address1"),
+            *(SearchField(f, "b", gate=f) for f in ADDRESS),
             SearchField("notes", "c", gate="notes"),
         ),
         document=_location,

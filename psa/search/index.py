@@ -16,7 +16,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save
 
-from psa.search import GROUPS, Document, Searchable, registered
+from psa.search import GROUPS, Document, Searchable
 from psa.search import text as t
 
 COLUMNS = ("kind", "object_id", "client_id", "is_active", "title", "identifiers", *(f"words_{g}" for g in GROUPS))
@@ -28,27 +28,32 @@ def row_of(searchable: Searchable, obj: Any) -> tuple[list, str] | None:
     if document is None:
         return None
     per_group: dict[str, list[str]] = {g: [] for g in GROUPS}
-    lexemes: dict[str, list[str]] = {}
+    lexemes: dict[str, list[int]] = {}
+    bounds: list[tuple[int, str]] = []  # (last position, weight) of each group, for the tsvector's weights
     position = 0
     for group in GROUPS:
+        out = per_group[group]
         for item in (f for f in searchable.fields if f.group == group):
             found = t.words(document.texts.get(item.name) or "")
             if not found:
                 continue
             if position:
                 position += 1  # the empty position between two fields
-                if per_group[group]:
-                    per_group[group].append(t.FILLER)
+                if out:
+                    out.append(t.FILLER)
             for word in found:
                 position += 1
                 if position > t.MAX_POSITION:
                     break
-                seen = lexemes.setdefault(word, [])
+                seen = lexemes.get(word)
+                if seen is None:
+                    lexemes[word] = seen = []
                 if len(seen) < t.MAX_POSITIONS_PER_WORD:
-                    seen.append(f"{position}{group.upper()}")
-                    per_group[group].append(word)
+                    seen.append(position)
+                    out.append(word)
                 else:
-                    per_group[group].append(t.FILLER)
+                    out.append(t.FILLER)
+        bounds.append((position, group.upper()))
     values = [
         searchable.kind,
         obj.pk,
@@ -58,9 +63,16 @@ def row_of(searchable: Searchable, obj: Any) -> tuple[list, str] | None:
         t.identifiers_column(document.identifiers),
         *(" ".join(per_group[g]) for g in GROUPS),
     ]
-    tsvector = " ".join(f"'{word}':{','.join(positions)}" for word, positions in lexemes.items())
+    tsvector = " ".join(f"'{word}':{','.join(_weighted(p, bounds) for p in ps)}" for word, ps in lexemes.items())
     texts = {name: value for name, value in document.texts.items() if value}
     return [*values, json.dumps(texts)], tsvector
+
+
+def _weighted(position: int, bounds: list[tuple[int, str]]) -> str:
+    for last, weight in bounds:
+        if position <= last:
+            return f"{position}{weight}"
+    return f"{position}D"
 
 
 def _prepared(values: list) -> list:
@@ -167,8 +179,3 @@ def connect(searchable: Searchable) -> None:
         name = f"{uid}.{model._meta.label_lower}"
         post_save.connect(_related(searchable, owners), sender=model, weak=False, dispatch_uid=f"{name}.save")
         post_delete.connect(_related(searchable, owners), sender=model, weak=False, dispatch_uid=f"{name}.delete")
-
-
-def rebuild_all(kinds: Iterable[str] | None = None) -> dict[str, int]:
-    wanted = set(kinds) if kinds else None
-    return {s.kind: rebuild(s) for s in registered() if wanted is None or s.kind in wanted}

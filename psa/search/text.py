@@ -32,6 +32,8 @@ _QUERY_TOKEN = re.compile(r'"[^"]*"?|\S+')
 
 
 def fold(text: str) -> str:
+    if text.isascii():
+        return text.lower()  # what the rest does to ASCII, 20 times faster
     decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
@@ -183,7 +185,7 @@ def score(query: Query, groups: dict[str, list[str]], weights: dict[str, float],
     return round(total, 4)
 
 
-SNIPPET_WORDS = 24
+SNIPPET_WORDS = 30
 
 
 def snippet(query: Query, texts: list[str]) -> str:
@@ -191,16 +193,50 @@ def snippet(query: Query, texts: list[str]) -> str:
     if not texts:
         return ""
     wanted = query.highlight
-    chosen, start = texts[0], 0
     for text in texts:
-        tokens = text.split()
-        hit = next((i for i, token in enumerate(tokens) if wanted & set(words(token))), None)
-        if hit is not None:
-            chosen, start = text, max(0, hit - SNIPPET_WORDS // 3)
-            break
-    tokens = chosen.split()
-    shown = tokens[start : start + SNIPPET_WORDS]
-    parts = [f"<mark>{escape(t)}</mark>" if wanted & set(words(t)) else escape(t) for t in shown]
-    prefix = "… " if start else ""
-    suffix = " …" if start + SNIPPET_WORDS < len(tokens) else ""
-    return prefix + " ".join(parts) + suffix
+        position = _first_match(text, wanted)
+        if position is not None:
+            return _window(text, position, wanted)
+    return _window(texts[0], 0, wanted)
+
+
+def _first_match(text: str, wanted: frozenset[str]) -> int | None:
+    """Where the first word of ``text`` that ``wanted`` holds starts, or None."""
+    if not wanted:
+        return None
+    if text.isascii():  # folding keeps every position: one regular expression over the whole text
+        pattern = (
+            r"(?<![^\W_])(?:" + "|".join(re.escape(w) for w in sorted(wanted, key=len, reverse=True)) + r")(?![^\W_])"
+        )
+        found = re.search(pattern, text.lower())
+        return found.start() if found else None
+    for match in _WORD.finditer(text):
+        if wanted & set(words(match.group())):
+            return match.start()
+    return None
+
+
+SNIPPET_BEFORE, SNIPPET_AFTER = 60, 160  # characters around the match
+
+
+def _window(text: str, position: int, wanted: frozenset[str]) -> str:
+    start, end = max(0, position - SNIPPET_BEFORE), position + SNIPPET_AFTER
+    tokens = text[start:end].split()
+    if start and tokens and not text[start - 1].isspace():
+        tokens = tokens[1:]  # a word cut at the window's start
+    if end < len(text) and tokens and not text[end].isspace():
+        tokens = tokens[:-1]
+    shown = " ".join(_marked(token, wanted) for token in tokens[:SNIPPET_WORDS])
+    return ("… " if start else "") + shown + (" …" if end < len(text) else "")
+
+
+def _marked(token: str, wanted: frozenset[str]) -> str:
+    """``token`` escaped, with each of its words that ``wanted`` holds in ``<mark>``."""
+    parts, last = [], 0
+    for match in _WORD.finditer(token):
+        parts.append(escape(token[last : match.start()]))
+        word = match.group()
+        parts.append(f"<mark>{escape(word)}</mark>" if wanted & set(words(word)) else escape(word))
+        last = match.end()
+    parts.append(escape(token[last:]))
+    return "".join(parts)

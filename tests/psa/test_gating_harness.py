@@ -272,6 +272,8 @@ def test_a_caller_without_the_fields_node_never_sees_its_value(case):
 
     found = api.get("/api/v1/tickets/search", {"query": sentinel})
     assert found.json()["data"] == [], "ticket search matches on the gated value"
+    found = api.get("/api/v1/search", {"q": sentinel})
+    assert found.json()["data"] == [], "GET /search matches on the gated value"
     for url in [] if withheld_nodes(case) & set(KNOWN_UI_LEAKS) else _ui_pages(world):
         response = browser.get(url, follow=True)
         assert response.status_code in (200, 403), f"{url}: {response.status_code}"  # 403: a form it may not edit
