@@ -9,12 +9,13 @@ then names and description, then comments). PostgreSQL and SQLite return the sam
 
 from __future__ import annotations
 
+import uuid
+
 from django.db.models import QuerySet
 
 from psa import search
 from psa.search import lookup
 from psa.search import text as t
-from tickets.models import Ticket
 
 
 def parse(query: str) -> t.Query | None:
@@ -25,8 +26,8 @@ def parse(query: str) -> t.Query | None:
 
 def find(
     request, query: t.Query, limit: int, *, open_only: bool, within: QuerySet | None
-) -> list[tuple[Ticket, float]]:
-    """The page of matching tickets with their rank; ``within`` narrows to a filtered queryset (list filters)."""
+) -> list[tuple[uuid.UUID, float]]:
+    """The ids of the page of matching tickets with their rank; ``within`` narrows to a filtered queryset."""
     searchable = search.get("ticket")
     page = lookup.find(request, searchable, query, limit=limit, active_only=open_only, within=within)
     return [(hit.entry.object_id, hit.score) for hit in page.hits]

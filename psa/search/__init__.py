@@ -52,11 +52,13 @@ class Document:
 class Searchable:
     """A searchable model.
 
-    ``document`` builds the object's :class:`Document` (None: not to be found, e.g. a deleted credential); ``url`` gives the UI page of an indexed object from its
-    ``(object_id, client_id)``; ``rebuild`` returns every object to index, oldest first (results are listed newest
-    first, in the order objects entered the index), prefetched for ``document``. ``related`` maps another model to
-    a function giving the ids of the objects of this kind to re-index when one of its rows is saved or deleted (a comment: its
-    ticket). Identifiers are searched only by a caller who sees every field in ``identifier_gates``. ``gate_model`` is the model whose field gating ``SearchField.gate`` names (default ``model``).
+    ``document`` builds the object's :class:`Document` (None: not to be found, e.g. a deleted credential);
+    ``url`` gives the UI page of an indexed object from its ``(object_id, client_id)``; ``rebuild`` returns every
+    object to index, oldest first (results are listed newest first, in the order objects entered the index),
+    prefetched for ``document``. ``related`` maps another model to a function giving the ids of the objects of this
+    kind to re-index when one of its rows is saved or deleted (a comment: its ticket). Identifiers are searched only
+    by a caller who sees every field in ``identifier_gates``; ``gate_model`` is the model whose field gating
+    ``SearchField.gate`` names (default ``model``).
     """
 
     kind: str
