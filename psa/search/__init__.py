@@ -106,3 +106,19 @@ def for_model(model: type[Model]) -> Searchable | None:
 
 def autodiscover() -> None:
     autodiscover_modules("search_index")
+
+
+def reindex(model: type[Model], ids: Iterable[Any]) -> int:
+    """Bring the index in step for ``ids`` of ``model`` after writes that send no signal (``update()``,
+    ``bulk_create``, ``bulk_update``); ids no longer there leave it. Returns how many were indexed."""
+    searchable = for_model(model)
+    ids = list(ids)
+    if searchable is None or not ids:
+        return 0
+    from psa.search import index
+
+    found = list(searchable.rebuild().filter(pk__in=ids))
+    gone = set(ids) - {obj.pk for obj in found}
+    if gone:
+        index.remove(searchable, gone)
+    return index.write(searchable, found)

@@ -288,3 +288,15 @@ def _request():
     from tests.tickets.factories import _request as request
 
     return request()
+
+
+def test_deleted_credentials_leave_the_index_and_come_back_on_restore(world):
+    from credentials import services as vault_services
+    from credentials.models import Credential
+
+    api = everyone()
+    credential = Credential.objects.get(name="Printer web admin")
+    vault_services.soft_delete(credential, None)
+    assert "credential" not in results(api.get(SEARCH, {"q": "web admin"}))
+    vault_services.restore(Credential.objects.get(pk=credential.pk))
+    assert results(api.get(SEARCH, {"q": "web admin"})) == {"credential": [str(credential.pk)]}
