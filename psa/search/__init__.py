@@ -39,7 +39,10 @@ class SearchField:
 
 @dataclass
 class Document:
-    """What the index holds of one object: its texts by field name, identifiers, owner and whether it is active."""
+    """What the index holds of one object: its texts by field name, identifiers, owner and whether it is active.
+
+    ``title`` is shown only to a caller who sees every field of group ``a``: build it from those fields.
+    """
 
     title: str
     texts: dict[str, str]

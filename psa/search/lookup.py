@@ -20,6 +20,8 @@ from psa.access import client_scope, has_nodes
 from psa.search import GROUPS, WEIGHTS, Searchable, SearchField, registered
 from psa.search import text as t
 
+HIDDEN_TITLE = "(hidden)"
+
 
 @dataclass
 class Hit:
@@ -186,6 +188,8 @@ def _hit(request, searchable: Searchable, query: t.Query, tier: int, entry, grou
         for f in searchable.fields
         if f.group == g and f.name in entry.texts and _field_visible(request, searchable, f)
     ]
+    if "a" not in groups:  # the title is made of group a's fields (name, number): hidden with them
+        entry.title = HIDDEN_TITLE
     return Hit(entry, tier, score, t.snippet(query, shown), searchable.url(entry.object_id, entry.client_id))
 
 

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from assets.models import Asset
 from psa import search
 from psa.models import SearchEntry
-from psa.search import WEIGHTS
+from psa.search import WEIGHTS, lookup
 from psa.search import text as t
 from tests.assets.factories import (
     make_asset,
@@ -300,3 +300,11 @@ def test_deleted_credentials_leave_the_index_and_come_back_on_restore(world):
     assert "credential" not in results(api.get(SEARCH, {"q": "web admin"}))
     vault_services.restore(Credential.objects.get(pk=credential.pk))
     assert results(api.get(SEARCH, {"q": "web admin"})) == {"credential": [str(credential.pk)]}
+
+
+def test_a_hidden_title_is_not_shown(world):
+    visible = [f"obj.ticket.{f}" for f in ("client_name", "contact_name", "description")]
+    no_title, _, _ = api_for(["ticket.read", *visible, "obj.client.*", "obj.contact.*"])
+    group = data_of(no_title.get(SEARCH, {"q": "unreachable"}))[0]
+    assert group["results"][0]["title"] == lookup.HIDDEN_TITLE
+    assert "VPN" not in str(group)
