@@ -21,7 +21,7 @@ from rest_framework.exceptions import ValidationError
 from credentials import totp, vault
 from credentials.models import Credential, CredentialType, DataKey, SecureValue
 from credentials.value_types import InvalidValue, clean_value, join_path, resolve, walk
-from psa import audit
+from psa import audit, search
 
 logger = logging.getLogger(__name__)
 
@@ -247,6 +247,7 @@ def soft_delete(credential: Credential, user) -> None:
         deleted_at=now, deleted_by=user if getattr(user, "is_authenticated", False) else None, updated_at=now
     )
     credential.deleted_at = now
+    search.reindex(Credential, ids)  # deleted credentials leave the search index
 
 
 def restore(credential: Credential) -> None:
@@ -262,6 +263,7 @@ def restore(credential: Credential) -> None:
     Credential.objects.filter(pk__in=ids).update(deleted_at=None, deleted_by=None, updated_at=timezone.now())
     credential.deleted_at = None
     credential.deleted_by = None
+    search.reindex(Credential, ids)
 
 
 def purge_expired(now=None, batch: int = 200) -> dict[str, int]:

@@ -20,6 +20,7 @@ from django.db import DatabaseError, models, transaction
 
 from integrations import bulk
 from integrations.models import ExternalRecord
+from psa import search
 
 
 class RecordError(ValueError):
@@ -181,6 +182,7 @@ def _write(context, mapper: Mapper, items: list[Item]) -> None:
                 obj.updated_at = now
             names.append("updated_at")
         bulk.update(mapper.model, to_update, names)
+    search.reindex(mapper.model, [obj.pk for obj in [*to_create, *to_update]])  # bulk writes send no signal
     mapper.after_save(items)
     content_type = _content_type(mapper.model)
     new_records, old_records = [], []

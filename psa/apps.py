@@ -15,4 +15,7 @@ class PsaConfig(AppConfig):
         from psa import tabs
 
         tabs.autodiscover()
+        from psa import search
+
+        search.autodiscover()
         pre_save.connect(bounds.check_lengths, dispatch_uid="psa.bounds.check_lengths")

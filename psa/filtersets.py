@@ -9,10 +9,12 @@ from django import forms
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import QueryDict
 from django_filters.filters import FilterMethod
 
-from psa import gating
+from psa import gating, search
+from psa.search import lookup, text
 
 TRUE_WORDS = frozenset({"true", "1", "yes"})
 FALSE_WORDS = frozenset({"false", "0", "no"})
@@ -48,6 +50,9 @@ class BaseFilterSet(django_filters.FilterSet):
         models.BooleanField: {"filter_class": StrictBooleanFilter},
     }
     search_fields: tuple[str, ...] = ()
+    # True: ``search`` finds what the search index finds (psa.search: whole words, identifiers by substring)
+    # instead of substrings of ``search_fields``.
+    search_uses_index = False
 
     search = django_filters.CharFilter(method="filter_search", label="Search")
     updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
@@ -110,6 +115,10 @@ class BaseFilterSet(django_filters.FilterSet):
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         value = value.strip()
+        searchable = search.for_model(self._meta.model) if self.search_uses_index else None
+        if value and searchable is not None:  # the search index, as GET /search and /tickets/search use it
+            sql, params = lookup.matching_ids(self.request, searchable, text.parse(value))
+            return queryset.filter(pk__in=RawSQL(sql, params))
         if not value or not self.search_fields:
             return queryset
         fields = self.searchable_fields()

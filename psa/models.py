@@ -107,3 +107,35 @@ class RateLimitCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bucket}: {self.count}"
+
+
+class SearchEntry(models.Model):
+    """One searchable object in the search index (``psa.search``), written on every save of the object.
+
+    ``words_a`` to ``words_d`` are its words by weight group, as FTS5 indexes them on SQLite; on PostgreSQL a
+    ``document`` tsvector column (weighted A to D, under GIN) and a trigram index on ``identifiers`` are added by the
+    migration. Rows are listed newest first by ``id``: the order objects entered the index.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    kind = models.CharField(max_length=40)
+    object_id = models.UUIDField()
+    client_id = models.UUIDField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    title = models.CharField(max_length=300)
+    identifiers = models.TextField(blank=True)
+    words_a = models.TextField(blank=True)
+    words_b = models.TextField(blank=True)
+    words_c = models.TextField(blank=True)
+    words_d = models.TextField(blank=True)
+    texts = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "object_id"], name="search_entry_object")]
+        indexes = [
+            models.Index(fields=["kind", "id"], name="search_entry_kind_order"),
+            models.Index(fields=["kind", "client_id", "id"], name="search_entry_kind_client"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.title}"

@@ -91,6 +91,11 @@ except (ValueError, ZoneInfoNotFoundError) as _error:
     raise ImproperlyConfigured(f"PSA_WORK_TIME_ZONE={WORK_TIME_ZONE!r} is not an IANA time zone") from _error
 TIME_ENTRY_MAX_MINUTES = env_int("PSA_TIME_ENTRY_MAX_MINUTES", 24 * 60)
 TICKET_TIME_ENTRIES_MAX = env_int("PSA_TICKET_TIME_ENTRIES_MAX", 500)  # entries GET /tickets/{id}/time-entries lists
+# Search (psa.search): results per type in the global search, and the index's share of a long ticket's comments.
+SEARCH_PER_GROUP = env_int("PSA_SEARCH_PER_GROUP", 10)
+SEARCH_MAX_LIMIT = env_int("PSA_SEARCH_MAX_LIMIT", 50)  # the largest `limit` of GET /search
+SEARCH_MAX_PAGE = env_int("PSA_SEARCH_MAX_PAGE", 100)  # deeper pages of a search are refused (400)
+SEARCH_COMMENT_CHARS = env_int("PSA_SEARCH_COMMENT_CHARS", 100_000)  # of a ticket's comments, newest first
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -9,7 +9,8 @@ from django.urls import include, path
 
 from accounts.two_factor_views import LoginView
 from accounts.views import PasswordResetConfirmView
-from psa import audit_page, dashboard, search
+from psa import audit_page, dashboard
+from psa.search import views as search
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),

@@ -41,7 +41,10 @@ from tests.harness_bodies import Multipart, Query
 PUBLIC_ROUTES = {"teapot": 418}
 
 # Routes that need authentication but no permission node, so there is no 403 to provoke.
-NO_NODE_ROUTES = {"schema": "the OpenAPI document is readable by any authenticated caller"}
+NO_NODE_ROUTES = {
+    "schema": "the OpenAPI document is readable by any authenticated caller",
+    "search": "each type needs its own read node; the route itself none (tests/psa/test_search.py checks the 403)",
+}
 
 FIELD_NODES = ["obj.*"]  # field gating is tested on its own; here every caller may see every field
 
@@ -257,6 +260,7 @@ BODIES: dict[tuple[str, str], Body] = {
     ("contact-list", "POST"): lambda w: {"client_id": str(w.client_a.pk), "first_name": "New"},
     ("contact-detail", "PUT"): lambda w: {"first_name": "Renamed"},
     ("contact-detail", "PATCH"): lambda w: {"title": "CTO"},
+    ("search", "GET"): lambda w: Query(q="client"),
 }
 
 

@@ -154,6 +154,7 @@ def _next_day(moment: Moment) -> datetime.datetime:
 
 class TicketFilterSet(BaseFilterSet):
     search_fields = ("title", "ticket_number", "client__name")
+    search_uses_index = True  # search= finds what GET /tickets/search finds
 
     is_open = StrictBooleanFilter(method="filter_is_open", label="Open (true) or closed (false)")
     is_closed = StrictBooleanFilter(method="filter_is_closed", label="Closed (true) or open (false)")
@@ -185,22 +186,6 @@ class TicketFilterSet(BaseFilterSet):
     class Meta:
         model = Ticket
         fields = ["source"]
-
-    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        """Title, number or client name; the client match is a subquery so the ticket scan keeps its sort order."""
-        from clients.models import Client
-
-        value = value.strip()
-        if not value:
-            return queryset
-        visible = self.searchable_fields()  # field gating: only what the caller may see
-        match = Q(pk__in=[])
-        for field in ("title", "ticket_number"):
-            if field in visible:
-                match |= Q(**{f"{field}__icontains": value})
-        if "client__name" in visible:
-            match |= Q(client_id__in=Client.objects.filter(name__icontains=value).values("pk"))
-        return queryset.filter(match)
 
     def filter_is_open(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
         return queryset if value is None else queryset.filter(is_closed=not value)

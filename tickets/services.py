@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
-from psa import audit
+from psa import audit, search
 from psa.api.exceptions import Conflict
 from tickets.models import (
     Comment,
@@ -407,6 +407,10 @@ def toggle_reaction(request, comment: Comment, emoji: str) -> bool:
 def sync_status_closed(status: Status) -> int:
     """After a status's ``is_closed`` changed, bring its tickets in step; returns how many changed."""
     tickets = Ticket.objects.filter(status=status).exclude(is_closed=status.is_closed)
+    ids = list(tickets.values_list("pk", flat=True))
     if status.is_closed:
-        return tickets.update(is_closed=True, closed_at=timezone.now(), updated_at=timezone.now())
-    return tickets.update(is_closed=False, closed_at=None, closed_by=None, updated_at=timezone.now())
+        changed = tickets.update(is_closed=True, closed_at=timezone.now(), updated_at=timezone.now())
+    else:
+        changed = tickets.update(is_closed=False, closed_at=None, closed_by=None, updated_at=timezone.now())
+    search.reindex(Ticket, ids)  # the index knows which tickets are open
+    return changed

@@ -279,6 +279,8 @@ def test_a_caller_without_the_fields_node_never_sees_its_value(case, world):
 
     found = api.get("/api/v1/tickets/search", {"query": sentinel})
     assert found.json()["data"] == [], "ticket search matches on the gated value"
+    found = api.get("/api/v1/search", {"q": sentinel})
+    assert found.json()["data"] == [], "GET /search matches on the gated value"
     registry_pages = _pages_named(world, NOT_APPLICABLE_PAGES.get(case.node, ()))
     for url in _ui_pages(world):
         response = browser.get(url, follow=True)

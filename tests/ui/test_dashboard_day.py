@@ -98,7 +98,6 @@ def test_activity_reads_as_sentences_with_links(browser_for):
 
 # Still to move behind registries; nothing may be added here.
 IMPORTS_STILL_TO_MOVE = {
-    "search.py": "global search becomes a registry (issue 14)",
     "ui_urls.py": "the sign-in form is the accounts app's; its route keeps the global name 'login'",
     "settings.py": "the local vault key file is read before apps load",
 }

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import FloatField, Prefetch, Value
+from django.db import transaction
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django_filters.utils import translate_validation
 from drf_spectacular.types import OpenApiTypes
@@ -14,7 +14,6 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
-from psa import gating
 from psa.access import has_node, restrict
 from psa.api.exceptions import EnvelopedResponse
 from psa.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, EnvelopePagination, _positive_int
@@ -311,7 +310,7 @@ class TicketViewSet(PsaModelViewSet):
         parameters=[
             OpenApiParameter(
                 "query",
-                # At least one word or number (tickets.search.WORD), at most 200 characters.
+                # At least one word or number (psa.search.text), at most 200 characters.
                 {"type": "string", "pattern": r"\w", "maxLength": 200},
                 description="Words to find, all of them; without it the newest tickets",
             ),
@@ -325,46 +324,46 @@ class TicketViewSet(PsaModelViewSet):
     @action(detail=False, methods=["get"], filterset_class=None, filter_backends=[], pagination_class=None)
     def search(self, request):
         query = request.query_params.get("query")
+        parsed = None
         if query is not None:
             query = query.strip()
             if len(query) > 200:
                 raise ValidationError({"query": ["At most 200 characters."]})
-            if not ticket_search.terms_of(query):
+            parsed = ticket_search.parse(query)
+            if parsed is None:
                 raise ValidationError({"query": ["Give at least one word or number to search for."]})
         include_closed = request.query_params.get("include_closed", "false").strip().lower()
         if include_closed not in ("true", "false"):
             raise ValidationError({"include_closed": ["Use true or false."]})
         limit = _positive_int(request, "limit", DEFAULT_LIMIT, MAX_LIMIT)
         tickets = check_filters(request, restrict(Ticket.objects.all(), request))
-        if include_closed == "false":
-            tickets = tickets.filter(is_closed=False)
-        comments = ticket_search.readable_comments(has_node(request, "ticket.comment.internal"))
-        if not gating.value_visible(request, Comment, "comment_text"):
-            comments = None
-        visible = lambda lookup: gating.lookup_visible(request, Ticket, lookup)  # noqa: E731
-        if query is None:  # no words: the newest tickets, as a starting point for a search box
-            found = tickets.annotate(rank=Value(0.0, output_field=FloatField())).order_by("-entered_at", "-pk")
+        if parsed is None:  # no words: the newest tickets, as a starting point for a search box
+            if include_closed == "false":
+                tickets = tickets.filter(is_closed=False)
+            rows = list(optimise(tickets.order_by("-entered_at", "-pk"), LIST_DEFAULT_FIELDS)[:limit])
+            ranks = [0.0] * len(rows)
         else:
-            found = ticket_search.search(tickets, query, comments, visible=visible).order_by(
-                "-rank", "-entered_at", "-pk"
+            filtered = any(name in request.query_params for name in TicketFilterSet.base_filters)
+            found = ticket_search.find(
+                request, parsed, limit, open_only=include_closed == "false", within=tickets if filtered else None
             )
-        with transaction.atomic():
-            if connection.vendor == "postgresql":
-                # The rank's estimated cost makes PostgreSQL JIT-compile the query, which costs ~1 s and saves nothing.
-                with connection.cursor() as cursor:
-                    cursor.execute("SET LOCAL jit = off")
-            rows = list(optimise(found, LIST_DEFAULT_FIELDS)[:limit])
+            by_id = {
+                row.pk: row
+                for row in optimise(Ticket.objects.filter(pk__in=[i for i, _ in found]), LIST_DEFAULT_FIELDS)
+            }
+            rows = [by_id[i] for i, _ in found if i in by_id]
+            ranks = [rank for i, rank in found if i in by_id]
         data = s.TicketSerializer(
             rows, many=True, fields=LIST_DEFAULT_FIELDS, context=self.get_serializer_context()
         ).data
-        for item, row in zip(data, rows, strict=True):
-            item["rank"] = round(float(row.rank), 4)
+        for item, rank in zip(data, ranks, strict=True):
+            item["rank"] = rank
         meta = {
             "query": query,
             "include_closed": include_closed == "true",
             "limit": limit,
             "count": len(rows),
-            "mode": "full_text" if ticket_search.uses_full_text() else "substring",
+            "mode": "full_text",
         }
         return EnvelopedResponse({"data": data, "meta": meta})
 

@@ -1,0 +1,238 @@
+"""Answering a search from the index, within the caller's permissions, client scope and field gating.
+
+A page of one kind lists identifier matches first (the query read as a ticket number, serial, MAC or IP: exact
+before substring), then word matches, each newest first; so the database only finds and orders, through its
+indexes, and never ranks. The returned page alone is then ranked in Python (an exact identifier, then each term by
+the best weight group it occurs in) and given snippets: the same results in the same order on both engines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import QuerySet
+
+from psa import gating
+from psa.access import client_scope, has_nodes
+from psa.search import GROUPS, WEIGHTS, Searchable, SearchField, registered
+from psa.search import text as t
+
+HIDDEN_TITLE = "(hidden)"
+
+
+@dataclass
+class Hit:
+    entry: Any  # psa.models.SearchEntry
+    tier: int  # 0 exact identifier, 1 identifier substring, 2 words
+    score: float
+    snippet: str
+    url: str
+
+
+@dataclass
+class Page:
+    searchable: Searchable
+    hits: list[Hit]
+    has_next: bool
+
+
+def readable(request) -> list[Searchable]:
+    """The kinds the caller may search (holds their nodes), in the registry's order."""
+    return [s for s in registered() if has_nodes(request, s.nodes)]
+
+
+def _field_visible(request, searchable: Searchable, item: SearchField) -> bool:
+    if item.nodes and not has_nodes(request, item.nodes):
+        return False
+    model = item.gate_model or searchable.gate_model or searchable.model
+    return item.gate is None or gating.value_visible(request, model, item.gate)
+
+
+def visible_groups(request, searchable: Searchable) -> tuple[str, ...]:
+    """The weight groups the caller searches: those whose every field it may see."""
+    found = []
+    for group in GROUPS:
+        fields = [f for f in searchable.fields if f.group == group]
+        if fields and all(_field_visible(request, searchable, f) for f in fields):
+            found.append(group)
+    return tuple(found)
+
+
+def _filters(request, searchable: Searchable, active_only: bool, within: QuerySet | None) -> tuple[str, list]:
+    """SQL conditions on ``e`` (the entry) for kind, client scope, activity and an object queryset."""
+    from psa.models import SearchEntry
+
+    field = SearchEntry._meta.get_field("client_id")
+    sql, params = ["e.kind = %s"], [searchable.kind]
+    scope = client_scope(request) if getattr(searchable.model, "scope_path", None) else None
+    if scope is not None:
+        ids = [field.get_db_prep_value(c, connection) for c in sorted(scope, key=str)]
+        shared = " OR e.client_id IS NULL" if getattr(searchable.model, "scope_includes_shared", False) else ""
+        inside = f"e.client_id IN ({', '.join(['%s'] * len(ids))})" if ids else "1 = 0"
+        sql.append(f"({inside}{shared})")
+        params += ids
+    if active_only:
+        sql.append("e.is_active")
+    if within is not None:
+        subquery, sub_params = within.values("pk").query.sql_with_params()
+        sql.append(f"e.object_id IN ({subquery})")
+        params += list(sub_params)
+    return " AND ".join(sql), params
+
+
+def _like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _identifier_matches(where: str, params: list, needle: str, limit: int) -> list:
+    """Entries whose identifiers contain ``needle``: exact ones first, then newest first."""
+    from psa.models import SearchEntry
+
+    if connection.vendor == "postgresql":
+        sql = (
+            "SELECT e.* FROM psa_searchentry e WHERE e.identifiers LIKE %s AND " + where + " "
+            "ORDER BY (e.identifiers LIKE %s) DESC, e.id DESC LIMIT %s"
+        )
+        values = [f"%{_like(needle)}%", *params, f"% {_like(needle)} %", limit]
+    else:
+        sql = (
+            "SELECT e.* FROM psa_search_ids JOIN psa_searchentry e ON e.id = psa_search_ids.rowid "
+            "WHERE psa_search_ids MATCH %s AND " + where + " "
+            "ORDER BY instr(e.identifiers, %s) > 0 DESC, e.id DESC LIMIT %s"
+        )
+        values = [f'"{needle}"', *params, f" {needle} ", limit]
+    return list(SearchEntry.objects.raw(sql, values))
+
+
+def _fts5(kind: str, query: t.Query, groups: tuple[str, ...]) -> str:
+    # The kind is a word of its own column: FTS5 intersects it with the terms instead of scanning every kind's rows.
+    return f'{{kind}} : "{kind}" AND ' + query.fts5(tuple(f"words_{g}" for g in groups))
+
+
+def _word_matches(
+    kind: str, where: str, params: list, query: t.Query, groups: tuple[str, ...], skip: list, limit: int, offset: int
+) -> list:
+    from psa.models import SearchEntry
+
+    if skip:
+        where += f" AND e.id NOT IN ({', '.join(['%s'] * len(skip))})"
+        params = [*params, *skip]
+    if connection.vendor == "postgresql":
+        if groups == GROUPS:
+            match, values = "e.document @@ websearch_to_tsquery('simple', %s)", [query.websearch()]
+        else:
+            # The index finds candidates by the terms to include; the weight filter then keeps visible groups only.
+            match = (
+                "e.document @@ websearch_to_tsquery('simple', %s) AND "
+                "ts_filter(e.document, %s::\"char\"[]) @@ websearch_to_tsquery('simple', %s)"
+            )
+            values = [query.websearch(positive_only=True), list(groups), query.websearch()]
+        sql = f"SELECT e.* FROM psa_searchentry e WHERE {match} AND {where} ORDER BY e.id DESC LIMIT %s OFFSET %s"
+        values = [*values, *params, limit, offset]
+    else:
+        sql = (
+            "SELECT e.* FROM psa_search_fts JOIN psa_searchentry e ON e.id = psa_search_fts.rowid "
+            f"WHERE psa_search_fts MATCH %s AND {where} ORDER BY psa_search_fts.rowid DESC LIMIT %s OFFSET %s"
+        )
+        values = [_fts5(kind, query, groups), *params, limit, offset]
+    return list(SearchEntry.objects.raw(sql, values))
+
+
+def find(
+    request,
+    searchable: Searchable,
+    query: t.Query,
+    *,
+    page: int = 1,
+    limit: int = 25,
+    active_only: bool = False,
+    within: QuerySet | None = None,
+) -> Page:
+    """One page of ``searchable``'s objects matching ``query`` that the caller may see."""
+    where, params = _filters(request, searchable, active_only, within)
+    offset = (page - 1) * limit
+    end = offset + limit  # the page is [offset, end) of identifier matches followed by word matches
+    groups = visible_groups(request, searchable)
+    identified: list[tuple[int, Any]] = []
+    if query.identifier and _identifiers_visible(request, searchable):
+        for entry in _identifier_matches(where, params, query.identifier, end + 1):
+            identified.append((0 if f" {query.identifier} " in entry.identifiers else 1, entry))
+    found = len(identified)
+    chosen = identified[offset:end]
+    if found <= end and query.has_words and groups:
+        word_offset = max(0, offset - found)
+        word_limit = end + 1 - (found + word_offset)
+        skip = [entry.id for _, entry in identified]
+        matched = _word_matches(searchable.kind, where, params, query, groups, skip, word_limit, word_offset)
+        chosen += [(2, entry) for entry in matched[: limit - len(chosen)]]
+        found += word_offset + len(matched)
+    hits = [_hit(request, searchable, query, tier, entry, groups) for tier, entry in chosen]
+    hits.sort(key=lambda h: (h.tier, -h.score, -h.entry.id))
+    return Page(searchable, hits, has_next=found > end)
+
+
+def _identifiers_visible(request, searchable: Searchable) -> bool:
+    model = searchable.gate_model or searchable.model
+    return all(gating.value_visible(request, model, name) for name in searchable.identifier_gates)
+
+
+def _hit(request, searchable: Searchable, query: t.Query, tier: int, entry, groups: tuple[str, ...]) -> Hit:
+    words = {g: getattr(entry, f"words_{g}").split() for g in groups}
+    score = t.score(query, words, WEIGHTS, exact_identifier=tier == 0)
+    shown = [
+        entry.texts[f.name]
+        for g in groups
+        for f in searchable.fields
+        if f.group == g and f.name in entry.texts and _field_visible(request, searchable, f)
+    ]
+    if "a" not in groups:  # the title is made of group a's fields (name, number): hidden with them
+        entry.title = HIDDEN_TITLE
+    return Hit(entry, tier, score, t.snippet(query, shown), searchable.url(entry.object_id, entry.client_id))
+
+
+def search_all(
+    request, query: t.Query, *, kinds: list[Searchable] | None = None, page: int = 1, limit: int | None = None
+) -> list[Page]:
+    limit = limit or settings.SEARCH_PER_GROUP
+    return [
+        find(request, s, query, page=page, limit=limit) for s in (kinds if kinds is not None else readable(request))
+    ]
+
+
+def matching_ids(request, searchable: Searchable, query: t.Query) -> tuple[str, list]:
+    """SQL selecting the ids of every object of ``searchable`` that ``query`` finds for the caller (a list filter)."""
+    where, params = _filters(request, searchable, False, None)
+    parts: list[str] = []
+    values: list = []
+    if query.identifier and _identifiers_visible(request, searchable):
+        if connection.vendor == "postgresql":
+            parts.append(f"SELECT e.object_id FROM psa_searchentry e WHERE e.identifiers LIKE %s AND {where}")
+            values += [f"%{_like(query.identifier)}%", *params]
+        else:
+            parts.append(
+                "SELECT e.object_id FROM psa_search_ids JOIN psa_searchentry e ON e.id = psa_search_ids.rowid "
+                f"WHERE psa_search_ids MATCH %s AND {where}"
+            )
+            values += [f'"{query.identifier}"', *params]
+    groups = visible_groups(request, searchable)
+    if query.has_words and groups:
+        if connection.vendor == "postgresql":
+            match = "e.document @@ websearch_to_tsquery('simple', %s)"
+            match_values: list = [query.websearch(positive_only=groups != GROUPS)]
+            if groups != GROUPS:
+                match += " AND ts_filter(e.document, %s::\"char\"[]) @@ websearch_to_tsquery('simple', %s)"
+                match_values += [list(groups), query.websearch()]
+            parts.append(f"SELECT e.object_id FROM psa_searchentry e WHERE {match} AND {where}")
+        else:
+            parts.append(
+                "SELECT e.object_id FROM psa_search_fts JOIN psa_searchentry e ON e.id = psa_search_fts.rowid "
+                f"WHERE psa_search_fts MATCH %s AND {where}"
+            )
+            match_values = [_fts5(searchable.kind, query, groups)]
+        values += [*match_values, *params]
+    if not parts:
+        return "SELECT NULL WHERE 1 = 0", []
+    return " UNION ".join(parts), values
