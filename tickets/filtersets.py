@@ -43,7 +43,7 @@ class StrictBooleanField(forms.Field):
         raise forms.ValidationError("Use true or false.")
 
 
-@extend_schema_field({"type": "string", "enum": ["true", "false"]})
+@extend_schema_field({"type": "boolean"})  # a query string's "true" or "false" (psa.api.query_params)
 class StrictBooleanFilter(django_filters.Filter):
     field_class = StrictBooleanField
 

@@ -54,7 +54,7 @@ CHECKS = (
     "response_headers_conformance",
     "response_schema_conformance",
     "negative_data_rejection",
-    "positive_data_acceptance",
+    "valid_data_accepted",  # positive_data_acceptance that knows the reviewed rules (tests/fuzz/hooks.py)
     "missing_required_header",
     "unsupported_method",
     "allow_header_conformance",
@@ -63,6 +63,9 @@ CHECKS = (
     "ignored_auth",
     "object_level_authorization",
 )
+# Built-in checks replaced by one of tests/fuzz/hooks.py: an exception naming the built-in applies to the hook's.
+REPLACED_CHECKS = {"positive_data_acceptance": "valid_data_accepted"}
+HOOKS_FILE = HERE / "hooks.py"
 
 
 def env_int(name: str, default: int) -> int:
@@ -124,14 +127,23 @@ class Database:
 
 
 def load_exceptions() -> list[dict]:
-    """The reviewed exceptions: each names an operation (or a phase), a check and why the check is wrong about us."""
-    entries = tomllib.loads(EXCEPTIONS_FILE.read_text()).get("exception", [])
+    """The reviewed exceptions: each names an operation (or a phase), a check and why the check is wrong about us.
+
+    Also validates the ``[[rule]]`` entries that tests/fuzz/hooks.py reads: an operation, fields and a reason.
+    """
+    document = tomllib.loads(EXCEPTIONS_FILE.read_text())
+    entries = document.get("exception", [])
     for entry in entries:
         missing = {"check", "reason"} - set(entry)
         if not {"operation", "phase"} & set(entry):
             missing.add("operation or phase")
         if missing:
             raise SystemExit(f"fuzz: an exception in {EXCEPTIONS_FILE.name} lacks {', '.join(sorted(missing))}")
+        entry["check"] = REPLACED_CHECKS.get(entry["check"], entry["check"])
+    for rule in document.get("rule", []):
+        missing = {"operation", "fields", "reason"} - set(rule)
+        if missing:
+            raise SystemExit(f"fuzz: a rule in {EXCEPTIONS_FILE.name} lacks {', '.join(sorted(missing))}")
     return entries
 
 
@@ -301,7 +313,8 @@ def main() -> int:
             args += ["--include-name-regex", include]
         log(f"schemathesis against {server.url} ({len(exceptions)} reviewed exceptions)")
         timeout = env_int("PSA_FUZZ_TIMEOUT", 1200)
-        st_env = {**env, "PSA_FUZZ_API_KEY": seeded["api_key"], "SCHEMATHESIS_HOOKS": ""}
+        st_env = {**env, "PSA_FUZZ_API_KEY": seeded["api_key"], "SCHEMATHESIS_HOOKS": str(HOOKS_FILE)}
+        st_env["PSA_FUZZ_SCHEMA"] = str(schema_path)  # the hooks read which fields are references
         try:
             result = subprocess.run(args, env=st_env, cwd=data_dir, timeout=timeout)
         except subprocess.TimeoutExpired:

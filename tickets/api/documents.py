@@ -183,7 +183,8 @@ def download_schema(label: str):
     return extend_schema(
         summary=f"Download a document of the {label} (an attachment; images inline with ?inline=true)",
         parameters=[DOCUMENT_ID, INLINE],
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        # The file's own type (text/plain, image/png...); application/octet-stream when it has none.
+        responses={(200, "*/*"): OpenApiTypes.BINARY},
     )
 
 

@@ -275,6 +275,7 @@ class TicketSerializer(GatedModelSerializer):
 
     gating_scope = "ticket"
     gating_label = "Ticket"
+    fields_selectable = True  # ?fields= picks the output fields: the schema requires none (psa.api.schema)
     _USER = ("obj.user.name", "obj.user.login")  # str(user)
     gating_derived = {
         "description_html": ("description",),
