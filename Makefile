@@ -156,9 +156,12 @@ test: install-dev chromium
 	echo "==> ruff check";                      $(BIN)/ruff check .
 	echo "==> ruff format --check";             $(BIN)/ruff format --check .
 	echo "==> pytest";                          $(PY) -m pytest $(PYTEST_ARGS)
+	echo "==> schemathesis (bounded)";          $(FUZZ_BOUNDED) $(PY) tests/fuzz/run_schemathesis.py
 
-# Schemathesis against a seeded live server (tests/fuzz), strict: exits non-zero on any failure. Not yet part of
-# `make test`: failures remain in routes that landed this session (see the issue note); run it by hand until then.
+# Schemathesis against a seeded live server (tests/fuzz), strict: exits non-zero on any failure. `make fuzz` runs
+# every phase (examples, coverage, fuzzing, stateful); `make test` runs the bounded FUZZ_BOUNDED profile, a few
+# seeded examples per operation in one worker, so it adds minutes, not tens of minutes, and sends the same requests.
+FUZZ_BOUNDED ?= PSA_FUZZ_PHASES=fuzzing PSA_FUZZ_MAX_EXAMPLES=4 PSA_FUZZ_WORKERS=1 PSA_FUZZ_TIMEOUT=900
 fuzz: install-dev
 	@export PSA_DATA_DIR="$(TEST_DATA_DIR)"
 	mkdir -p "$$PSA_DATA_DIR"

@@ -191,6 +191,7 @@ def write_config(path: Path, seeded: dict, exceptions: list[dict], report_dir: P
         "",
         "[checks]",
         *(f"{check}.enabled = true" for check in CHECKS),
+        *(f"{check}.enabled = false" for check in REPLACED_CHECKS),
         "",
         "[auth.openapi.ApiKeyHeader]",
         'api_key = "${PSA_FUZZ_API_KEY}"',

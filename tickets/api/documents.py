@@ -39,6 +39,7 @@ UPLOAD_BODY = {
         "type": "object",
         "properties": {"file": {"type": "string", "format": "binary"}},
         "required": ["file"],
+        "additionalProperties": False,  # any other form field is a 400 ("Unknown field.")
     }
 }
 TYPE_NAMES = {
