@@ -115,7 +115,8 @@ class MomentField(forms.Field):
         if parsed is not None and ("T" in text or ":" in text):
             if timezone.is_naive(parsed):
                 parsed = timezone.make_aware(parsed, datetime.UTC)
-            return Moment(parsed, False)
+            # In UTC: an offset such as +17:32 is valid ISO 8601, but PostgreSQL refuses it (±15:59).
+            return Moment(parsed.astimezone(datetime.UTC), False)
         try:
             day = parse_date(text)
         except ValueError:

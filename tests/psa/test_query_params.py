@@ -147,3 +147,18 @@ def test_schema_valid_values_still_work(admin_api):
     assert data_of(api.get("/api/v1/networks", {"vlan": "12"})) == []
     assert data_of(api.get("/api/v1/products", {"price_min": "5", "price_max": "10"})) == []
     assert data_of(api.get("/api/v1/clients", {"updated_since": "2999-01-01T00:00:00Z"})) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("/api/v1/boards", "updated_since"),  # BaseFilterSet
+        ("/api/v1/tickets", "entered_from"),  # the tickets' own date-or-datetime filter
+        ("/api/v1/integrations/sync-runs", "started_after"),  # a plain FilterSet
+    ],
+)
+def test_an_offset_postgresql_cannot_store_is_filtered_in_utc(admin_api, path, name):
+    api, _, _ = admin_api
+
+    # +17:32 is valid ISO 8601; PostgreSQL refuses offsets beyond ±15:59 (this was a 500 there).
+    assert data_of(api.get(path, {name: "2999-02-11T17:28:08+17:32"})) == []
