@@ -85,3 +85,9 @@ def test_a_json_null_body_is_refused_by_sync(admin_api):
     url = f"/api/v1/integrations/sources/{source.pk}/sync"
 
     error_of(api.post(url, "null", content_type="application/json"), 400, "VALIDATION_ERROR")
+
+
+def test_a_watcher_written_takes_only_its_documented_keys(document):
+    items = component(document, "TicketRequest")["properties"]["watchers"]["items"]
+    assert items["additionalProperties"] is False
+    assert items["properties"]["id"]["readOnly"] is True  # answered, never written
