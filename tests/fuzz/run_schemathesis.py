@@ -179,6 +179,9 @@ def write_config(path: Path, seeded: dict, exceptions: list[dict], report_dir: P
         f"workers = {env_int('PSA_FUZZ_WORKERS', 2)}",
         "request-timeout = 30",
         "continue-on-failure = true",
+        # Hypothesis's health checks time data generation: on a loaded machine "too slow" comes and goes, which
+        # would make the result depend on the load. The bounds above keep generation finite without them.
+        'suppress-health-check = ["all"]',
         "color = false",
         "",
         "[generation]",
