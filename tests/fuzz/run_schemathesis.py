@@ -1,4 +1,4 @@
-"""Schema fuzzing for ``make test``: schemathesis, every check, against a live server with seeded data.
+"""Schema fuzzing (``make fuzz``, ``make fuzz-bounded``): schemathesis, every check, against a live server with seeded data.
 
 1. A throwaway database: SQLite in ``$PSA_DATA_DIR/fuzz``, or, when ``PSA_DATABASE_URL`` names PostgreSQL, a
    database of its own beside it (``<name>_fuzz``, dropped afterwards).
