@@ -1,7 +1,7 @@
 import django_filters
 
 from integrations.models import Source, SyncRun
-from psa.filtersets import BaseFilterSet
+from psa.filtersets import BaseFilterSet, UtcDateTimesMixin
 
 
 class SourceFilterSet(BaseFilterSet):
@@ -12,7 +12,7 @@ class SourceFilterSet(BaseFilterSet):
         fields = ["kind", "enabled", "is_demo"]
 
 
-class SyncRunFilterSet(django_filters.FilterSet):
+class SyncRunFilterSet(UtcDateTimesMixin, django_filters.FilterSet):
     source_id = django_filters.UUIDFilter()
     job = django_filters.CharFilter()
     status = django_filters.ChoiceFilter(choices=SyncRun.Status.choices)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime
 
 import django_filters
 from django import forms
@@ -38,7 +39,18 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
 
 
-class BaseFilterSet(django_filters.FilterSet):
+class UtcDateTimesMixin:
+    """Filters by a date and time in UTC: ``+17:32`` is a valid ISO 8601 offset, which PostgreSQL refuses (±15:59)."""
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        cleaned = self.form.cleaned_data
+        for name, value in cleaned.items():
+            if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+                cleaned[name] = value.astimezone(datetime.UTC)
+        return super().filter_queryset(queryset)
+
+
+class BaseFilterSet(UtcDateTimesMixin, django_filters.FilterSet):
     """Adds ``search`` over ``search_fields`` and ``updated_since``; boolean filters reject unknown values.
 
     Field gating holds here too (``psa.gating``): ``search`` leaves out the fields the caller may not see, and a

@@ -43,7 +43,7 @@ class StrictBooleanField(forms.Field):
         raise forms.ValidationError("Use true or false.")
 
 
-@extend_schema_field({"type": "string", "enum": ["true", "false"]})
+@extend_schema_field({"type": "boolean"})  # a query string's "true" or "false" (psa.api.query_params)
 class StrictBooleanFilter(django_filters.Filter):
     field_class = StrictBooleanField
 
@@ -115,7 +115,8 @@ class MomentField(forms.Field):
         if parsed is not None and ("T" in text or ":" in text):
             if timezone.is_naive(parsed):
                 parsed = timezone.make_aware(parsed, datetime.UTC)
-            return Moment(parsed, False)
+            # In UTC: an offset such as +17:32 is valid ISO 8601, but PostgreSQL refuses it (±15:59).
+            return Moment(parsed.astimezone(datetime.UTC), False)
         try:
             day = parse_date(text)
         except ValueError:

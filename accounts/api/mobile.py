@@ -24,7 +24,7 @@ from accounts.mobile import PushToken, TokenRefused
 from accounts.models import User
 from psa import audit, gating
 from psa.api.exceptions import EnvelopedResponse, error_response
-from psa.api.schema import EnvelopeAutoSchema
+from psa.api.schema import EnvelopeAutoSchema, documented_error
 from psa.api.serializers import PassiveSerializer
 from psa.api.viewsets import PsaAPIView, PsaGenericViewSet
 from psa.filtersets import BaseFilterSet, StrictBooleanFilter
@@ -136,6 +136,13 @@ def _disabled() -> Response:
     return error_response(403, "FORBIDDEN", "Mobile sign-in is turned off on this server (PSA_MOBILE_ENABLED).")
 
 
+# What exchange and refresh answer besides tokens (these routes take no credentials, so the schema hook adds neither).
+REFUSALS = {
+    401: documented_error("The token has expired, was already used or is not valid (sign in again)"),
+    403: documented_error("Mobile sign-in is turned off on this server (PSA_MOBILE_ENABLED)"),
+}
+
+
 class AuthCapabilitiesView(PublicMobileView):
     @extend_schema(responses=AuthCapabilitiesSerializer, summary="What mobile sign-in this server offers", auth=[])
     def get(self, request):
@@ -152,7 +159,7 @@ class AuthCapabilitiesView(PublicMobileView):
 
 class ExchangeView(PublicMobileView):
     @extend_schema(
-        request=ExchangeSerializer, responses=TokensSerializer, auth=[],
+        request=ExchangeSerializer, responses={200: TokensSerializer, **REFUSALS}, auth=[],
         summary="Exchange the handoff's one-time token for an access and a refresh token",
     )  # fmt: skip
     def post(self, request):
@@ -172,7 +179,7 @@ class ExchangeView(PublicMobileView):
 
 class RefreshView(PublicMobileView):
     @extend_schema(
-        request=RefreshSerializer, responses=TokensSerializer, auth=[],
+        request=RefreshSerializer, responses={200: TokensSerializer, **REFUSALS}, auth=[],
         summary="Rotate the refresh token; an already-used one revokes the whole session",
     )  # fmt: skip
     def post(self, request):

@@ -254,7 +254,7 @@ class CertificateSerializer(GatedModelSerializer):
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
-        _same_client(attrs, self.instance, "domain_record")
+        _same_client(attrs, self.instance, "domain_record", names={"domain_record": "domain_id"})
         pem = attrs.get("public_key")
         if pem:
             try:

@@ -97,8 +97,11 @@ def _only_one_primary(serializer, attrs: dict, model, field: str = "is_primary")
         raise serializers.ValidationError({field: [f"This client already has a primary {model._meta.verbose_name}."]})
 
 
-def _same_client(attrs: dict, instance, *fields: str) -> None:
-    """Related rows (a location, a vendor...) must belong to the same client as the object itself."""
+def _same_client(attrs: dict, instance, *fields: str, names: dict[str, str] | None = None) -> None:
+    """Related rows (a location, a vendor...) must belong to the same client as the object itself.
+
+    An error names the body field, ``<relation>_id`` unless ``names`` maps the relation to another name.
+    """
     client = attrs.get("client", getattr(instance, "client", None))
     for name in fields:
         related = attrs.get(name)
@@ -106,7 +109,8 @@ def _same_client(attrs: dict, instance, *fields: str) -> None:
             continue
         owner = getattr(related, "client_id", None)
         if owner is not None and owner != client.pk:
-            raise serializers.ValidationError({f"{name}_id": ["Belongs to another client."]})
+            field = (names or {}).get(name, f"{name}_id")
+            raise serializers.ValidationError({field: ["Belongs to another client."]})
 
 
 class ContactSerializer(GatedModelSerializer):

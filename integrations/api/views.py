@@ -84,7 +84,7 @@ class SourceViewSet(PsaModelViewSet):
         from integrations.tasks import sync_source
 
         source = self.get_object()
-        body = SyncRequestSerializer(data=request.data or {})
+        body = SyncRequestSerializer(data=request.data)  # no body is {}; a JSON null is a 400
         body.is_valid(raise_exception=True)
         kind = registry.get(source.kind)
         jobs = body.validated_data.get("jobs") or [job.name for job in kind.jobs]

@@ -8,10 +8,14 @@ relation puts into a read-only field.
 
 from __future__ import annotations
 
+import typing
+
 from django.core.exceptions import FieldDoesNotExist
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
+from psa import gating
 from psa.api.pagination import MAX_LIMIT
 from psa.api.serializers import StrictInputMixin
 
@@ -43,6 +47,8 @@ URL_PATTERN = (
 )
 # DRF (and PostgreSQL) refuse NUL in text: "Null characters are not allowed."
 NO_NUL_PATTERN = r"^[^\x00]*$"
+# DRF trims text before checking it is not blank, so a required text needs one character that is not a blank.
+NOT_BLANK_PATTERN = r"^[^\x00]*[^\x00\s][^\x00]*$"
 
 
 RATE_LIMIT_HEADERS = {
@@ -61,6 +67,11 @@ def _is_envelope(schema: dict) -> bool:
 
 def _error(description: str) -> dict:
     return {"content": {"application/json": {"schema": ERROR_SCHEMA}}, "description": description}
+
+
+def documented_error(description: str) -> OpenApiResponse:
+    """An error status a route answers beyond the common ones, for ``extend_schema(responses={404: ...})``."""
+    return OpenApiResponse(ERROR_SCHEMA, description=description)
 
 
 def _source_is_nullable(field: serializers.Field) -> bool:
@@ -101,11 +112,18 @@ class EnvelopeAutoSchema(AutoSchema):
         for media in response.get("content", {}).values():
             schema = media.get("schema")
             if schema is not None and not _is_envelope(schema):
+                if getattr(serializer, "allow_null", False):
+                    schema = {"allOf": [schema], "nullable": True}  # e.g. ``{"data": null}``: no timer running
                 media["schema"] = {"type": "object", "required": ["data"], "properties": {"data": schema}}
         return response
 
     def _get_response_bodies(self, direction="response"):
-        responses = super()._get_response_bodies(direction)
+        declared = self._declared_response_serializer() if self.method == "DELETE" else None
+        if declared is not None and not isinstance(declared, dict):
+            # A DELETE declaring a response body answers 200 with it; drf-spectacular would document 204.
+            responses = {"200": self._get_response_for_code(declared, "200", direction=direction)}
+        else:
+            responses = super()._get_response_bodies(direction)
         auth = getattr(self.view, "permission_classes", None)
         if not auth or any(getattr(p, "__name__", "") != "AllowAny" for p in auth):
             responses.setdefault("401", _error("Missing or invalid credentials"))
@@ -139,6 +157,14 @@ class EnvelopeAutoSchema(AutoSchema):
         self._get_serializer = lambda: None  # what get_request_serializer() falls back to without a declaration
         try:
             return self.get_request_serializer()
+        finally:
+            del self._get_serializer
+
+    def _declared_response_serializer(self):
+        """The response an @extend_schema declares, or None (the view's own serializer does not count)."""
+        self._get_serializer = lambda: None
+        try:
+            return self.get_response_serializers()
         finally:
             del self._get_serializer
 
@@ -186,6 +212,8 @@ class EnvelopeAutoSchema(AutoSchema):
         schema = super()._map_basic_serializer(serializer, direction)
         if direction == "request" and isinstance(serializer, StrictInputMixin):
             schema["additionalProperties"] = False  # unknown body fields are a 400
+        if direction == "response" and "required" in schema:
+            _drop_absent_from_required(serializer, schema)
         properties = schema.get("properties", {})
         for name, field in serializer.fields.items():
             if isinstance(properties.get(name), dict) and "$ref" not in properties[name]:
@@ -193,12 +221,33 @@ class EnvelopeAutoSchema(AutoSchema):
         return schema
 
 
+def _drop_absent_from_required(serializer: serializers.Serializer, schema: dict) -> None:
+    """A response field that can be absent is not required: fields gated away, or not asked for with ``?fields=``."""
+    if getattr(serializer, "fields_selectable", False):
+        del schema["required"]
+        return
+    if not getattr(serializer, "gating_scope", None):
+        return
+    derived = getattr(serializer, "gating_derived", {})
+    kept = [name for name in schema["required"] if name in gating.ALWAYS_VISIBLE and not derived.get(name)]
+    if kept:
+        schema["required"] = kept
+    else:
+        del schema["required"]
+
+
 def _tell_field_truth(field: serializers.Field, schema: dict, direction: str) -> None:
     """Adjust a field's schema (after drf-spectacular added its validators) to what the field really does."""
     if direction == "request" and isinstance(field, serializers.URLField):
         schema["pattern"] = URL_PATTERN
     elif direction == "request" and isinstance(field, serializers.CharField) and schema.get("type") == "string":
-        schema.setdefault("pattern", NO_NUL_PATTERN)
+        schema.setdefault("pattern", _text_pattern(field))
+    if direction == "request" and isinstance(field, serializers.ListField) and isinstance(schema.get("items"), dict):
+        items, child = schema["items"], field.child
+        if isinstance(child, serializers.CharField) and items.get("type") == "string":
+            items["pattern"] = (
+                _text_pattern(child) if items.get("pattern") in (None, NO_NUL_PATTERN) else items["pattern"]
+            )
     if direction == "request" and isinstance(field, serializers.DecimalField) and schema.get("type") == "string":
         # DRF takes a JSON number as well as the decimal string it answers with.
         number: dict = {"type": "number"}
@@ -224,5 +273,23 @@ def _tell_field_truth(field: serializers.Field, schema: dict, direction: str) ->
         schema["anyOf"] = alternatives
     if isinstance(field, serializers.ListField | serializers.ManyRelatedField) and not field.allow_empty:
         schema.setdefault("minItems", 1)  # "This list may not be empty."
-    if field.read_only and not schema.get("nullable") and _source_is_nullable(field):
+    if field.read_only and not schema.get("nullable") and (_source_is_nullable(field) or _method_returns_none(field)):
         schema["nullable"] = True
+
+
+def _text_pattern(field: serializers.CharField) -> str:
+    if field.trim_whitespace and not field.allow_blank:
+        return NOT_BLANK_PATTERN
+    return NO_NUL_PATTERN
+
+
+def _method_returns_none(field: serializers.Field) -> bool:
+    """Whether a ``SerializerMethodField``'s method is annotated as possibly returning None (``-> str | None``)."""
+    if not isinstance(field, serializers.SerializerMethodField) or field.parent is None:
+        return False
+    method = getattr(field.parent, field.method_name, None)
+    try:
+        hint = typing.get_type_hints(method).get("return") if method is not None else None
+    except (NameError, TypeError):  # an annotation naming something not importable here
+        return False
+    return hint is not None and type(None) in typing.get_args(hint)

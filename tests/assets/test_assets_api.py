@@ -245,6 +245,15 @@ def test_bad_pem_and_reversed_certificate_dates_are_400(client_a):
     assert "expires_on" in errors(api.post("/api/v1/certificates", reversed_dates))
 
 
+def test_a_domain_of_another_client_is_a_400_naming_domain_id(client_a):
+    api, _, _ = api_for(ALL)
+    elsewhere = make_domain(make_client("Elsewhere"), name="elsewhere.example")
+
+    body = {"client_id": str(client_a.pk), "name": "C", "domain_id": str(elsewhere.pk)}
+
+    assert errors(api.post("/api/v1/certificates", body)) == {"domain_id": "Belongs to another client."}
+
+
 # --- software and seats -----------------------------------------------------------------------------------------
 
 

@@ -95,3 +95,70 @@ def test_ticket_stats_document_the_list_filters(admin_api):
     documented = {p["name"] for p in schema["paths"]["/api/v1/tickets/stats"]["get"]["parameters"]}
 
     assert {"is_open", "assigned_to", "board_id", "tags", "updated_from"} <= documented
+
+
+# ---- values are held to their documented schema (issue 8 §5, §7) ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "name"),
+    [
+        ("/api/v1/networks", {"vlan": "0.5"}, "vlan"),  # an integer filter
+        ("/api/v1/products", {"price_min": "0.5"}, "price_min"),  # an integer (minor units) filter
+        ("/api/v1/clients", {"is_active": "null"}, "is_active"),  # a boolean filter
+        ("/api/v1/clients", {"is_active": "1"}, "is_active"),  # the schema says true or false
+        ("/api/v1/clients", {"client_id": "not-a-uuid"}, "client_id"),
+        ("/api/v1/clients", {"sort": "nonsense"}, "sort"),  # an enum
+        ("/api/v1/clients", {"limit": "0"}, "limit"),  # below the documented minimum
+    ],
+)
+def test_a_value_the_schema_refuses_is_a_400_naming_the_parameter(admin_api, path, params, name):
+    api, _, _ = admin_api
+
+    response = api.get(path, params)
+
+    assert error_paths(response) == [[name]]
+    assert f"'{name}'" in response.json()["error"]["details"][0]["message"]
+
+
+def test_an_include_flag_of_a_detail_route_is_checked_as_well(admin_api):
+    api, _, _ = admin_api
+    client = make_client("Acme")
+
+    assert error_paths(api.get(f"/api/v1/clients/{client.pk}", {"include_address": "null"})) == [["include_address"]]
+    assert data_of(api.get(f"/api/v1/clients/{client.pk}", {"include_address": "false"}))["name"] == "Acme"
+
+
+def test_a_parameter_given_twice_is_refused(admin_api):
+    api, _, _ = admin_api
+
+    response = api.get("/api/v1/clients?is_active=true&is_active=false")
+
+    assert error_paths(response) == [["is_active"]]
+    assert "once" in response.json()["error"]["details"][0]["message"]
+
+
+def test_schema_valid_values_still_work(admin_api):
+    api, _, _ = admin_api
+    make_client("Acme")
+
+    params = {"is_active": "true", "client_id": "", "limit": "100", "sort": "name", "updated_since": ""}
+    assert [row["name"] for row in data_of(api.get("/api/v1/clients", params))] == ["Acme"]
+    assert data_of(api.get("/api/v1/networks", {"vlan": "12"})) == []
+    assert data_of(api.get("/api/v1/products", {"price_min": "5", "price_max": "10"})) == []
+    assert data_of(api.get("/api/v1/clients", {"updated_since": "2999-01-01T00:00:00Z"})) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("/api/v1/boards", "updated_since"),  # BaseFilterSet
+        ("/api/v1/tickets", "entered_from"),  # the tickets' own date-or-datetime filter
+        ("/api/v1/integrations/sync-runs", "started_after"),  # a plain FilterSet
+    ],
+)
+def test_an_offset_postgresql_cannot_store_is_filtered_in_utc(admin_api, path, name):
+    api, _, _ = admin_api
+
+    # +17:32 is valid ISO 8601; PostgreSQL refuses offsets beyond ±15:59 (this was a 500 there).
+    assert data_of(api.get(path, {name: "2999-02-11T17:28:08+17:32"})) == []

@@ -238,6 +238,21 @@ class FromAssetSerializer(PassiveSerializer):
     )
 
 
+class FromAssetTicketSerializer(TicketSerializer):
+    """What POST /tickets/from-asset takes, for the schema: a ticket's body plus the asset; the client is the asset's."""
+
+    asset_id = serializers.UUIDField()
+    relationship_type = serializers.CharField(max_length=50, required=False, help_text=RELATIONSHIP_HELP)
+
+    class Meta(TicketSerializer.Meta):
+        fields = [*TicketSerializer.Meta.fields, "asset_id", "relationship_type"]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["client_id"].required = False
+        return fields
+
+
 class FromAssetPrefillSerializer(PassiveSerializer):
     asset_id = serializers.UUIDField()
     asset_name = serializers.CharField()
@@ -279,7 +294,7 @@ class FromAssetViewSet(PsaGenericViewSet):
         description="The body is a ticket's (POST /tickets) plus `asset_id` and an optional `relationship_type`; "
         "client, location and contact default to the asset's, and a client_id other than the asset's is a 400. "
         "`contact_name_id` is accepted for contact_id.",
-        request=TicketSerializer,
+        request=FromAssetTicketSerializer,
         responses={201: TicketSerializer},
     )
     @from_asset_prefill.mapping.post

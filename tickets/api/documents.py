@@ -39,6 +39,7 @@ UPLOAD_BODY = {
         "type": "object",
         "properties": {"file": {"type": "string", "format": "binary"}},
         "required": ["file"],
+        "additionalProperties": False,  # any other form field is a 400 ("Unknown field.")
     }
 }
 TYPE_NAMES = {
@@ -183,7 +184,8 @@ def download_schema(label: str):
     return extend_schema(
         summary=f"Download a document of the {label} (an attachment; images inline with ?inline=true)",
         parameters=[DOCUMENT_ID, INLINE],
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        # The file's own type (text/plain, image/png...); application/octet-stream when it has none.
+        responses={(200, "*/*"): OpenApiTypes.BINARY},
     )
 
 

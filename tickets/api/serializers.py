@@ -147,10 +147,13 @@ class WatcherInputSerializer(PassiveSerializer):
         "items": {
             "type": "object",
             "properties": {
+                "id": {"type": "string", "format": "uuid", "readOnly": True},
                 "user_id": {"type": "string", "format": "uuid", "nullable": True},
                 "email": {"type": "string"},
                 "name": {"type": "string"},
+                "created_at": {"type": "string", "format": "date-time", "readOnly": True},
             },
+            "additionalProperties": False,  # a written item takes user_id, or email and name (WatcherInputSerializer)
         },
         "description": "Users or e-mail addresses told about the ticket. Writing replaces the whole list.",
     }
@@ -275,6 +278,7 @@ class TicketSerializer(GatedModelSerializer):
 
     gating_scope = "ticket"
     gating_label = "Ticket"
+    fields_selectable = True  # ?fields= picks the output fields: the schema requires none (psa.api.schema)
     _USER = ("obj.user.name", "obj.user.login")  # str(user)
     gating_derived = {
         "description_html": ("description",),

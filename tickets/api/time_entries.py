@@ -20,6 +20,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied, ValidationErro
 from rest_framework.response import Response
 
 from psa.access import has_node, restrict
+from psa.api.schema import documented_error
 from psa.api.viewsets import UUID_REGEX, PsaAPIView, PsaModelViewSet
 from tickets import time_services
 from tickets.api import time_serializers as s
@@ -169,7 +170,10 @@ class TimeEntryViewSet(PsaModelViewSet):
             s.TrackingSessionSerializer(session, context={"request": request}).data if session is not None else None
         )
 
-    @extend_schema(summary="Discard the caller's running timer without logging time", responses={204: None})
+    @extend_schema(
+        summary="Discard the caller's running timer without logging time",
+        responses={204: None, 404: documented_error("No timer is running")},
+    )
     @active_session.mapping.delete
     def discard_session(self, request):
         session = own_session(request)
