@@ -164,7 +164,6 @@ test: install-dev chromium
 	echo "==> ruff check";                      $(BIN)/ruff check .
 	echo "==> ruff format --check";             $(BIN)/ruff format --check .
 	echo "==> pytest";                          $(PY) -m pytest $(PYTEST_ARGS)
-	echo "==> schemathesis (bounded)";          $(FUZZ_BOUNDED) $(PY) tests/fuzz/run_schemathesis.py
 
 # Schemathesis against a seeded live server (tests/fuzz), strict: exits non-zero on any failure. `make fuzz` runs
 # every phase (examples, coverage, fuzzing, stateful); `make fuzz-bounded` the FUZZ_BOUNDED profile: a few seeded
