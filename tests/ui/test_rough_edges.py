@@ -222,3 +222,10 @@ def test_an_empty_integrations_page_says_what_a_source_is(browser_for):
     browser, _ = browser_for(["*"])
     page = browser.get("/integrations/").content.decode()
     assert "data-empty-state" in page and "A source is a system PSA mirrors" in page
+
+
+@pytest.mark.parametrize(("kind", "purpose"), [("products", "Products are the hardware"), ("services", "Services are")])
+def test_an_empty_catalog_list_says_what_it_holds(browser_for, kind, purpose):
+    browser, _ = browser_for(["*"])
+    page = browser.get("/catalog/", {"kind": kind, "search": "nothing-like-this"}).content.decode()
+    assert "data-empty-state" in page and purpose in page
