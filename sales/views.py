@@ -15,6 +15,7 @@ from rest_framework.exceptions import APIException
 from psa.access import restrict
 from psa.views import deny_unless, paginate, query_without_page, require_nodes
 from sales import live
+from sales.api.serializers import gated_company
 from sales.filtersets import OpportunityFilterSet
 from sales.hydration import hydrate
 from sales.models import Opportunity
@@ -58,7 +59,7 @@ def opportunity_detail(request, pk):
     context = {
         "section": "sales",
         "opportunity": opportunity,
-        "company": hydration.company(opportunity),
+        "company": gated_company(request, hydration.company(opportunity)),
         "site": hydration.site(opportunity),
         "activities": hydration.activities_of(opportunity),
         "connectwise": hydration.meta.get("connectwise", {}),

@@ -6,7 +6,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from clients.models import Client, Contact
 from psa.api.serializers import GatedModelSerializer, PassiveSerializer
+from psa.gating import value_visible
 from sales.models import Opportunity
 
 MAX_NOTE = 64 * 1024
@@ -47,7 +49,8 @@ class OpportunitySerializer(GatedModelSerializer):
     @extend_schema_field(OpenApiTypes.OBJECT)
     def get_company(self, obj) -> dict | None:
         hydration = self._hydration()
-        return hydration.company(obj) if hydration is not None else None
+        company = hydration.company(obj) if hydration is not None else None
+        return gated_company(self.context.get("request"), company)
 
     @extend_schema_field(OpenApiTypes.OBJECT)
     def get_site(self, obj) -> dict | None:
@@ -58,6 +61,34 @@ class OpportunitySerializer(GatedModelSerializer):
     def get_activities(self, obj) -> list | None:
         hydration = self._hydration()
         return hydration.activities_of(obj) if hydration is not None else None
+
+
+# The hydrated company's keys that are a client's or a contact's own fields: each follows that model's field gate.
+COMPANY_FIELDS = {"name": "name", "cw_identifier": "cw_identifier", "cw_company_id": "cw_company_id"}
+CONTACT_FIELDS = ("first_name", "last_name", "title", "phone", "email")
+
+
+def gated_company(request, company: dict | None) -> dict | None:
+    """The hydrated company as the caller may see it: the client's and its contacts' hidden fields are left out."""
+    if company is None or request is None:
+        return company
+    shown = {key: value for key, value in company.items() if key not in COMPANY_FIELDS}
+    shown.update(
+        {
+            key: company[key]
+            for key, field in COMPANY_FIELDS.items()
+            if key in company and value_visible(request, Client, field)
+        }
+    )
+    data = dict(company.get("cw_data") or {})
+    if "address" in data and not value_visible(request, Client, "address"):
+        data.pop("address")
+    hidden = [name for name in CONTACT_FIELDS if not value_visible(request, Contact, name)]
+    data["all_contacts"] = [
+        {key: value for key, value in person.items() if key not in hidden} for person in data.get("all_contacts", [])
+    ]
+    shown["cw_data"] = data
+    return shown
 
 
 class NoteCreateSerializer(PassiveSerializer):

@@ -31,7 +31,7 @@ def _open(world) -> Opportunity:
 
 
 def test_list_is_hydrated_with_company_contacts_and_activities_in_one_live_call(world):
-    api, *_ = api_for(READ)
+    api, *_ = api_for([*READ, "obj.client.*", "obj.contact.*"])
     body = _get(api, "/api/v1/sales/opportunities")
     assert {row["closed_flag"] for row in body["data"]} == {False}
     row = body["data"][0]
@@ -47,6 +47,14 @@ def test_list_is_hydrated_with_company_contacts_and_activities_in_one_live_call(
     assert closed["pagination"]["total"] == Opportunity.objects.count() > body["pagination"]["total"]
     count = _get(api, "/api/v1/sales/opportunities/count")
     assert count["data"]["count"] == body["pagination"]["total"]
+
+
+def test_the_hydrated_company_follows_the_client_and_contact_field_gates(world):
+    api, *_ = api_for(READ)  # the opportunity's own fields, none of the client's or its contacts'
+    company = _get(api, "/api/v1/sales/opportunities")["data"][0]["company"]
+    assert "name" not in company and "cw_company_id" not in company and "address" not in company["cw_data"]
+    person = company["cw_data"]["all_contacts"][0]
+    assert "email" not in person and "first_name" not in person and person["cw_id"]
 
 
 def test_when_connectwise_is_down_lists_and_details_serve_local_data_with_meta(world):
@@ -65,7 +73,7 @@ def test_when_connectwise_is_down_lists_and_details_serve_local_data_with_meta(w
 def test_detail_by_either_id_has_the_site_and_live_address(world):
     opportunity = _open(world)
     world.sim.touch("companies", opportunity.company_ref["id"], addressLine1="1 New Street")
-    api, *_ = api_for(READ)
+    api, *_ = api_for([*READ, "obj.client.*", "obj.contact.*"])
     for identifier in (opportunity.pk, opportunity.cw_opportunity_id):
         data = _get(api, f"/api/v1/sales/opportunities/{identifier}")["data"]
         assert data["id"] == str(opportunity.pk)
