@@ -8,7 +8,7 @@ import datetime
 import django_filters
 from django import forms
 from django.core.exceptions import PermissionDenied
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import QueryDict
@@ -130,6 +130,9 @@ class BaseFilterSet(UtcDateTimesMixin, django_filters.FilterSet):
         searchable = search.for_model(self._meta.model) if self.search_uses_index else None
         if value and searchable is not None:  # the search index, as GET /search and /tickets/search use it
             sql, params = lookup.matching_ids(self.request, searchable, text.parse(value))
+            if connection.vendor == "postgresql":  # the index keeps ids as text; PostgreSQL compares like with like
+                pk_type = self._meta.model._meta.pk.db_type(connection)
+                sql = f"SELECT CAST(ids.object_id AS {pk_type}) FROM ({sql}) AS ids(object_id)"
             return queryset.filter(pk__in=RawSQL(sql, params))
         if not value or not self.search_fields:
             return queryset
