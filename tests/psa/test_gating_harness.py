@@ -61,6 +61,11 @@ NOT_APPLICABLE = {
 # /permission-nodes does: they are that registry on a page.
 REGISTRY_PAGES = ("accounts:user_detail", "accounts:role_detail")
 NOT_APPLICABLE_PAGES = {node: REGISTRY_PAGES for node in NOT_APPLICABLE}
+# The ticket page's materials picker lists products under their own nodes (obj.product.*); the procurement scope's
+# nodes name the same rows and columns on the procurement routes only.
+NOT_APPLICABLE_PAGES.update(
+    {f"obj.catalogItem.{field}": (*REGISTRY_PAGES, "tickets:ticket_detail") for field in SHARED_PRODUCT_COLUMNS}
+)
 
 TEXT_FIELDS = (models.CharField, models.TextField)  # EmailField, URLField, SlugField are CharFields
 _numbers = itertools.count(1)
@@ -211,7 +216,11 @@ def _pages_named(world: World, names: tuple[str, ...]) -> set[str]:
     """The URLs of the world's object pages with these URL names (``accounts:user_detail``...)."""
     pages = set()
     for name in names:
-        model_name = {"accounts:user_detail": "User", "accounts:role_detail": "Role"}[name]
+        model_name = {
+            "accounts:user_detail": "User",
+            "accounts:role_detail": "Role",
+            "tickets:ticket_detail": "Ticket",
+        }[name]
         obj = next((o for m, o in world.objects.items() if m.__name__ == model_name), None)
         if obj is not None:
             pages.add(reverse(name, args=[obj.pk]))
