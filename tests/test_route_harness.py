@@ -570,6 +570,7 @@ SNAPSHOT_SKIPPED_FIELDS = {
     "accounts.apikey": {"last_used_at", "last_used_ip"},
     # Stock on hand moves with the materials used on any client's tickets.
     "catalog.product": {"on_hand", "updated_at"},
+    "catalog.catalogitem": {"on_hand", "updated_at"},
 }
 
 
