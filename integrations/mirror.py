@@ -27,6 +27,18 @@ class RecordError(ValueError):
     """A record that cannot be mapped; its message is shown in the run's errors."""
 
 
+def text(payload: dict, key: str, limit: int, *, required: bool = False) -> str:
+    """A payload's text field, stripped and cut to the local column's length; a wrong type is the record's error."""
+    value = payload.get(key)
+    if value is None or value == "":
+        if required:
+            raise RecordError(f"'{key}' is missing.")
+        return ""
+    if not isinstance(value, str):
+        raise RecordError(f"'{key}' should be text, got {type(value).__name__}.")
+    return value.strip()[:limit]
+
+
 @dataclass
 class Item:
     external_id: str

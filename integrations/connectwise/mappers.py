@@ -15,20 +15,9 @@ from assets.models import Asset, AssetInterface
 from assets.validators import normalize_mac
 from clients.models import Client, Contact, Location
 from integrations import bulk
-from integrations.mirror import Item, Mapper, RecordError, local_ids
+from integrations.mirror import Item, Mapper, RecordError, local_ids, text
 
 _url = URLValidator(schemes=["http", "https"])
-
-
-def text(payload: dict, key: str, limit: int, *, required: bool = False) -> str:
-    value = payload.get(key)
-    if value is None or value == "":
-        if required:
-            raise RecordError(f"'{key}' is missing.")
-        return ""
-    if not isinstance(value, str):
-        raise RecordError(f"'{key}' should be text, got {type(value).__name__}.")
-    return value.strip()[:limit]
 
 
 def ref_id(payload: dict, key: str, *, required: bool = False) -> int | None:

@@ -18,22 +18,11 @@ from integrations import bulk
 from integrations.connectwise.mappers import asset_type
 from integrations.hudu.credential_types import PASSWORD_TYPE_ID
 from integrations.hudu.models import HuduAssetFields
-from integrations.mirror import Item, Mapper, RecordError, local_ids
+from integrations.mirror import Item, Mapper, RecordError, local_ids, text
 from integrations.models import ExternalRecord
 
 SECRET_KEYS = ("password", "otp_secret")  # what never leaves the vault: not in payload copies, logs or errors
 SECRET_FIELD_TYPES = frozenset({"password"})  # asset layout field types whose values are withheld
-
-
-def text(payload: dict, key: str, limit: int, *, required: bool = False) -> str:
-    value = payload.get(key)
-    if value is None or value == "":
-        if required:
-            raise RecordError(f"'{key}' is missing.")
-        return ""
-    if not isinstance(value, str):
-        raise RecordError(f"'{key}' should be text, got {type(value).__name__}.")
-    return value.strip()[:limit]
 
 
 def integer(payload: dict, key: str, *, required: bool = False) -> int | None:
