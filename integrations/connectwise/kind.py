@@ -70,7 +70,8 @@ def test_connection(client: ConnectWiseClient) -> list[Check]:
 
 def external_url(source, kind: str, external_id: str) -> str:
     """A link into the ConnectWise UI (the classic company and configuration screens)."""
-    screens = {"company": "companyDetail", "configuration": "configDetail", "contact": "contactDetail"}
+    screens = {"company": "companyDetail", "configuration": "configDetail", "contact": "contactDetail",
+               "catalog_item": "productDetail", "opportunity": "opportunityDetail"}  # fmt: skip
     screen = screens.get(kind)
     if not screen:
         return ""
