@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from accounts import oidc
 from accounts.models import Role, User
-from credentials import vault
+from credentials.sealed import SealedSecret
 from psa.models import BaseModel
 
 SECRET_FIELD = "client_secret"
@@ -45,7 +45,9 @@ PRESET_ISSUERS = {
 LOGIN_RE = re.compile(r"[^\w.@+-]")
 
 
-class SsoProvider(BaseModel):
+class SsoProvider(SealedSecret, BaseModel):
+    sealed_field = SECRET_FIELD
+
     class Preset(models.TextChoices):
         GENERIC = "generic", "Any OpenID Connect provider"
         MICROSOFT = "microsoft", "Microsoft Entra ID"
@@ -83,25 +85,11 @@ class SsoProvider(BaseModel):
     def __str__(self) -> str:
         return self.name
 
-    def _aad_id(self) -> str:
+    def sealed_aad_id(self) -> str:
         return f"sso-provider-{self.pk}"
 
-    def set_client_secret(self, value: str) -> None:
-        dek = vault.new_data_key()
-        self.wrapped_key, self.key_version = vault.wrap_data_key(dek, self._aad_id())
-        self.secret_ciphertext = vault.encrypt_value(dek, self._aad_id(), SECRET_FIELD, value)
-
-    def client_secret(self) -> str:
-        if not self.secret_ciphertext:
-            return ""
-        dek = vault.unwrap_data_key(self.wrapped_key, self._aad_id(), self.key_version)
-        return vault.decrypt_value(dek, self._aad_id(), SECRET_FIELD, self.secret_ciphertext)
-
-    def rewrap_if_stale(self) -> None:
-        """After ``PSA_VAULT_KEYS`` gained a newer master key, move the secret's data key to it (on use)."""
-        if self.secret_ciphertext and self.key_version != vault.load_keyring().primary_version:
-            self.set_client_secret(self.client_secret())
-            self.save(update_fields=["wrapped_key", "key_version", "secret_ciphertext", "updated_at"])
+    set_client_secret = SealedSecret.seal
+    client_secret = SealedSecret.unseal
 
     @property
     def has_client_secret(self) -> bool:
