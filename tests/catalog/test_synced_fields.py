@@ -120,3 +120,19 @@ def test_the_form_needs_the_update_node(synced):
     page = _browser(["catalog.product.read", "procurement.catalog.read", "obj.*"])
     assert page.get(f"/catalog/products/{synced.pk}/edit/").status_code == 403
     assert f"/catalog/products/{synced.pk}/edit/" not in page.get(f"/catalog/procurement/{synced.pk}/").content.decode()
+
+
+def test_the_form_refuses_a_client_scoped_editor_and_an_unknown_item(synced):
+    from tests.factories import make_client
+
+    scoped = BrowserClient()
+    scoped.force_login(make_user(EDIT, clients=[make_client("Only this one")]))
+    assert scoped.get(f"/catalog/products/{synced.pk}/edit/").status_code == 403
+    assert _browser(EDIT).get("/catalog/products/00000000-0000-4000-8000-000000000000/edit/").status_code == 404
+
+
+def test_a_bad_value_for_a_local_field_stays_on_the_form_with_its_error(synced):
+    response = _browser(EDIT).post(f"/catalog/products/{synced.pk}/edit/", {"on_hand": "-1", "currency": "USD"})
+    assert response.status_code == 400 and "greater than or equal to 0" in response.content.decode()
+    synced.refresh_from_db()
+    assert synced.on_hand >= 0
