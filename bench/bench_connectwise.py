@@ -84,7 +84,7 @@ class WriteCounter:
 
     def __call__(self, execute, sql, params, many, context):
         verb = sql.lstrip().split(" ", 1)[0].upper()
-        if verb in ("INSERT", "UPDATE", "DELETE") and not any(table in sql for table in BOOKKEEPING):
+        if verb in ("INSERT", "UPDATE", "DELETE", "COPY") and not any(table in sql for table in BOOKKEEPING):
             self.writes += 1
         return execute(sql, params, many, context)
 
@@ -162,9 +162,13 @@ class Simulator:
 
 def serve(args: argparse.Namespace) -> None:
     """The child: generate the tenant, print the port, serve until terminated (``/bench/requests`` counts)."""
-    from werkzeug.serving import make_server
+    from werkzeug.serving import WSGIRequestHandler, make_server
 
     from integrations.connectwise.simulator import ConnectWiseSimulator, Size
+
+    class Quiet(WSGIRequestHandler):
+        def log_request(self, *args) -> None:  # a line per request would be most of the simulator's work
+            pass
 
     size = Size(args.companies, args.contacts, args.sites, args.configurations, args.members)
     simulator = ConnectWiseSimulator(size, malformed_every=args.malformed_every)
@@ -176,7 +180,7 @@ def serve(args: argparse.Namespace) -> None:
             return [str(len(simulator.requests)).encode()]
         return simulator(environ, start_response)
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=Quiet)
     print(f"port {server.port} malformed {malformed_count(simulator)}", flush=True)
     server.serve_forever()
 

@@ -12,7 +12,6 @@ mirror stores, so a first sync does not encode every record twice more with the 
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 import uuid
@@ -324,8 +323,8 @@ def _prefetch(objs: list[models.Model], lookups: Iterable[Any]) -> None:
             found.setdefault(getattr(row, key.attname), []).append(row)
         template, cache_name = manager.none(), key.remote_field.cache_name
         for obj in objs:
-            rows = copy.copy(template)
-            rows._result_cache, rows._prefetch_done = found.get(obj.pk, []), True
+            rows = object.__new__(type(template))  # copy.copy would run the query (QuerySet.__getstate__)
+            rows.__dict__.update(template.__dict__, _result_cache=found.get(obj.pk, []), _prefetch_done=True)
             obj.__dict__.setdefault("_prefetched_objects_cache", {})[cache_name] = rows
     if rest:
         prefetch_related_objects(objs, *rest)

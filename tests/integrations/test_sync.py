@@ -33,7 +33,8 @@ def writes(queries) -> list[str]:
     """Data-changing statements other than the run's own bookkeeping."""
     return [
         q["sql"] for q in queries
-        if q["sql"].split()[0].upper() in ("INSERT", "UPDATE", "DELETE") and not any(t in q["sql"] for t in BOOKKEEPING)
+        if q["sql"].split()[0].upper() in ("INSERT", "UPDATE", "DELETE", "COPY")
+        and not any(t in q["sql"] for t in BOOKKEEPING)
     ]  # fmt: skip
 
 
