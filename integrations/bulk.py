@@ -136,7 +136,8 @@ def _copy(connection, table: str, columns: list[str], rows: list[list]) -> None:
         for wrapper in reversed(connection.execute_wrappers):
             executor = functools.partial(wrapper, executor)
         started = time.monotonic()
-        executor(sql, rows, True, {"connection": connection, "cursor": cursor})
+        with connection.wrap_database_errors:  # psycopg's errors as Django's, as from any statement
+            executor(sql, rows, True, {"connection": connection, "cursor": cursor})
         if connection.queries_logged:
             duration = time.monotonic() - started
             connection.queries_log.append({"sql": f"{sql} ({len(rows)} rows)", "time": f"{duration:.3f}"})
