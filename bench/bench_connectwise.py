@@ -147,8 +147,7 @@ class Simulator:
         self.started_cpu = self.cpu()
 
     def cpu(self) -> float:
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+        return process_cpu(self.process.pid)
 
     def requests(self) -> int:
         import httpx
@@ -158,6 +157,27 @@ class Simulator:
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=10)
+
+
+def process_cpu(pid: int) -> float:
+    """User and system CPU seconds of a process on this machine (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def database_cpu() -> float | None:
+    """The CPU time of this connection's PostgreSQL backend (a local server), or None (SQLite runs in our process)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        return process_cpu(pid)
+    except OSError:  # a server on another machine
+        return None
 
 
 def serve(args: argparse.Namespace) -> None:
@@ -301,13 +321,18 @@ def first_sync(args, size, *, phases: bool):
     source = make_source()
     simulator = ConnectWiseSimulator(size) if args.in_process else Simulator(args)
     client = make_client(simulator, [])
-    sim_cpu = 0.0 if args.in_process else simulator.cpu()
+    sim_cpu, db_cpu = (0.0 if args.in_process else simulator.cpu()), database_cpu()
     timer = Phases() if phases else None
     with counting() as writes, timer or _nothing():
         runs, seconds = run_all(source, client)
     records = sum(r.created + r.updated + r.unchanged + r.failed for r in runs)
     cpu = run_all.cpu
     where = "in-process simulator included" if args.in_process else f"simulator {simulator.cpu() - sim_cpu:.1f} s CPU"
+    if db_cpu is not None:
+        server = database_cpu() - db_cpu
+        where += (
+            f"; PostgreSQL backend {server:.1f} s CPU, {records / (cpu + server):,.0f} records per CPU second with it"
+        )
     requests = len(simulator.requests) if args.in_process else simulator.requests()
     line = (f"{records} records in {seconds:.1f} s = {records / seconds:,.0f} records/s wall; our CPU {cpu:.1f} s = "
             f"{records / cpu:,.0f} records per CPU second ({where}); {writes.writes} write statements; "

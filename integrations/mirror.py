@@ -300,10 +300,22 @@ def _index(model: type[models.Model] | None, objs: list[models.Model]) -> None:
         return
     lookups = rows._prefetch_related_lookups
     if lookups:
-        for obj in objs:
-            getattr(obj, "_prefetched_objects_cache", {}).clear()  # a linked row's cache predates after_save
         _prefetch(objs, lookups)
     search_index.write(searchable, objs)
+
+
+def prefetched(obj: models.Model, name: str, rows: list[models.Model]) -> None:
+    """Tell the search index what ``obj``'s reverse relation ``name`` holds (a mapper's ``after_save`` that just
+    created an asset's only interface knows), so it is not read back. Objects read in the batch have no such cache:
+    whatever is not told is read."""
+    manager = type(obj)._meta.get_field(name).related_model._default_manager
+    _cache(obj, name, manager.none(), rows)
+
+
+def _cache(obj: models.Model, cache_name: str, template: Any, rows: list) -> None:
+    cached = object.__new__(type(template))  # copy.copy would run the query (QuerySet.__getstate__)
+    cached.__dict__.update(template.__dict__, _result_cache=rows, _prefetch_done=True)
+    obj.__dict__.setdefault("_prefetched_objects_cache", {})[cache_name] = cached
 
 
 def _prefetch(objs: list[models.Model], lookups: Iterable[Any]) -> None:
@@ -318,14 +330,15 @@ def _prefetch(objs: list[models.Model], lookups: Iterable[Any]) -> None:
             rest.append(lookup)
             continue
         key, manager = relation.field, relation.related_model._default_manager
+        cache_name = key.remote_field.cache_name
+        unknown = [obj for obj in objs if cache_name not in obj.__dict__.get("_prefetched_objects_cache", {})]
         found: dict[Any, list] = {}
-        for row in manager.filter(**{f"{key.name}__in": [obj.pk for obj in objs]}):
-            found.setdefault(getattr(row, key.attname), []).append(row)
-        template, cache_name = manager.none(), key.remote_field.cache_name
-        for obj in objs:
-            rows = object.__new__(type(template))  # copy.copy would run the query (QuerySet.__getstate__)
-            rows.__dict__.update(template.__dict__, _result_cache=found.get(obj.pk, []), _prefetch_done=True)
-            obj.__dict__.setdefault("_prefetched_objects_cache", {})[cache_name] = rows
+        if unknown:
+            for row in manager.filter(**{f"{key.name}__in": [obj.pk for obj in unknown]}):
+                found.setdefault(getattr(row, key.attname), []).append(row)
+        template = manager.none()
+        for obj in unknown:
+            _cache(obj, cache_name, template, found.get(obj.pk, []))
     if rest:
         prefetch_related_objects(objs, *rest)
 

@@ -16,7 +16,7 @@ from assets.models import Asset, AssetInterface
 from assets.validators import normalize_mac
 from clients.models import Client, Contact, Location
 from integrations import bulk
-from integrations.mirror import Item, Mapper, RecordError, build, local_uuids, text
+from integrations.mirror import Item, Mapper, RecordError, build, local_uuids, prefetched, text
 
 _url = URLValidator(schemes=["http", "https"])
 
@@ -305,6 +305,7 @@ class ConfigurationMapper(_ClientChildMapper):
         ]
         for interface in AssetInterface.objects.filter(asset_id__in=had_rows) if had_rows else ():
             existing.setdefault(interface.asset_id, []).append(interface)  # an asset created just now has none
+        created = {item.obj.pk: item.obj for item in items if item.created}
         create, update = [], []
         for asset_id, extra in wanted.items():
             ip = extra["ip"] if _is_ipv4(extra["ip"]) else None
@@ -315,6 +316,8 @@ class ConfigurationMapper(_ClientChildMapper):
             if match is None:
                 create.append(build(AssetInterface, {"asset_id": asset_id, "name": "ConnectWise", "mac": extra["mac"],
                                                      "ipv4": ip, "is_primary": not mine}))  # fmt: skip
+                if asset_id in created:
+                    prefetched(created[asset_id], "interfaces", [create[-1]])  # its only one: nothing to read back
             elif match.mac != extra["mac"] or match.ipv4 != ip:
                 match.mac, match.ipv4, match.updated_at = extra["mac"] or match.mac, ip, self.context.now
                 update.append(match)
