@@ -7,7 +7,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 .ONESHELL:
 .DEFAULT_GOAL := help
-.PHONY: help run test install install-dev chromium check lint format clean-test bench fuzz fuzz-bounded
+.PHONY: help run test install install-dev chromium check lint format clean-test bench bench-connectwise fuzz fuzz-bounded
 
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
 VENV := .venv
@@ -195,4 +195,12 @@ bench: install
 	  PSA_DATA_DIR=$(CURDIR)/var/bench-tickets-pg $(PY) bench/bench_tickets.py --floor $(BENCH_TICKETS_ARGS)
 	  $(PY) bench/bench_http.py --data-dir $(CURDIR)/var/bench-tickets-pg --database-url "$$PSA_DATABASE_URL" \
 	    --redis-url "$${PSA_REDIS_URL:-}"
+	fi
+	$(MAKE) bench-connectwise
+
+# Issue 11's ConnectWise first sync at its goal's scale: SQLite, and PostgreSQL when PSA_DATABASE_URL is set.
+bench-connectwise: install
+	$(PY) bench/bench_connectwise.py
+	if [ -n "$${PSA_DATABASE_URL:-}" ]; then
+	  $(PY) bench/bench_connectwise.py --database-url "$$PSA_DATABASE_URL"
 	fi

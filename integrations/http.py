@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import queue
 import random
 import re
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
+import orjson
 from django.conf import settings
 
 logger = logging.getLogger("integrations.http")
@@ -244,6 +247,12 @@ class ApiClient:
 
     @staticmethod
     def decode(response: httpx.Response) -> Any:
+        """The JSON body. orjson reads UTF-8 (what JSON is sent as) several times faster than the standard library,
+        which still gets what orjson refuses (another declared charset, NaN) before the answer counts as malformed."""
+        try:
+            return orjson.loads(response.content)
+        except ValueError:
+            pass
         try:
             return response.json()
         except ValueError:
@@ -252,3 +261,57 @@ class ApiClient:
                 status=response.status_code,
                 url=redact_url(response.request.url),
             ) from None
+
+
+T = TypeVar("T")
+_END = object()
+
+
+def read_ahead(items: Iterable[T], depth: int) -> Iterator[T]:
+    """``items`` produced by a thread up to ``depth`` ahead of the consumer: the next page is on its way while this
+    one is written (forward-only paging cannot be split up, but it can overlap the work). The producer must not touch
+    the database (a connection belongs to its thread); its exceptions reach the consumer in order. ``depth`` 0
+    produces in the caller's thread."""
+    if depth <= 0:
+        yield from items
+        return
+    ready: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(value: Any) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(value, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        iterator = iter(items)
+        try:
+            for value in iterator:
+                if not put((value, None)):
+                    return
+        except BaseException as exc:  # handed to the consumer, which raises it where the item would have been
+            put((_END, exc))
+            return
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                close()
+        put((_END, None))
+
+    thread = threading.Thread(target=produce, name="integrations-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            value, error = ready.get()
+            if value is _END:
+                if error is not None:
+                    raise error
+                return
+            yield value
+    finally:
+        stop.set()
+        thread.join(timeout=30)

@@ -5,22 +5,30 @@ mapped by a :class:`Mapper` (a malformed record raises :class:`RecordError` and 
 their linked or matching local row, and written together with their :class:`ExternalRecord` by
 :mod:`integrations.bulk` (one prepared statement per model and batch, run with ``executemany``). If the bulk write
 fails, the batch is retried record by record so a bad row costs one error.
+
+Each payload is serialized once (orjson, keys sorted): that text is both what the hash is taken over and what the
+mirror stores, so a first sync does not encode every record twice more with the standard library.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import orjson
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
 from django.db import DatabaseError, models, transaction
+from django.db.models import prefetch_related_objects
 
 from integrations import bulk
 from integrations.models import ExternalRecord
 from psa import search
+from psa.search import index as search_index
 
 
 class RecordError(ValueError):
@@ -50,14 +58,28 @@ class Item:
     obj: models.Model | None = None
     created: bool = False
     new_record: bool = False
+    text: str = ""  # the payload's canonical JSON (what is hashed and stored)
 
 
-RECORD_STATE = ("id", "external_id", "payload_hash", "deleted_at", "content_type", "object_id")
+RECORD_STATE = ("id", "external_id", "payload_hash", "deleted_at", "object_id")
 RECORD_WRITTEN = ["payload", "payload_hash", "last_seen_at", "deleted_at", "content_type", "object_id"]
 
 
+def canonical_json(payload: Any) -> bytes:
+    """The payload as compact JSON with sorted keys, in UTF-8: the same text for the same data, whatever its order."""
+    try:
+        return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # what orjson refuses (an integer past 64 bits, a key that is not text): the standard library
+        return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
 def payload_hash(payload: Any) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return hashlib.sha256(canonical_json(payload)).hexdigest()
+
+
+def _item(external_id: str, payload: dict) -> Item:
+    data = canonical_json(payload)
+    return Item(external_id, payload, hashlib.sha256(data).hexdigest(), text=data.decode())
 
 
 class Mapper:
@@ -82,7 +104,7 @@ class Mapper:
 
     def new(self, item: Item) -> models.Model | None:
         """A new, unsaved local row for ``item`` (``None``: create nothing)."""
-        return self.model(**item.values) if self.model is not None else None
+        return build(self.model, item.values) if self.model is not None else None
 
     def after_save(self, items: list[Item]) -> None:
         """Write dependent rows (an asset's interface...) once the batch's objects exist."""
@@ -103,38 +125,15 @@ def apply_batch(context, mapper_class: type[Mapper], records: Iterable[tuple[Any
         if external_id is None or external_id == "":
             context.error("?", "The record has no id.")
             continue
-        items[str(external_id)] = Item(str(external_id), payload, payload_hash(payload))
+        items[str(external_id)] = _item(str(external_id), payload)
     if not items:
         return
-    source = context.source
-    # Only what the comparison and the write need: loading (and decoding) every stored payload cost more than the
-    # whole unchanged re-sync.
-    existing = ExternalRecord.objects.filter(source=source, kind=mapper.kind, external_id__in=list(items)).only(
-        *RECORD_STATE
-    )
-    for record in existing:
-        items[record.external_id].record = record
-    changed = []
-    for item in items.values():
-        if item.record is not None and item.record.payload_hash == item.hash and item.record.deleted_at is None:
-            context.run.unchanged += 1
-        else:
-            changed.append(item)
+    changed = _changed(context, mapper, items)
     if not changed:
         return
-    mapper.prepare(changed)
-    valid = []
-    for item in changed:
-        try:
-            item.values = mapper.values(item)
-        except RecordError as exc:
-            context.error(item.external_id, str(exc))
-        else:
-            valid.append(item)
+    valid = _mapped(context, mapper, changed)
     if not valid:
         return
-    _attach_linked(mapper, valid)
-    mapper.match([item for item in valid if item.obj is None])
     counted = (context.run.created, context.run.updated, context.writes)
     try:
         with transaction.atomic():
@@ -152,6 +151,44 @@ def apply_batch(context, mapper_class: type[Mapper], records: Iterable[tuple[Any
                 context.run.created, context.run.updated, context.writes = counted
                 context.error(item.external_id, f"Could not be stored: {type(exc).__name__}: {str(exc)[:200]}")
     context.progress()
+
+
+def _changed(context, mapper: Mapper, items: dict[str, Item]) -> list[Item]:
+    """The items whose stored hash differs (or that are new, or were marked deleted); the others are counted.
+
+    Only the state columns are read, as tuples: loading (and decoding) every stored payload cost more than the whole
+    unchanged re-sync, and model instances for records that turn out unchanged were most of what was left."""
+    existing = ExternalRecord.objects.filter(
+        source=context.source, kind=mapper.kind, external_id__in=list(items)
+    ).values_list(*RECORD_STATE)
+    source_id, unchanged = context.source.pk, set()
+    for pk, external_id, stored_hash, deleted_at, object_id in existing:
+        item = items[external_id]
+        if stored_hash == item.hash and deleted_at is None:
+            unchanged.add(external_id)
+        else:  # only what the write needs: it sets every other column it stores
+            item.record = _new_record(id=pk, source_id=source_id, kind=mapper.kind, external_id=external_id,
+                                      payload_hash=stored_hash, deleted_at=deleted_at, object_id=object_id)  # fmt: skip
+            item.record._state.adding = False
+    context.run.unchanged += len(unchanged)
+    return [item for external_id, item in items.items() if external_id not in unchanged]
+
+
+def _mapped(context, mapper: Mapper, changed: list[Item]) -> list[Item]:
+    """The changed items that map (the others are one error each), with their linked or matching local rows."""
+    mapper.prepare(changed)
+    valid = []
+    for item in changed:
+        try:
+            item.values = mapper.values(item)
+        except RecordError as exc:
+            context.error(item.external_id, str(exc))
+        else:
+            valid.append(item)
+    if valid:
+        _attach_linked(mapper, valid)
+        mapper.match([item for item in valid if item.obj is None])
+    return valid
 
 
 def _attach_linked(mapper: Mapper, items: list[Item]) -> None:
@@ -194,8 +231,8 @@ def _write(context, mapper: Mapper, items: list[Item]) -> None:
                 obj.updated_at = now
             names.append("updated_at")
         bulk.update(mapper.model, to_update, names)
-    search.reindex(mapper.model, [obj.pk for obj in [*to_create, *to_update]])  # bulk writes send no signal
     mapper.after_save(items)
+    _index(mapper.model, [*to_create, *to_update])  # bulk writes send no signal; after_save: an asset's MAC
     content_type = _content_type(mapper.model)
     new_records, old_records = [], []
     for item in items:
@@ -203,15 +240,15 @@ def _write(context, mapper: Mapper, items: list[Item]) -> None:
         if item.record is None:
             item.record = _new_record(
                 source_id=context.source.pk, kind=mapper.kind, external_id=item.external_id,
-                content_type_id=content_type.pk if object_id else None, object_id=object_id, payload=item.payload,
-                payload_hash=item.hash, first_seen_at=now, last_seen_at=now,
+                content_type_id=content_type.pk if object_id else None, object_id=object_id,
+                payload=bulk.JSONText(item.text), payload_hash=item.hash, first_seen_at=now, last_seen_at=now,
             )  # fmt: skip
             item.new_record = True
             new_records.append(item.record)
         else:
             record = item.record
             record.payload, record.payload_hash, record.last_seen_at, record.deleted_at = (
-                item.payload,
+                bulk.JSONText(item.text),
                 item.hash,
                 now,
                 None,
@@ -228,12 +265,94 @@ def _write(context, mapper: Mapper, items: list[Item]) -> None:
 
 
 _RECORD_ATTNAMES = tuple(f.attname for f in ExternalRecord._meta.concrete_fields)
+_FIELDS: dict[type[models.Model], tuple[frozenset[str], tuple[tuple[str, models.Field], ...]]] = {}
+
+
+def build(model: type[models.Model], values: dict) -> models.Model:
+    """``model(**values)``, built positionally (Django's fast path, as for rows read from the database), every
+    other field with its default: keyword construction was most of the cost of a new row. ``values`` keyed by
+    anything but attribute names (``client`` rather than ``client_id``, a property) go the keyword way."""
+    spec = _FIELDS.get(model)
+    if spec is None:
+        fields = tuple((f.attname, f) for f in model._meta.concrete_fields)
+        spec = _FIELDS[model] = (frozenset(name for name, _ in fields), fields)
+    names, fields = spec
+    if not names.issuperset(values):
+        return model(**values)
+    return model(*[values[name] if name in values else field.get_default() for name, field in fields])
 
 
 def _new_record(**values: Any) -> ExternalRecord:
     """An unsaved ExternalRecord built with positional values (Django's fast path, as for rows read from the
     database): keyword construction was a fifth of a first sync's write time. Unnamed fields are ``None``."""
     return ExternalRecord(*(values.get(name) for name in _RECORD_ATTNAMES))
+
+
+def _index(model: type[models.Model] | None, objs: list[models.Model]) -> None:
+    """Index the rows this batch wrote, from the objects in hand (re-reading them cost as much as writing them);
+    what the searchable's documents read through relations (an asset's interfaces) is prefetched as it would be."""
+    searchable = search.for_model(model) if model is not None else None
+    if searchable is None or not objs:
+        return
+    rows = searchable.rebuild()
+    if rows.query.select_related:  # a document that reads a joined row: read them again, joined (few such kinds)
+        search.reindex(model, [obj.pk for obj in objs])
+        return
+    lookups = rows._prefetch_related_lookups
+    if lookups:
+        _prefetch(objs, lookups)
+    search_index.write(searchable, objs)
+
+
+def prefetched(obj: models.Model, name: str, rows: list[models.Model]) -> None:
+    """Tell the search index what ``obj``'s reverse relation ``name`` holds (a mapper's ``after_save`` that just
+    created an asset's only interface knows), so it is not read back. Objects read in the batch have no such cache:
+    whatever is not told is read."""
+    manager = type(obj)._meta.get_field(name).related_model._default_manager
+    _cache(obj, name, manager.none(), rows)
+
+
+def _cache(obj: models.Model, cache_name: str, template: Any, rows: list) -> None:
+    cached = object.__new__(type(template))  # copy.copy would run the query (QuerySet.__getstate__)
+    cached.__dict__.update(template.__dict__, _result_cache=rows, _prefetch_done=True)
+    obj.__dict__.setdefault("_prefetched_objects_cache", {})[cache_name] = cached
+
+
+def _prefetch(objs: list[models.Model], lookups: Iterable[Any]) -> None:
+    """``prefetch_related_objects`` for the rows just written. A plain reverse foreign key (an asset's interfaces)
+    is read in one query and each object's cache gets a copy of one empty queryset holding its own rows: Django
+    filters and clones a queryset per object, which cost more than indexing the objects. Anything else goes
+    through Django."""
+    model, rest = type(objs[0]), []
+    for lookup in lookups:
+        relation = _reverse_foreign_key(model, lookup)
+        if relation is None:
+            rest.append(lookup)
+            continue
+        key, manager = relation.field, relation.related_model._default_manager
+        cache_name = key.remote_field.cache_name
+        unknown = [obj for obj in objs if cache_name not in obj.__dict__.get("_prefetched_objects_cache", {})]
+        found: dict[Any, list] = {}
+        if unknown:
+            for row in manager.filter(**{f"{key.name}__in": [obj.pk for obj in unknown]}):
+                found.setdefault(getattr(row, key.attname), []).append(row)
+        template = manager.none()
+        for obj in unknown:
+            _cache(obj, cache_name, template, found.get(obj.pk, []))
+    if rest:
+        prefetch_related_objects(objs, *rest)
+
+
+def _reverse_foreign_key(model: type[models.Model], lookup: Any) -> models.ManyToOneRel | None:
+    if not isinstance(lookup, str) or "__" in lookup:
+        return None
+    try:
+        relation = model._meta.get_field(lookup)
+    except FieldDoesNotExist:
+        return None
+    if type(relation) is not models.ManyToOneRel or relation.get_accessor_name() != lookup:
+        return None
+    return relation
 
 
 def _differs(obj: models.Model, values: dict) -> bool:
@@ -263,6 +382,11 @@ def mark_missing(context, mapper_class: type[Mapper], seen: set[str], scope: dic
         ExternalRecord.objects.filter(pk__in=back).update(deleted_at=None, payload_hash="")
     context.run.deleted += len(gone)
     context.writes += len(gone) + len(back)
+
+
+def local_uuids(source, kind: str, external_ids: Iterable[Any]) -> dict[str, uuid.UUID]:
+    """:func:`local_ids` for local rows keyed by UUID, as UUIDs: converted once per batch, not once per use."""
+    return {ext: uuid.UUID(obj) for ext, obj in local_ids(source, kind, external_ids).items()}
 
 
 def local_ids(source, kind: str, external_ids: Iterable[Any]) -> dict[str, str]:

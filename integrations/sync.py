@@ -7,9 +7,12 @@ that stops the job (authentication, the system down after every retry) makes the
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -115,7 +118,8 @@ def run_job(
         client = client or build_client(source)
         context = SyncContext(source, kind, job, run, client, holder)
         try:
-            job.run(context)
+            with fewer_collections():
+                job.run(context)
         finally:
             if own_client:
                 client.close()
@@ -136,6 +140,20 @@ def run_job(
         run.save()
         locks.release(source.pk, job.name, holder)
     return run
+
+
+@contextmanager
+def fewer_collections(threshold: int = 20_000) -> Iterator[None]:
+    """Run the cyclic garbage collector less often while a job runs. A batch allocates tens of thousands of objects
+    (payloads, model instances, rows) that live until the batch ends, and at the default threshold of 700 the
+    collector ran over a thousand times in a first sync, scanning them again each time: a tenth to a fifth of its
+    CPU time. Young cycles are still collected, every ``threshold`` allocations."""
+    before = gc.get_threshold()
+    gc.set_threshold(max(threshold, before[0]), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def run_jobs(source: Source, jobs: list[str] | None = None, **kwargs: Any) -> list[dict]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
+from django.conf import settings
+
 from integrations.connectwise import conditions as cw
 from integrations.connectwise.mappers import (
     CompanyMapper,
@@ -15,6 +17,7 @@ from integrations.connectwise.mappers import (
 )
 from integrations.connectwise.procurement import CatalogItemMapper, refresh_stock
 from integrations.connectwise.sales import OpportunityMapper, OpportunityStatusMapper
+from integrations.http import read_ahead
 from integrations.mirror import Mapper, apply_batch, mark_missing
 from integrations.models import ExternalRecord
 
@@ -32,31 +35,43 @@ COLLECTIONS: dict[str, tuple[str, type[Mapper]]] = {
 DELETION_SCANNED = ("companies", "contacts", "configurations", "members", "catalog", "opportunities")
 
 
-def _updated(record: dict) -> datetime | None:
+def _stamp(record: dict) -> str | None:
     info = record.get("_info")
     value = info.get("lastUpdated") if isinstance(info, dict) else None
-    try:
-        return cw.parse_time(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
+    return value if isinstance(value, str) else None
+
+
+def _newest(stamps: list[str]) -> datetime | None:
+    """The latest valid ``lastUpdated`` of a page. Every valid one has the same fixed-width format, so text order is
+    time order: parse from the greatest down until one parses, rather than each of a thousand."""
+    for value in sorted(set(stamps), reverse=True):
+        try:
+            return cw.parse_time(value)
+        except ValueError:
+            continue
+    return None
 
 
 def _apply(context, mapper: type[Mapper], records: list[dict]) -> None:
-    batch = []
+    batch, stamps = [], []
     for record in records:
         external_id = record.get("id")
         if not isinstance(external_id, int):
             context.error(repr(external_id)[:64], "The record has no integer id.")
             continue
-        context.saw(_updated(record))
+        stamp = _stamp(record)
+        if stamp is not None:
+            stamps.append(stamp)
         batch.append((external_id, record))
+    context.saw(_newest(stamps))
     apply_batch(context, mapper, batch)
 
 
 def _pull(context, collection: str) -> None:
     path, mapper = COLLECTIONS[collection]
     since = context.client.updated_since(context.since())
-    for page in context.client.iter_pages(path, conditions=since):
+    pages = context.client.iter_pages(path, conditions=since)
+    for page in read_ahead(pages, settings.INTEGRATIONS_READ_AHEAD):
         _apply(context, mapper, page)
 
 
@@ -95,16 +110,17 @@ def _company_ids(context) -> list[int]:
     return sorted(int(e) for e in rows.values_list("external_id", flat=True) if e.isdigit())
 
 
-def _site_records(context) -> Iterator[dict]:
-    since = context.client.updated_since(context.since())
-    for company in _company_ids(context):
-        yield from context.client.iter_records(f"company/companies/{company}/sites", conditions=since)
+def _site_pages(client, companies: list[int], since: str) -> Iterator[list[dict]]:
+    for company in companies:
+        yield from client.iter_pages(f"company/companies/{company}/sites", conditions=since)
 
 
 def sync_sites(context) -> None:
     """Sites live under their company, so this walks the synced companies and batches across them."""
+    since = context.client.updated_since(context.since())
+    pages = _site_pages(context.client, _company_ids(context), since)  # the ids are read here, not in the thread
     buffer: list[dict] = []
-    for record in _site_records(context):
+    for record in (record for page in read_ahead(pages, settings.INTEGRATIONS_READ_AHEAD) for record in page):
         buffer.append(record)
         if len(buffer) >= BATCH:
             _apply(context, SiteMapper, buffer)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime
 from typing import Any
 
@@ -15,7 +16,7 @@ from assets.models import Asset, AssetInterface
 from assets.validators import normalize_mac
 from clients.models import Client, Contact, Location
 from integrations import bulk
-from integrations.mirror import Item, Mapper, RecordError, local_ids, text
+from integrations.mirror import Item, Mapper, RecordError, build, local_uuids, prefetched, text
 
 _url = URLValidator(schemes=["http", "https"])
 
@@ -104,7 +105,7 @@ class CompanyMapper(Mapper):
                 item.extra["identifier"] = item.values["cw_identifier"]
 
     def new(self, item: Item) -> Client:
-        return Client(identifier=item.extra.get("identifier"), **item.values)
+        return build(Client, {**item.values, "identifier": item.extra.get("identifier")})
 
     def on_deleted(self, object_ids: list[str]) -> None:
         Client.objects.filter(pk__in=object_ids, archived_at__isnull=True).update(
@@ -121,9 +122,9 @@ class _ClientChildMapper(Mapper):
             company = item.payload.get("company")
             if isinstance(company, dict):
                 companies.append(company.get("id"))
-        self.clients = local_ids(self.context.source, "company", companies)
+        self.clients = local_uuids(self.context.source, "company", companies)
 
-    def client_id(self, item: Item) -> str:
+    def client_id(self, item: Item) -> uuid.UUID:
         company = ref_id(item.payload, "company", required=True)
         client = self.clients.get(str(company))
         if client is None:
@@ -173,7 +174,7 @@ class ContactMapper(_ClientChildMapper):
     def prepare(self, items: list[Item]) -> None:
         super().prepare(items)
         sites = [(i.payload.get("site") or {}).get("id") for i in items if isinstance(i.payload.get("site"), dict)]
-        self.locations = local_ids(self.context.source, "site", sites)
+        self.locations = local_uuids(self.context.source, "site", sites)
 
     def values(self, item: Item) -> dict:
         p = item.payload
@@ -227,8 +228,8 @@ class ConfigurationMapper(_ClientChildMapper):
                 ref = item.payload.get(key)
                 if isinstance(ref, dict):
                     bucket.append(ref.get("id"))
-        self.locations = local_ids(self.context.source, "site", sites)
-        self.contacts = local_ids(self.context.source, "contact", contacts)
+        self.locations = local_uuids(self.context.source, "site", sites)
+        self.contacts = local_uuids(self.context.source, "contact", contacts)
 
     def values(self, item: Item) -> dict:
         p = item.payload
@@ -263,26 +264,32 @@ class ConfigurationMapper(_ClientChildMapper):
         if not (serials or macs):
             return
         # Serials match case-insensitively (as PUT /assets/upsert does); asking for the usual spellings keeps the
-        # serial index usable, and the comparison below is on the upper-cased value.
+        # serial index usable, and the comparison below is on the upper-cased value. The clients are compared here,
+        # not in SQL: a thousand-key IN list cost more to build than the lookups (which find little once synced).
         spellings = serials | {s.lower() for s in serials} | {i.values["serial"] for i in items if i.values["serial"]}
         by_serial = {
-            (str(a.client_id), a.serial.upper()): a
-            for a in Asset.objects.filter(client_id__in=clients, serial__in=spellings)
+            (client_id, serial.upper()): pk
+            for pk, client_id, serial in Asset.objects.filter(serial__in=spellings).values_list("pk", "client_id", "serial")
+            if client_id in clients
         } if serials else {}  # fmt: skip
-        by_mac = {}
+        by_mac: dict[tuple, uuid.UUID] = {}
         if macs:
-            for interface in (
-                AssetInterface.objects.select_related("asset")
-                .filter(mac__in=macs, asset__client_id__in=clients)
+            for mac, asset_id, client_id in (
+                AssetInterface.objects.filter(mac__in=macs)
                 .order_by("asset__created_at", "asset_id")
+                .values_list("mac", "asset_id", "asset__client_id")
             ):
-                by_mac.setdefault((str(interface.asset.client_id), interface.mac), interface.asset)
+                if client_id in clients:
+                    by_mac.setdefault((client_id, mac), asset_id)
+        wanted = {*by_serial.values(), *by_mac.values()}
+        assets = {a.pk: a for a in Asset.objects.filter(pk__in=wanted)} if wanted else {}
         for item in items:
-            key_client = str(item.values["client_id"])
+            key_client = item.values["client_id"]
             serial = item.values["serial"].upper()
-            item.obj = (by_serial.get((key_client, serial)) if serial else None) or (
+            found = (by_serial.get((key_client, serial)) if serial else None) or (
                 by_mac.get((key_client, item.extra["mac"])) if item.extra["mac"] else None
             )
+            item.obj = assets.get(found) if found else None
             if item.obj is not None and item.obj.serial and item.values["serial"] and serial != item.obj.serial.upper():
                 item.obj = None  # matched by MAC but the serial says it is another machine
 
@@ -293,8 +300,12 @@ class ConfigurationMapper(_ClientChildMapper):
         if not wanted:
             return
         existing: dict[Any, list[AssetInterface]] = {}
-        for interface in AssetInterface.objects.filter(asset_id__in=list(wanted)):
-            existing.setdefault(interface.asset_id, []).append(interface)
+        had_rows = [
+            item.obj.pk for item in items if item.obj is not None and not item.created and item.obj.pk in wanted
+        ]
+        for interface in AssetInterface.objects.filter(asset_id__in=had_rows) if had_rows else ():
+            existing.setdefault(interface.asset_id, []).append(interface)  # an asset created just now has none
+        created = {item.obj.pk: item.obj for item in items if item.created}
         create, update = [], []
         for asset_id, extra in wanted.items():
             ip = extra["ip"] if _is_ipv4(extra["ip"]) else None
@@ -303,8 +314,10 @@ class ConfigurationMapper(_ClientChildMapper):
                 (i for i in mine if i.name == "ConnectWise"), None
             )
             if match is None:
-                create.append(AssetInterface(asset_id=asset_id, name="ConnectWise", mac=extra["mac"], ipv4=ip,
-                                             is_primary=not mine))  # fmt: skip
+                create.append(build(AssetInterface, {"asset_id": asset_id, "name": "ConnectWise", "mac": extra["mac"],
+                                                     "ipv4": ip, "is_primary": not mine}))  # fmt: skip
+                if asset_id in created:
+                    prefetched(created[asset_id], "interfaces", [create[-1]])  # its only one: nothing to read back
             elif match.mac != extra["mac"] or match.ipv4 != ip:
                 match.mac, match.ipv4, match.updated_at = extra["mac"] or match.mac, ip, self.context.now
                 update.append(match)

@@ -6,13 +6,15 @@ It speaks the real paths (``/{codebase}apis/3.0/company/companies``, ``/company/
 ``conditions``, pages with ``page``/``pageSize`` and ``Link`` headers (or forward-only with ``pageId``), and refuses
 unknown parameters. Tests inject faults (429 with ``Retry-After``, 500/502, slow answers, malformed pages, expired
 credentials) and read ``requests``, the request log. Used by the tests, the benchmark and ``make run``'s demo.
+
+List pages are served from a cache of their serialized bodies until the data changes: change records through
+``touch``/``add``/``remove`` (they bump ``version``), not in place.
 """
 
 from __future__ import annotations
 
 import base64
 import copy
-import json
 import random
 import threading
 import time
@@ -22,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+import orjson
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
@@ -120,6 +123,7 @@ class ConnectWiseSimulator(SalesSimulatorMixin):
         self.version = 0
         self._cache: dict[tuple, list[dict]] = {}
         self._index: dict[tuple, dict] = {}
+        self._pages: dict[tuple, tuple[bytes, str]] = {}  # served list pages, serialized, until the data changes
         self.data: dict[str, dict[int, dict]] = {}
         self._generate(random.Random(seed), identifiers or [])
         self._generate_sales(random.Random(seed + 11))
@@ -497,6 +501,23 @@ class ConnectWiseSimulator(SalesSimulatorMixin):
         order = args.get("orderBy", "")
         if order and (forward or order.strip().lower() not in ("id asc", "id desc")):
             return _invalid("orderBy supports 'id asc' or 'id desc', and not with forward-only paging")
+        key = (collection, parent, forward, page, page_id, page_size, order, args.get("conditions", ""),
+               args.get("fields", ""), request.host_url, self.version)  # fmt: skip
+        with self.lock:
+            served = self._pages.get(key)
+        if served is None:
+            served = self._page(request, collection, parent, forward, page, page_size, page_id, order)
+            with self.lock:
+                if len(self._pages) >= 4096:
+                    self._pages.clear()
+                self._pages[key] = served
+        body, link = served
+        return Response(body, headers={"Link": link} if (link or forward) else {}, content_type="application/json")
+
+    def _page(self, request: Request, collection: str, parent: int | None, forward: bool, page: int,
+              page_size: int, page_id: int, order: str) -> tuple[bytes, str]:  # fmt: skip
+        """One page of a list, serialized, and its ``Link`` header."""
+        args = request.args
         rows = self._filtered(collection, parent, args.get("conditions", ""))
         if order.strip().lower() == "id desc":
             rows = rows[::-1]
@@ -517,7 +538,7 @@ class ConnectWiseSimulator(SalesSimulatorMixin):
             link = ", ".join(links)
         fields = [f.strip() for f in args.get("fields", "").split(",") if f.strip()]
         body = [_project(r, fields) for r in chunk] if fields else chunk
-        return _json(body, headers={"Link": link} if (link or forward) else {})
+        return _dumps(body), link
 
     @staticmethod
     def _url(request: Request, **changes: Any) -> str:
@@ -555,8 +576,12 @@ def _project(record: dict, fields: list[str]) -> dict:
     return out
 
 
+def _dumps(body: Any) -> bytes:
+    return orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS)
+
+
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps(body), status=status, headers=headers or {}, content_type="application/json")
+    return Response(_dumps(body), status=status, headers=headers or {}, content_type="application/json")
 
 
 def _invalid(message: str) -> Response:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import threading
 
 import httpx
 import pytest
 
 from integrations.connectwise.simulator import DEMO_PRIVATE_KEY, DEMO_PUBLIC_KEY
 from integrations.http import (
+    ApiClient,
     AuthenticationError,
     MalformedResponseError,
     NotFoundError,
@@ -17,6 +19,7 @@ from integrations.http import (
     RetryPolicy,
     UpstreamError,
     parse_retry_after,
+    read_ahead,
     redact_headers,
     redact_url,
 )
@@ -154,3 +157,63 @@ def test_parse_retry_after():
     assert parse_retry_after("garbage", 0) is None
     assert parse_retry_after(None, 0) is None
     assert parse_retry_after(email.utils.formatdate(100, usegmt=True), 200) == 0
+
+
+def _answer(content: bytes, content_type: str = "application/json") -> httpx.Response:
+    return httpx.Response(200, content=content, headers={"Content-Type": content_type},
+                          request=httpx.Request("GET", "http://x/page"))  # fmt: skip
+
+
+def test_decoding_falls_back_for_what_orjson_refuses():
+    assert ApiClient.decode(_answer(b'[{"id": 1, "name": "caf\xc3\xa9"}]')) == [{"id": 1, "name": "café"}]
+    utf16 = '[{"name": "café"}]'.encode("utf-16")
+    assert ApiClient.decode(_answer(utf16, "application/json; charset=utf-16")) == [{"name": "café"}]
+    assert ApiClient.decode(_answer(b'{"ratio": NaN}'))["ratio"] != 0  # NaN: the standard library reads it
+    with pytest.raises(MalformedResponseError):
+        ApiClient.decode(_answer(b'[{"id": 1, "name": "trunc'))
+
+
+def test_read_ahead_yields_everything_in_order_from_another_thread():
+    threads = []
+
+    def pages():
+        for number in range(5):
+            threads.append(threading.current_thread())
+            yield [number]
+
+    assert list(read_ahead(pages(), 2)) == [[0], [1], [2], [3], [4]]
+    assert threading.current_thread() not in threads
+    threads.clear()
+    assert list(read_ahead(pages(), 0)) == [[0], [1], [2], [3], [4]]
+    assert threads == [threading.current_thread()] * 5  # depth 0: no thread
+
+
+def test_read_ahead_raises_the_producers_error_where_it_happened():
+    def pages():
+        yield 1
+        yield 2
+        raise UpstreamError("HTTP 502")
+
+    seen = []
+    with pytest.raises(UpstreamError, match="502"):
+        for page in read_ahead(pages(), 2):
+            seen.append(page)
+    assert seen == [1, 2]
+
+
+def test_read_ahead_stops_the_producer_when_the_consumer_stops():
+    closed = threading.Event()
+
+    def pages():
+        try:
+            number = 0
+            while True:
+                number += 1
+                yield number
+        finally:
+            closed.set()
+
+    for page in read_ahead(pages(), 2):
+        if page == 3:
+            break
+    assert closed.is_set()  # read_ahead joined the producer, which closed the generator

@@ -15,6 +15,7 @@ from integrations import locks
 from integrations.connectwise.simulator import ConnectWiseSimulator, Size
 from integrations.models import ExternalRecord, SyncRun
 from integrations.sync import run_job, run_jobs
+from psa.models import SearchEntry
 from tests.factories import api_for, make_client, make_user
 from tests.integrations.conftest import make_cw_client
 
@@ -33,7 +34,8 @@ def writes(queries) -> list[str]:
     """Data-changing statements other than the run's own bookkeeping."""
     return [
         q["sql"] for q in queries
-        if q["sql"].split()[0].upper() in ("INSERT", "UPDATE", "DELETE") and not any(t in q["sql"] for t in BOOKKEEPING)
+        if q["sql"].split()[0].upper() in ("INSERT", "UPDATE", "DELETE", "COPY")
+        and not any(t in q["sql"] for t in BOOKKEEPING)
     ]  # fmt: skip
 
 
@@ -198,6 +200,34 @@ def test_configurations_match_existing_assets_by_serial_then_mac(source, cw):
     by_mac.refresh_from_db()
     assert by_mac.serial == "SN00000002"
     assert Asset.objects.count() == 10
+
+
+def test_a_mac_or_serial_of_another_clients_asset_matches_nothing(source, cw):
+    run_job(source, "connectwise.companies", client=cw)
+    elsewhere = Asset.objects.create(client=Client.objects.get(cw_company_id=103), name="Not it", serial="SN00000001")
+    AssetInterface.objects.create(asset=elsewhere, name="eth0", mac="02:00:00:00:00:02", is_primary=True)
+    run_job(source, "connectwise.sites", client=cw)
+    run_job(source, "connectwise.configurations", client=cw)
+    elsewhere.refresh_from_db()
+    assert elsewhere.name == "Not it" and elsewhere.interfaces.get().name == "eth0"
+    assert Asset.objects.count() == 11 and Asset.objects.filter(serial="SN00000001").count() == 2
+
+
+def test_synced_rows_are_searchable_and_an_assets_mac_with_them(source, sim, cw):
+    sync_all(source, cw)
+    asset = Asset.objects.get(serial="SN00000001")
+    entry = SearchEntry.objects.get(kind="asset", object_id=asset.pk)
+    assert entry.title == asset.name and " 020000000001 " in entry.identifiers and " sn00000001 " in entry.identifiers
+    assert SearchEntry.objects.filter(kind="contact").count() == Contact.objects.count() == 12
+    assert (
+        SearchEntry.objects.filter(kind="client", object_id__in=Client.objects.exclude(cw_company_id=None)).count() == 6
+    )
+    sim.clock = lambda: datetime(2026, 3, 1, tzinfo=UTC)
+    sim.touch("configurations", 100001, macAddress="02:00:00:00:00:99", name="Renamed")
+    run_job(source, "connectwise.configurations", client=cw)
+    entry.refresh_from_db()
+    assert entry.title == "Renamed" and " 020000000099 " in entry.identifiers
+    assert " 020000000001 " not in entry.identifiers
 
 
 def test_members_link_users_and_never_create_logins(source, sim, cw):
