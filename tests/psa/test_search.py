@@ -261,6 +261,34 @@ def test_index_follows_writes(world):
     assert SearchEntry.objects.filter(kind="ticket", object_id=ticket.pk).count() == 0
 
 
+def test_renaming_a_client_or_contact_reindexes_their_tickets(world):
+    api = everyone()
+    acme, printer = world["acme"], world["printer"]
+    acme_tickets = sorted(str(pk) for pk in Ticket.objects.filter(client=acme).values_list("pk", flat=True))
+    acme.name = "Initech Dental"
+    acme.save()
+    found = results(api.get(SEARCH, {"q": "initech", "type": "ticket"}))
+    assert sorted(found["ticket"]) == acme_tickets
+    assert results(api.get(SEARCH, {"q": "acme", "type": "ticket"})) == {"ticket": []}
+    jane = printer.contact
+    jane.last_name = "Quokkaford"
+    jane.save()
+    assert results(api.get(SEARCH, {"q": "quokkaford", "type": "ticket"})) == {"ticket": [str(printer.pk)]}
+    assert "ticket" not in results(api.get(SEARCH, {"q": '"jane printer"'}))
+    jane.delete()  # the ticket keeps no contact: its name leaves the document
+    assert results(api.get(SEARCH, {"q": "quokkaford", "type": "ticket"})) == {"ticket": []}
+    assert results(api.get(SEARCH, {"q": "initech", "type": "ticket"}))["ticket"] == found["ticket"]
+
+
+def test_saving_a_client_unchanged_reindexes_nothing(world):
+    acme = make_client("Unchanged Ltd")
+    make_ticket(acme, title="Quiet ticket")
+    with CaptureQueriesContext(connection) as captured:
+        acme.save()
+    # The client's row, its own entry, and one look for ticket entries holding another name: none re-indexed.
+    assert not any("tickets_ticket" in q["sql"] for q in captured)
+
+
 def test_rebuild_command_gives_the_same_index(world, capsys):
     api = everyone()
     before = {q: results(api.get(SEARCH, {"q": q})) for q in ["printer", "toner", "1234"]}
