@@ -7,8 +7,11 @@ the client's and the contact's names too: renaming either re-indexes the tickets
 
 from __future__ import annotations
 
+import datetime
+import uuid
+from dataclasses import dataclass
+
 from django.conf import settings
-from django.db.models import Prefetch
 from django.urls import reverse
 
 from clients.models import Client, Contact
@@ -17,9 +20,36 @@ from psa.search import Document, Searchable, SearchField, register
 from tickets.models import Comment, Ticket
 
 
+@dataclass(frozen=True)
+class CommentText:
+    """What a ticket's document reads of a comment."""
+
+    pk: uuid.UUID
+    created_at: datetime.datetime
+    text: str
+    is_internal: bool
+    is_system: bool
+
+
+COMMENT_COLUMNS = ("pk", "created_at", "text", "is_internal", "is_system")
+
+
+def attach_comments(tickets: list[Ticket]) -> None:
+    """Each ticket's comments as plain rows (``search_comments``), for a batch in one query: no model instances."""
+    by_ticket: dict = {ticket.pk: [] for ticket in tickets}
+    rows = Comment.objects.filter(ticket_id__in=list(by_ticket)).values_list("ticket_id", *COMMENT_COLUMNS)
+    for ticket_id, *values in rows.order_by():
+        by_ticket[ticket_id].append(CommentText(*values))
+    for ticket in tickets:
+        ticket.search_comments = by_ticket[ticket.pk]
+
+
 def _comments(ticket: Ticket, internal: bool) -> str:
     budget, parts = settings.SEARCH_COMMENT_CHARS, []
-    for comment in sorted(ticket.comments.all(), key=lambda c: (c.created_at, c.pk), reverse=True):
+    comments = getattr(ticket, "search_comments", None)
+    if comments is None:
+        comments = ticket.comments.all()
+    for comment in sorted(comments, key=lambda c: (c.created_at, c.pk), reverse=True):
         if comment.is_internal != internal or comment.is_system:
             continue
         if budget <= 0:
@@ -76,12 +106,8 @@ def tickets_naming_contact(contact: Contact) -> list:
 
 
 def rebuild():
-    comments = Comment.objects.only("ticket_id", "text", "is_internal", "is_system", "created_at")
-    return (
-        Ticket.objects.select_related("client", "contact")
-        .prefetch_related(Prefetch("comments", queryset=comments))
-        .order_by("entered_at", "id")
-    )
+    # The comments come with attach_comments (prepare), per batch.
+    return Ticket.objects.select_related("client", "contact").order_by("entered_at", "id")
 
 
 COMMENT_TEXT = {"gate": "comment_text", "gate_model": Comment}
@@ -111,5 +137,6 @@ register(
         },
         order=10,
         identifier_gates=("ticket_number",),
+        prepare=attach_comments,
     )
 )

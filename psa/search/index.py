@@ -99,6 +99,9 @@ def _upsert_sql() -> str:
 def write(searchable: Searchable, objects: Iterable[Any]) -> int:
     """Index (or re-index) ``objects``, keeping each one's place in the order; returns how many."""
     params, dropped = [], []
+    objects = list(objects)
+    if searchable.prepare is not None and objects:
+        searchable.prepare(objects)
     for obj in objects:
         built = row_of(searchable, obj)
         if built is None:
