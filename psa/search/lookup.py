@@ -181,8 +181,10 @@ def find(
     limit: int = 25,
     active_only: bool = False,
     within: QuerySet | None = None,
+    snippets: bool = True,
 ) -> Page:
-    """One page of ``searchable``'s objects matching ``query`` that the caller may see."""
+    """One page of ``searchable``'s objects matching ``query`` that the caller may see (``snippets=False``: hits
+    without a snippet, for a caller that shows none)."""
     where, params = _filters(request, searchable, active_only, within)
     offset = (page - 1) * limit
     end = offset + limit  # the page is [offset, end) of identifier matches followed by word matches
@@ -200,7 +202,7 @@ def find(
         matched = _word_matches(searchable.kind, where, params, query, groups, skip, word_limit, word_offset)
         chosen += [(2, entry) for entry in matched[: limit - len(chosen)]]
         found += word_offset + len(matched)
-    hits = [_hit(request, searchable, query, tier, entry, groups) for tier, entry in chosen]
+    hits = [_hit(request, searchable, query, tier, entry, groups, snippets) for tier, entry in chosen]
     hits.sort(key=lambda h: (h.tier, -h.score, -h.entry.id))
     return Page(searchable, hits, has_next=found > end)
 
@@ -210,14 +212,16 @@ def _identifiers_visible(request, searchable: Searchable) -> bool:
     return all(gating.value_visible(request, model, name) for name in searchable.identifier_gates)
 
 
-def _hit(request, searchable: Searchable, query: t.Query, tier: int, entry, groups: tuple[str, ...]) -> Hit:
+def _hit(
+    request, searchable: Searchable, query: t.Query, tier: int, entry, groups: tuple[str, ...], snippets: bool
+) -> Hit:
     words = {g: getattr(entry, f"words_{g}").split() for g in groups}
     score = t.score(query, words, WEIGHTS, exact_identifier=tier == 0)
     shown = [
         entry.texts[f.name]
         for g in groups
         for f in searchable.fields
-        if f.group == g and f.name in entry.texts and _field_visible(request, searchable, f)
+        if snippets and f.group == g and f.name in entry.texts and _field_visible(request, searchable, f)
     ]
     if "a" not in groups:  # the title is made of group a's fields (name, number): hidden with them
         entry.title = HIDDEN_TITLE
