@@ -147,18 +147,22 @@ def ticket_floor(query: str):
     """The page of /tickets/search: the index query joined to the tickets and their clients."""
     import orjson
 
+    from psa.search import lookup
     from psa.search import text as t
 
     parsed = t.parse(query)
     raw, vendor = _raw()
     columns = "t.id, t.ticket_number, t.title, t.entered_at, t.updated_at, t.is_closed, c.name"
-    if vendor == "postgresql":
+    if vendor == "postgresql":  # the app's query shape: the newest entries in order, GIN for older ones
+        found, values = lookup._newest_first_postgresql(
+            "ticket", "e.document @@ websearch_to_tsquery('simple', %s)", [parsed.websearch()],
+            "e.kind = %s AND e.is_active", ["ticket"], 25, 0,
+        )  # fmt: skip
         sql = (
-            f"SELECT {columns} FROM psa_searchentry e JOIN tickets_ticket t ON t.id = e.object_id "
-            "JOIN clients_client c ON c.id = t.client_id WHERE e.kind = 'ticket' AND e.is_active "
-            "AND e.document @@ websearch_to_tsquery('simple', %s) ORDER BY e.id DESC LIMIT 25"
+            f"SELECT {columns} FROM ({found}) e JOIN tickets_ticket t ON t.id = e.object_id "
+            "JOIN clients_client c ON c.id = t.client_id ORDER BY e.id DESC"
         )
-        params = (parsed.websearch(),)
+        params = tuple(values)
     else:
         sql = (
             f"SELECT {columns} FROM psa_search_fts f JOIN psa_searchentry e ON e.id = f.rowid "
@@ -182,28 +186,31 @@ def global_floor(query: str, kinds: list[str]):
     """The global search's groups: one index query per type, ten rows each."""
     import orjson
 
+    from psa.search import lookup
     from psa.search import text as t
 
     parsed = t.parse(query)
     raw, vendor = _raw()
     if vendor == "postgresql":
-        sql = (
-            "SELECT e.object_id, e.title, e.client_id FROM psa_searchentry e WHERE e.kind = %s "
-            "AND e.document @@ websearch_to_tsquery('simple', %s) ORDER BY e.id DESC LIMIT 10"
-        )
-        params = [(kind, parsed.websearch()) for kind in kinds]
+        queries = []
+        for kind in kinds:
+            found, values = lookup._newest_first_postgresql(
+                kind, "e.document @@ websearch_to_tsquery('simple', %s)", [parsed.websearch()], "e.kind = %s",
+                [kind], 10, 0,
+            )  # fmt: skip
+            queries.append((f"SELECT e.object_id, e.title, e.client_id FROM ({found}) e", tuple(values)))
     else:
         sql = (
             "SELECT e.object_id, e.title, e.client_id FROM psa_search_fts f JOIN psa_searchentry e "
             "ON e.id = f.rowid WHERE psa_search_fts MATCH ? ORDER BY f.rowid DESC LIMIT 10"
         )
         columns = ("words_a", "words_b", "words_c", "words_d")
-        params = [(f'{{kind}} : "{kind}" AND ' + parsed.fts5(columns),) for kind in kinds]
+        queries = [(sql, (f'{{kind}} : "{kind}" AND ' + parsed.fts5(columns),)) for kind in kinds]
 
     def run():
         groups = []
         cursor = raw.cursor()
-        for values in params:
+        for sql, values in queries:
             cursor.execute(sql, values)
             groups.append([{"id": r[0], "title": r[1], "client_id": r[2]} for r in cursor.fetchall()])
         cursor.close()
