@@ -356,11 +356,14 @@ def main():
     )
     for name, seconds in timings.items():
         print(f"  {name}: {seconds:.1f} s")
-    print(f"\n{'route':48} {'rows':>5} {'queries':>7} {'p50 ms':>8} {'floor ms':>8} {'ratio':>6} {'goal':>6}")
+    print(
+        f"\n{'route':48} {'rows':>5} {'queries':>7} {'p50 ms':>8} {'p95 ms':>8} {'floor ms':>8} {'ratio':>6} {'goal':>6}"
+    )
     for goal, name, route, floor, count, found in bench(args):
         p50, floor50 = statistics.median(route), statistics.median(floor)
+        p95 = bench_tickets.percentile(route, 0.95)
         print(
-            f"{name:48} {found:>5} {count:>7} {p50:>8.1f} {floor50:>8.1f} {p50 / floor50:>5.1f}x "
+            f"{name:48} {found:>5} {count:>7} {p50:>8.1f} {p95:>8.1f} {floor50:>8.1f} {p50 / floor50:>5.1f}x "
             f"{'≤' + str(GOALS_MS[goal]) if GOALS_MS[goal] else '-':>6}"
         )
 
