@@ -184,7 +184,8 @@ def generate(args) -> dict[str, float]:
         timings["threads"] = 0.0
     step = time.perf_counter()
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        # PostgreSQL: VACUUM sets the visibility map, without which no scan of bulk-loaded rows is index-only.
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
     timings["ANALYZE"] = time.perf_counter() - step
     timings["total generation"] = time.perf_counter() - started
     return timings
