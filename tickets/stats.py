@@ -43,14 +43,17 @@ def ticket_stats(queryset: QuerySet, now: datetime.datetime | None = None) -> di
     # One statement of scalar subqueries, each counting one slice of the tickets through the index that serves it
     # (open, unassigned, overdue, created since ...), instead of one pass over every row evaluating every filter.
     # The total comes from the group-by below.
+    # is_closed IN (...), not is_closed=...: SQLite writes the latter as a bare column or NOT column, which no index
+    # can seek; an IN list is an equality it can.
+    open_, closed = {"is_closed__in": [False]}, {"is_closed__in": [True]}
     parts = {
-        "open_tickets": _count(base.filter(is_closed=False)),
-        "unassigned_tickets": _count(base.filter(is_closed=False, assigned_to__isnull=True)),
-        "overdue_tickets": _count(base.filter(is_closed=False, due_date__lt=now)),
+        "open_tickets": _count(base.filter(**open_)),
+        "unassigned_tickets": _count(base.filter(**open_, assigned_to__isnull=True)),
+        "overdue_tickets": _count(base.filter(**open_, due_date__lt=now)),
         "tickets_created_today": _count(base.filter(entered_at__gte=starts["today"])),
         "tickets_created_this_week": _count(base.filter(entered_at__gte=starts["week"])),
         "tickets_created_this_month": _count(base.filter(entered_at__gte=starts["month"])),
-        "average_resolution": _average(base.filter(is_closed=True, closed_at__isnull=False), resolution),
+        "average_resolution": _average(base.filter(**closed, closed_at__isnull=False), resolution),
     }
     with connection.cursor() as cursor:
         cursor.execute(
