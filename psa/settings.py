@@ -97,6 +97,8 @@ SEARCH_PER_GROUP = env_int("PSA_SEARCH_PER_GROUP", 10)
 SEARCH_MAX_LIMIT = env_int("PSA_SEARCH_MAX_LIMIT", 50)  # the largest `limit` of GET /search
 SEARCH_MAX_PAGE = env_int("PSA_SEARCH_MAX_PAGE", 100)  # deeper pages of a search are refused (400)
 SEARCH_COMMENT_CHARS = env_int("PSA_SEARCH_COMMENT_CHARS", 100_000)  # of a ticket's comments, newest first
+# PostgreSQL: a type's newest entries searched first, newest first, before the GIN index is asked for older ones.
+SEARCH_RECENT_WINDOW = env_int("PSA_SEARCH_RECENT_WINDOW", 2_000)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

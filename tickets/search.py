@@ -29,5 +29,7 @@ def find(
 ) -> list[tuple[uuid.UUID, float]]:
     """The ids of the page of matching tickets with their rank; ``within`` narrows to a filtered queryset."""
     searchable = search.get("ticket")
-    page = lookup.find(request, searchable, query, limit=limit, active_only=open_only, within=within)
+    page = lookup.find(
+        request, searchable, query, limit=limit, active_only=open_only, within=within, snippets=False
+    )  # the route lists tickets, not snippets
     return [(hit.entry.object_id, hit.score) for hit in page.hits]

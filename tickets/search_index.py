@@ -1,22 +1,55 @@
 """What tickets make searchable (``psa.search``): number and title, names and description, and their comments.
 
 Comments are folded into their ticket's document, newest first up to ``PSA_SEARCH_COMMENT_CHARS`` characters:
-public ones in group c, internal ones in group d (searched only with ``ticket.comment.internal``).
+public ones in group c, internal ones in group d (searched only with ``ticket.comment.internal``). The document holds
+the client's and the contact's names too: renaming either re-indexes the tickets whose entry holds the old name.
 """
 
 from __future__ import annotations
 
+import datetime
+import uuid
+from dataclasses import dataclass
+
 from django.conf import settings
-from django.db.models import Prefetch
 from django.urls import reverse
 
+from clients.models import Client, Contact
+from psa.models import SearchEntry
 from psa.search import Document, Searchable, SearchField, register
 from tickets.models import Comment, Ticket
 
 
+@dataclass(frozen=True)
+class CommentText:
+    """What a ticket's document reads of a comment."""
+
+    pk: uuid.UUID
+    created_at: datetime.datetime
+    text: str
+    is_internal: bool
+    is_system: bool
+
+
+COMMENT_COLUMNS = ("pk", "created_at", "text", "is_internal", "is_system")
+
+
+def attach_comments(tickets: list[Ticket]) -> None:
+    """Each ticket's comments as plain rows (``search_comments``), for a batch in one query: no model instances."""
+    by_ticket: dict = {ticket.pk: [] for ticket in tickets}
+    rows = Comment.objects.filter(ticket_id__in=list(by_ticket)).values_list("ticket_id", *COMMENT_COLUMNS)
+    for ticket_id, *values in rows.order_by():
+        by_ticket[ticket_id].append(CommentText(*values))
+    for ticket in tickets:
+        ticket.search_comments = by_ticket[ticket.pk]
+
+
 def _comments(ticket: Ticket, internal: bool) -> str:
     budget, parts = settings.SEARCH_COMMENT_CHARS, []
-    for comment in sorted(ticket.comments.all(), key=lambda c: (c.created_at, c.pk), reverse=True):
+    comments = getattr(ticket, "search_comments", None)
+    if comments is None:
+        comments = ticket.comments.all()
+    for comment in sorted(comments, key=lambda c: (c.created_at, c.pk), reverse=True):
         if comment.is_internal != internal or comment.is_system:
             continue
         if budget <= 0:
@@ -27,14 +60,13 @@ def _comments(ticket: Ticket, internal: bool) -> str:
 
 
 def document(ticket: Ticket) -> Document:
-    contact = ticket.contact
     return Document(
         title=f"{ticket.ticket_number} {ticket.title}",
         texts={
             "ticket_number": ticket.ticket_number,
             "title": ticket.title,
             "client_name": ticket.client.name,
-            "contact_name": f"{contact.first_name} {contact.last_name}" if contact else "",
+            "contact_name": _contact_name(ticket.contact),
             "description": ticket.description,
             "comments": _comments(ticket, internal=False),
             "internal_comments": _comments(ticket, internal=True),
@@ -45,13 +77,37 @@ def document(ticket: Ticket) -> Document:
     )
 
 
+def _contact_name(contact: Contact | None) -> str:
+    return f"{contact.first_name} {contact.last_name}" if contact else ""
+
+
+def _entries_naming(name_key: str, name: str, entries):
+    """Of ``entries``, those whose stored ``name_key`` text is not ``name`` (stored texts leave out empty ones)."""
+    if name:
+        return entries.exclude(**{f"texts__{name_key}": name})
+    return entries.filter(**{"texts__has_key": name_key})
+
+
+def tickets_naming_client(client: Client) -> list:
+    """The tickets whose entry holds another name for ``client``: after a rename, all of them; else none."""
+    entries = SearchEntry.objects.filter(kind="ticket", client_id=client.pk)
+    return list(_entries_naming("client_name", client.name, entries).values_list("object_id", flat=True))
+
+
+def tickets_naming_contact(contact: Contact) -> list:
+    """The tickets whose entry names ``contact`` otherwise than it is named now: after a rename, its tickets; after
+    its deletion (their contact is then empty), the tickets of its client that still name a contact."""
+    entries = SearchEntry.objects.filter(kind="ticket", client_id=contact.client_id)
+    own = Ticket.objects.filter(contact_id=contact.pk).values("pk")
+    orphans = Ticket.objects.filter(client_id=contact.client_id, contact__isnull=True).values("pk")
+    renamed = _entries_naming("contact_name", _contact_name(contact), entries.filter(object_id__in=own))
+    orphaned = _entries_naming("contact_name", "", entries.filter(object_id__in=orphans))
+    return [*renamed.values_list("object_id", flat=True), *orphaned.values_list("object_id", flat=True)]
+
+
 def rebuild():
-    comments = Comment.objects.only("ticket_id", "text", "is_internal", "is_system", "created_at")
-    return (
-        Ticket.objects.select_related("client", "contact")
-        .prefetch_related(Prefetch("comments", queryset=comments))
-        .order_by("entered_at", "id")
-    )
+    # The comments come with attach_comments (prepare), per batch.
+    return Ticket.objects.select_related("client", "contact").order_by("entered_at", "id")
 
 
 COMMENT_TEXT = {"gate": "comment_text", "gate_model": Comment}
@@ -74,8 +130,13 @@ register(
         document=document,
         url=lambda object_id, client_id: reverse("tickets:ticket_detail", args=[object_id]),
         rebuild=rebuild,
-        related={Comment: lambda comment: [comment.ticket_id]},
+        related={
+            Comment: lambda comment: [comment.ticket_id],
+            Client: tickets_naming_client,
+            Contact: tickets_naming_contact,
+        },
         order=10,
         identifier_gates=("ticket_number",),
+        prepare=attach_comments,
     )
 )

@@ -61,7 +61,9 @@ class Searchable:
     prefetched for ``document``. ``related`` maps another model to a function giving the ids of the objects of this
     kind to re-index when one of its rows is saved or deleted (a comment: its ticket). Identifiers are searched only
     by a caller who sees every field in ``identifier_gates``; ``gate_model`` is the model whose field gating
-    ``SearchField.gate`` names (default ``model``).
+    ``SearchField.gate`` names (default ``model``). ``prepare``, if given, is called with each batch of objects
+    before their documents are built, to attach what ``document`` reads in one query per batch rather than one per
+    object or a model instance per row (a ticket's comments); ``document`` must also work without it.
     """
 
     kind: str
@@ -76,6 +78,7 @@ class Searchable:
     order: int = 100
     identifier_gates: tuple[str, ...] = ()
     gate_model: type[Model] | None = None
+    prepare: Callable[[list], None] | None = None
 
     def groups_of(self, names: Iterable[str]) -> set[str]:
         wanted = set(names)

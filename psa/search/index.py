@@ -19,20 +19,24 @@ from django.db.models.signals import post_delete, post_save
 from psa.search import GROUPS, Document, Searchable
 from psa.search import text as t
 
+RELATED_CHUNK = 500  # objects re-indexed per query after a related row's write (SQLite caps a query's parameters)
 COLUMNS = ("kind", "object_id", "client_id", "is_active", "title", "identifiers", *(f"words_{g}" for g in GROUPS))
 
 
-def row_of(searchable: Searchable, obj: Any) -> tuple[list, str] | None:
-    """The column values of ``obj``'s entry and its tsvector literal; None when it is not to be found."""
+def row_of(searchable: Searchable, obj: Any, tsvector: bool | None = None) -> tuple[list, str] | None:
+    """The column values of ``obj``'s entry and its tsvector literal (PostgreSQL only, else ""); None when it is
+    not to be found."""
     document: Document | None = searchable.document(obj)
     if document is None:
         return None
+    if tsvector is None:
+        tsvector = connection.vendor == "postgresql"
     per_group: dict[str, list[str]] = {g: [] for g in GROUPS}
-    lexemes: dict[str, list[int]] = {}
-    bounds: list[tuple[int, str]] = []  # (last position, weight) of each group, for the tsvector's weights
+    lexemes: dict[str, list[str]] = {}  # word: its weighted positions ("12B"), for the tsvector
     position = 0
     for group in GROUPS:
         out = per_group[group]
+        weight = group.upper()
         for item in (f for f in searchable.fields if f.group == group):
             found = t.words(document.texts.get(item.name) or "")
             if not found:
@@ -49,11 +53,10 @@ def row_of(searchable: Searchable, obj: Any) -> tuple[list, str] | None:
                 if seen is None:
                     lexemes[word] = seen = []
                 if len(seen) < t.MAX_POSITIONS_PER_WORD:
-                    seen.append(position)
+                    seen.append(f"{position}{weight}")
                     out.append(word)
                 else:
                     out.append(t.FILLER)
-        bounds.append((position, group.upper()))
     values = [
         searchable.kind,
         obj.pk,
@@ -63,16 +66,9 @@ def row_of(searchable: Searchable, obj: Any) -> tuple[list, str] | None:
         t.identifiers_column(document.identifiers),
         *(" ".join(per_group[g]) for g in GROUPS),
     ]
-    tsvector = " ".join(f"'{word}':{','.join(_weighted(p, bounds) for p in ps)}" for word, ps in lexemes.items())
+    literal = " ".join(f"'{word}':{','.join(ps)}" for word, ps in lexemes.items()) if tsvector else ""
     texts = {name: value for name, value in document.texts.items() if value}
-    return [*values, json.dumps(texts)], tsvector
-
-
-def _weighted(position: int, bounds: list[tuple[int, str]]) -> str:
-    for last, weight in bounds:
-        if position <= last:
-            return f"{position}{weight}"
-    return f"{position}D"
+    return [*values, json.dumps(texts)], literal
 
 
 def _prepared(values: list) -> list:
@@ -103,6 +99,9 @@ def _upsert_sql() -> str:
 def write(searchable: Searchable, objects: Iterable[Any]) -> int:
     """Index (or re-index) ``objects``, keeping each one's place in the order; returns how many."""
     params, dropped = [], []
+    objects = list(objects)
+    if searchable.prepare is not None and objects:
+        searchable.prepare(objects)
     for obj in objects:
         built = row_of(searchable, obj)
         if built is None:
@@ -165,8 +164,8 @@ def _related(searchable: Searchable, owners):
         if raw or isinstance(origin, searchable.model):
             return  # loaddata; or deleted with its owner (a ticket's comments), whose entry goes with it
         ids = [pk for pk in owners(instance) if pk is not None]
-        if ids:
-            write(searchable, list(searchable.rebuild().filter(pk__in=ids)))
+        for start in range(0, len(ids), RELATED_CHUNK):  # a renamed client may own many tickets
+            write(searchable, list(searchable.rebuild().filter(pk__in=ids[start : start + RELATED_CHUNK])))
 
     return handler
 

@@ -130,8 +130,7 @@ def _word_matches(
                 "ts_filter(e.document, %s::\"char\"[]) @@ websearch_to_tsquery('simple', %s)"
             )
             values = [query.websearch(positive_only=True), list(groups), query.websearch()]
-        sql = f"SELECT e.* FROM psa_searchentry e WHERE {match} AND {where} ORDER BY e.id DESC LIMIT %s OFFSET %s"
-        values = [*values, *params, limit, offset]
+        sql, values = _newest_first_postgresql(kind, match, values, where, params, limit, offset)
     else:
         sql = (
             "SELECT e.* FROM psa_search_fts JOIN psa_searchentry e ON e.id = psa_search_fts.rowid "
@@ -139,6 +138,38 @@ def _word_matches(
         )
         values = [_fts5(kind, query, groups), *params, limit, offset]
     return list(SearchEntry.objects.raw(sql, values))
+
+
+def _newest_first_postgresql(
+    kind: str, match: str, match_values: list, where: str, params: list, limit: int, offset: int
+) -> tuple[str, list]:
+    """PostgreSQL: the newest matches, bounded whatever the terms' frequency (the planner's estimate is no guide).
+
+    The first branch reads only the kind's newest ``PSA_SEARCH_RECENT_WINDOW`` entries, newest first, through the
+    (kind, id) index, and stops at the page: a common word or phrase costs a few rows. Only when the window holds
+    fewer matches than the page does the second branch run (``LIMIT`` stops before it otherwise): the older
+    entries, found through the GIN index, which is cheap exactly then, when the terms are rare. ``kind = ANY``
+    keeps the kind a sort key (an equality would let the planner walk the primary key instead, past every newer
+    entry of other kinds).
+    """
+    window = settings.SEARCH_RECENT_WINDOW
+    wanted = offset + limit
+    newest = (
+        "SELECT * FROM (SELECT * FROM psa_searchentry WHERE kind = ANY(%s) ORDER BY kind DESC, id DESC LIMIT %s) e "
+        f"WHERE {match} AND {where} ORDER BY e.id DESC LIMIT %s"
+    )
+    older = (
+        f"SELECT e.* FROM psa_searchentry e WHERE {match} AND {where} AND e.id < ("
+        "SELECT id FROM psa_searchentry WHERE kind = ANY(%s) ORDER BY kind DESC, id DESC OFFSET %s LIMIT 1) "
+        "ORDER BY e.id DESC LIMIT %s"
+    )
+    sql = f"SELECT * FROM (({newest}) UNION ALL ({older})) found LIMIT %s OFFSET %s"
+    values = [
+        [kind], window, *match_values, *params, wanted,
+        *match_values, *params, [kind], window - 1, wanted,
+        limit, offset,
+    ]  # fmt: skip
+    return sql, values
 
 
 def find(
@@ -150,8 +181,10 @@ def find(
     limit: int = 25,
     active_only: bool = False,
     within: QuerySet | None = None,
+    snippets: bool = True,
 ) -> Page:
-    """One page of ``searchable``'s objects matching ``query`` that the caller may see."""
+    """One page of ``searchable``'s objects matching ``query`` that the caller may see (``snippets=False``: hits
+    without a snippet, for a caller that shows none)."""
     where, params = _filters(request, searchable, active_only, within)
     offset = (page - 1) * limit
     end = offset + limit  # the page is [offset, end) of identifier matches followed by word matches
@@ -169,7 +202,7 @@ def find(
         matched = _word_matches(searchable.kind, where, params, query, groups, skip, word_limit, word_offset)
         chosen += [(2, entry) for entry in matched[: limit - len(chosen)]]
         found += word_offset + len(matched)
-    hits = [_hit(request, searchable, query, tier, entry, groups) for tier, entry in chosen]
+    hits = [_hit(request, searchable, query, tier, entry, groups, snippets) for tier, entry in chosen]
     hits.sort(key=lambda h: (h.tier, -h.score, -h.entry.id))
     return Page(searchable, hits, has_next=found > end)
 
@@ -179,14 +212,16 @@ def _identifiers_visible(request, searchable: Searchable) -> bool:
     return all(gating.value_visible(request, model, name) for name in searchable.identifier_gates)
 
 
-def _hit(request, searchable: Searchable, query: t.Query, tier: int, entry, groups: tuple[str, ...]) -> Hit:
+def _hit(
+    request, searchable: Searchable, query: t.Query, tier: int, entry, groups: tuple[str, ...], snippets: bool
+) -> Hit:
     words = {g: getattr(entry, f"words_{g}").split() for g in groups}
     score = t.score(query, words, WEIGHTS, exact_identifier=tier == 0)
     shown = [
         entry.texts[f.name]
         for g in groups
         for f in searchable.fields
-        if f.group == g and f.name in entry.texts and _field_visible(request, searchable, f)
+        if snippets and f.group == g and f.name in entry.texts and _field_visible(request, searchable, f)
     ]
     if "a" not in groups:  # the title is made of group a's fields (name, number): hidden with them
         entry.title = HIDDEN_TITLE

@@ -207,6 +207,21 @@ def test_paging_one_type(world):
     assert data_of(api.get(SEARCH, {"q": "printer", "type": "ticket", "page": 9}))[0]["results"] == []
 
 
+@pytest.mark.parametrize("window", [1, 2, 3])
+def test_results_past_the_recent_window_are_the_same(world, settings, window):
+    """PostgreSQL reads a type's newest entries first and asks GIN for older ones only when they fall short: with
+    a window of a few entries every page still agrees with the reference (SQLite has no window: the same answer)."""
+    settings.SEARCH_RECENT_WINDOW = window
+    for i in range(4):
+        make_ticket(world["globex"], title=f"Printer tray {i}")
+    api = everyone()
+    for query in ["printer", "toner", '"printer tray"', "fuser", "printer -tray"]:
+        for page in (1, 2, 3):
+            found = results(api.get(SEARCH, {"q": query, "type": "ticket", "limit": 2, "page": page}))
+            expected = reference(query, ["ticket"], page=page, limit=2).get("ticket", [])
+            assert found == {"ticket": expected}, (query, page)
+
+
 def test_validation(world):
     api = everyone()
     assert error_paths(api.get(SEARCH)) == [["q"]]
@@ -259,6 +274,34 @@ def test_index_follows_writes(world):
     assert "asset" not in results(api.get(SEARCH, {"q": "5cg1234xyz"}))
     Ticket.objects.filter(pk=ticket.pk).delete()
     assert SearchEntry.objects.filter(kind="ticket", object_id=ticket.pk).count() == 0
+
+
+def test_renaming_a_client_or_contact_reindexes_their_tickets(world):
+    api = everyone()
+    acme, printer = world["acme"], world["printer"]
+    acme_tickets = sorted(str(pk) for pk in Ticket.objects.filter(client=acme).values_list("pk", flat=True))
+    acme.name = "Initech Dental"
+    acme.save()
+    found = results(api.get(SEARCH, {"q": "initech", "type": "ticket"}))
+    assert sorted(found["ticket"]) == acme_tickets
+    assert results(api.get(SEARCH, {"q": "acme", "type": "ticket"})) == {"ticket": []}
+    jane = printer.contact
+    jane.last_name = "Quokkaford"
+    jane.save()
+    assert results(api.get(SEARCH, {"q": "quokkaford", "type": "ticket"})) == {"ticket": [str(printer.pk)]}
+    assert "ticket" not in results(api.get(SEARCH, {"q": '"jane printer"'}))
+    jane.delete()  # the ticket keeps no contact: its name leaves the document
+    assert results(api.get(SEARCH, {"q": "quokkaford", "type": "ticket"})) == {"ticket": []}
+    assert results(api.get(SEARCH, {"q": "initech", "type": "ticket"}))["ticket"] == found["ticket"]
+
+
+def test_saving_a_client_unchanged_reindexes_nothing(world):
+    acme = make_client("Unchanged Ltd")
+    make_ticket(acme, title="Quiet ticket")
+    with CaptureQueriesContext(connection) as captured:
+        acme.save()
+    # The client's row, its own entry, and one look for ticket entries holding another name: none re-indexed.
+    assert not any("tickets_ticket" in q["sql"] for q in captured)
 
 
 def test_rebuild_command_gives_the_same_index(world, capsys):
