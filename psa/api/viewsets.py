@@ -21,6 +21,7 @@ from rest_framework.viewsets import GenericViewSet
 
 from psa import writes
 from psa.access import restrict
+from psa.api import lean
 from psa.api.query_params import QueryParamGuard
 
 UUID_REGEX = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
@@ -150,6 +151,21 @@ class PsaGenericViewSet(QueryParamGuard, AuditedWritesMixin, NodeGuard, GenericV
 
     def get_list_meta(self, queryset) -> dict[str, Any]:
         return {}
+
+    def get_serializer(self, *args, **kwargs):
+        # A list page goes through the lean path (psa.api.lean) when its serializer allows: the same dicts,
+        # without building every field per request and walking each row's fields generically.
+        if (
+            kwargs.get("many")
+            and getattr(self, "action", None) == "list"
+            and len(args) == 1
+            and isinstance(args[0], list)
+        ):
+            options = {k: v for k, v in kwargs.items() if k != "many"}
+            data = lean.lean_data(self, args[0], options)
+            if data is not None:
+                return lean.LeanList(data)
+        return super().get_serializer(*args, **kwargs)
 
 
 class PsaReadOnlyViewSet(PsaGenericViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):

@@ -100,6 +100,8 @@ class SafeScopedField(ScopedPrimaryKeyRelatedField):
     }
 )
 class TagsField(serializers.Field):
+    lean_context_free = True  # its output reads only the tags (psa.api.lean)
+
     def to_representation(self, value):
         tags = sorted(value.all(), key=lambda tag: tag.text.lower())
         return [
