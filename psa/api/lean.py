@@ -17,6 +17,7 @@ exactly; ``tests/psa/test_lean_lists.py`` compares both paths on every list rout
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from collections.abc import Callable
 from operator import attrgetter
@@ -25,10 +26,12 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.db import models
+from django.utils import timezone
+from rest_framework import ISO_8601, relations, serializers
 from rest_framework import fields as drf_fields
-from rest_framework import relations
 from rest_framework.fields import SkipField, empty
 from rest_framework.relations import PKOnlyObject
+from rest_framework.settings import api_settings
 
 from psa import gating
 
@@ -183,40 +186,116 @@ def _text(value: Any) -> str:
     return value if type(value) is str else str(value)
 
 
+FREE, METHOD, NESTED, BOUND = "free", "method", "nested", "bound"
+
+
+def _kind(field: drf_fields.Field) -> str:
+    """How the lean path reads ``field``: by itself (:func:`context_free`), through a method of a serializer holding
+    the request's context, through the plan of a nested gated serializer, or from the request's own serializer."""
+    if context_free(field):
+        return FREE
+    cls = type(field)
+    if cls.to_representation is drf_fields.SerializerMethodField.to_representation and field.source == "*":
+        return METHOD
+    child = field.child if isinstance(field, serializers.ListSerializer) else field
+    if isinstance(child, serializers.BaseSerializer) and _definer(cls, "get_attribute") is drf_fields.Field:
+        nested = plan_for(type(child), getattr(child, "_only_fields", None))
+        if nested is not None and nested.self_sufficient:
+            return NESTED
+    return BOUND
+
+
 class Plan:
     """How one serializer class with one field selection turns an object into its dict."""
 
-    def __init__(self, serializer_class: type, template: Any) -> None:
-        self.serializer_class = serializer_class
+    def __init__(self, serializer_class: type, template: Any, only: frozenset[str] | None) -> None:
+        self.serializer_class, self.only = serializer_class, only
         self.model = serializer_class.Meta.model
         self.scope = serializer_class.gating_scope
         self.derived = serializer_class.gating_derived
         self.names = frozenset(template.fields)
-        self.readable: list[tuple[str, bool]] = [
-            (name, context_free(field)) for name, field in template.fields.items() if not field.write_only
-        ]
-        self.compiled = {name: _reader(f, self.model) for name, f in self._free(template)}
+        self.fields = {name: f for name, f in template.fields.items() if not f.write_only}
+        self.kinds = {name: _kind(f) for name, f in self.fields.items()}
+        self.self_sufficient = BOUND not in self.kinds.values()
+        self.readers = {name: _reader(f, self.model) for name, f in self.fields.items() if self.kinds[name] == FREE}
 
-    def _free(self, serializer: Any):
-        for name, free in self.readable:
-            if free:
-                yield name, serializer.fields[name]
-
-    def rows(self, objects: list, request: Any, bound: Callable[[], Any]) -> list[dict]:
-        visible = gating.visible_fields(request, self.scope, self.names, self.derived)
+    def readers_for(self, session: Session) -> list[tuple[str, Callable, Callable]]:
+        """The readers of the fields the request's caller may see, in the serializer's order."""
+        visible = gating.visible_fields(session.request, self.scope, self.names, self.derived)
         readers = []
-        serializer = None
-        for name, free in self.readable:
+        for name, kind in self.kinds.items():
             if name not in visible:
                 continue
-            if free:
-                readers.append((name, *self.compiled[name]))
-                continue
-            if serializer is None:
-                serializer = bound()
-            field = serializer.fields[name]
-            readers.append((name, field.get_attribute, field.to_representation))
-        return [_row(obj, readers) for obj in objects]
+            field = self.fields[name]
+            if kind == FREE:
+                get, convert = self.readers[name]
+                readers.append((name, get, session.fast_datetime(field) or convert))
+            elif kind == METHOD:
+                readers.append((name, _same, getattr(session.host(self), field.method_name)))
+            elif kind == NESTED:
+                readers.append((name, field.get_attribute, _nested(field, session)))
+            else:
+                bound = session.bound().fields[name]
+                readers.append((name, bound.get_attribute, bound.to_representation))
+        return readers
+
+
+def _nested(field: Any, session: Session) -> Callable[[Any], Any]:
+    many = isinstance(field, serializers.ListSerializer)
+    child = field.child if many else field
+    readers = plan_for(type(child), getattr(child, "_only_fields", None)).readers_for(session)
+    if not many:
+        return lambda obj: _row(obj, readers)
+
+    def rows(value: Any) -> list[dict]:
+        iterable = value.all() if isinstance(value, models.manager.BaseManager) else value
+        return [_row(item, readers) for item in iterable]
+
+    return rows
+
+
+class Session:
+    """One request's share of the lean path: its context, and what is built for it only when a field needs it."""
+
+    def __init__(self, serializer_class: type, serializer_kwargs: dict, context: dict) -> None:
+        self.serializer_class, self.serializer_kwargs, self.context = serializer_class, serializer_kwargs, context
+        self.request = context.get("request")
+        self._bound = None
+        self._hosts: dict[int, Any] = {}
+        zone = timezone.get_current_timezone() if settings.USE_TZ else None
+        self._utc = zone is dt.UTC or getattr(zone, "key", None) == "UTC"
+
+    def bound(self) -> Any:
+        """The request's own serializer (its fields built), for fields only it can represent."""
+        if self._bound is None:
+            self._bound = self.serializer_class(**{**self.serializer_kwargs, "context": self.context})
+        return self._bound
+
+    def host(self, plan: Plan) -> Any:
+        """A serializer of ``plan``'s class holding the request's context, whose ``get_<field>`` methods answer
+        method fields (its fields are never built for that)."""
+        host = self._hosts.get(id(plan))
+        if host is None:
+            only = sorted(plan.only) if plan.only is not None else None
+            host = plan.serializer_class(context=self.context, **({"fields": only} if only is not None else {}))
+            self._hosts[id(plan)] = host
+        return host
+
+    def fast_datetime(self, field: drf_fields.Field) -> Callable[[Any], Any] | None:
+        """For a plain ``DateTimeField`` while times are shown in UTC: ISO 8601 of the UTC value, as DRF writes it."""
+        if not self._utc or type(field).to_representation is not drf_fields.DateTimeField.to_representation:
+            return None
+        if hasattr(field, "format") or hasattr(field, "timezone") or api_settings.DATETIME_FORMAT != ISO_8601:
+            return None
+        slow = field.to_representation
+
+        def iso(value: Any) -> Any:
+            if type(value) is not dt.datetime or value.tzinfo is not dt.UTC:
+                return slow(value)
+            text = value.isoformat()
+            return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+        return iso
 
 
 def _row(obj: Any, readers: list) -> dict:
@@ -258,7 +337,7 @@ def plan_for(serializer_class: type, only: frozenset[str] | None) -> Plan | None
     plan = None
     if _eligible(serializer_class):
         template = serializer_class(fields=sorted(only)) if only is not None else serializer_class()
-        plan = Plan(serializer_class, template)
+        plan = Plan(serializer_class, template, only)
     with _lock:
         _plans[key] = plan
     return plan
@@ -274,11 +353,8 @@ def lean_data(view: Any, page: list, serializer_kwargs: dict) -> list[dict] | No
     if plan is None or any(type(obj) is not plan.model for obj in page):
         return None
     context = serializer_kwargs.get("context") or view.get_serializer_context()
-
-    def bound():
-        return serializer_class(**{**serializer_kwargs, "context": context})
-
-    return plan.rows(page, context.get("request"), bound)
+    readers = plan.readers_for(Session(serializer_class, serializer_kwargs, context))
+    return [_row(obj, readers) for obj in page]
 
 
 class LeanList:

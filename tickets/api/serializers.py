@@ -161,6 +161,8 @@ class WatcherInputSerializer(PassiveSerializer):
     }
 )
 class WatchersField(serializers.Field):
+    lean_context_free = True  # its output reads only the watchers (psa.api.lean)
+
     def to_representation(self, value):
         return [watcher_data(w) for w in value.all()]
 
@@ -211,6 +213,8 @@ def watcher_data(watcher: TicketWatcher) -> dict:
     }
 )
 class AttributesField(serializers.Field):
+    lean_context_free = True  # its output reads only the ticket (psa.api.lean)
+
     def __init__(self, **kwargs):
         kwargs.setdefault("source", "*")
         kwargs.setdefault("required", False)
