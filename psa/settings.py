@@ -127,6 +127,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "psa.middleware.RequestScopeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "psa.middleware.PermissionsPolicyMiddleware",
     "csp.middleware.CSPMiddleware",
