@@ -358,7 +358,7 @@ def lean_data(view: Any, page: list, serializer_kwargs: dict) -> list[dict] | No
 
 
 class LeanList:
-    """Stands in for a ``many=True`` serializer whose ``data`` the lean path has built."""
+    """Stands in for a serializer whose ``data`` (a page's list, or one object's dict) the lean path has built."""
 
-    def __init__(self, data: list[dict]) -> None:
+    def __init__(self, data: list[dict] | dict) -> None:
         self.data = data
