@@ -100,6 +100,7 @@ run: install
 	# otherwise bash would take a child's clean exit on SIGINT as "the child handled it" and not run the trap.
 	detach=(); if command -v setsid >/dev/null 2>&1; then detach=(setsid); fi
 	"$${detach[@]}" $(BIN)/gunicorn psa.wsgi:application --bind "127.0.0.1:$$port" --workers 2 --timeout 60 \
+	  --worker-class gthread --threads 4 --keep-alive 5 \
 	  --access-logfile - --error-logfile - >>"$$logs/web.log" 2>&1 &
 	pids+=($$!)
 	"$${detach[@]}" $(BIN)/celery -A psa worker --loglevel INFO --concurrency 2 $(WORKER_FLAGS) >>"$$logs/worker.log" 2>&1 &

@@ -17,7 +17,9 @@ from __future__ import annotations
 import fcntl
 import threading
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,10 @@ REFERENCE = "reference"  # small lookup tables (boards, statuses, priorities)
 
 _local: dict[str, int] = {}  # this process's own bumps, seen at once even if publishing fails
 _lock = threading.Lock()
+# Within one request (request_scope) each published generation is read once: with Redis, all of them in one round
+# trip. Another process's change is then seen from the next request on; this process's own bumps at once (_local).
+_NAMES = ("access", "reference", "ratelimit-rare")
+_request_reads: ContextVar[dict[str, int] | None] = ContextVar("psa_generation_reads", default=None)
 
 
 def _shared_cache() -> RedisCache | None:
@@ -75,9 +81,34 @@ def _publish(name: str) -> None:
         handle.write(str(value + 1).encode())
 
 
+def _read_for_request(name: str, reads: dict[str, int]) -> dict[str, int]:
+    """``name``'s published generation; with Redis, every other one not read yet in the same round trip."""
+    redis = _shared_cache()
+    if redis is None:
+        return {name: _read_published(name)}
+    names = [n for n in dict.fromkeys((name, *_NAMES)) if n not in reads]
+    found = redis.get_many([f"psa:generation:{n}" for n in names])
+    return {n: int(found.get(f"psa:generation:{n}", 0)) for n in names}
+
+
+@contextmanager
+def request_scope() -> Iterator[None]:
+    """Read each published generation at most once until the block ends (one request: psa.middleware)."""
+    token = _request_reads.set({})
+    try:
+        yield
+    finally:
+        _request_reads.reset(token)
+
+
 def current(name: str) -> tuple[int, int]:
     """The generation of ``name`` as this process sees it now."""
-    return _local.get(name, 0), _read_published(name)
+    reads = _request_reads.get()
+    if reads is None:
+        return _local.get(name, 0), _read_published(name)
+    if name not in reads:
+        reads.update(_read_for_request(name, reads))
+    return _local.get(name, 0), reads[name]
 
 
 def bump(name: str) -> None:

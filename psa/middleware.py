@@ -13,7 +13,7 @@ from django.contrib.auth import SESSION_KEY
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 
-from psa import ratelimit
+from psa import generations, ratelimit
 
 logger = logging.getLogger("psa.api")
 
@@ -23,6 +23,17 @@ API_PREFIX = "/api/v1"
 def _error(status: int, code: str, message: str, headers: dict | None = None) -> JsonResponse:
     body = {"error": {"code": code, "message": message, "details": None}}
     return JsonResponse(body, status=status, headers=headers)
+
+
+class RequestScopeMiddleware:
+    """Each published cache generation (psa.generations) is read once per request, not once per cache lookup."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with generations.request_scope():
+            return self.get_response(request)
 
 
 class ApiErrorMiddleware:

@@ -69,6 +69,8 @@ API_BAD_KEY_LIMIT = env_str("PSA_API_BAD_KEY_LIMIT", "20/min")  # failed API-key
 CALLER_CACHE_SECONDS = env_int("PSA_CALLER_CACHE_SECONDS", 30)
 # Seconds small lookup tables (boards, statuses, priorities) stay cached per process; any change drops them at once.
 REFERENCE_CACHE_SECONDS = env_int("PSA_REFERENCE_CACHE_SECONDS", 300)
+# Lists build their rows without DRF's per-row field machinery where the serializer allows (psa/api/lean.py).
+LEAN_LISTS = env_bool("PSA_LEAN_LISTS", True)
 LOGIN_FAILURE_LIMIT = env_int("PSA_LOGIN_FAILURE_LIMIT", 5)  # failed sign-ins per user name and per address...
 LOGIN_COOLOFF_MINUTES = env_int("PSA_LOGIN_COOLOFF_MINUTES", 15)  # ...within this long lock sign-in for this long
 # Input bounds: request bodies (multipart uploads have their own), JSON depth, text fields, audit values.
@@ -128,6 +130,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "psa.middleware.RequestScopeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "psa.middleware.PermissionsPolicyMiddleware",
     "csp.middleware.CSPMiddleware",

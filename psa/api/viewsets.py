@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import F
+from django.db.models import F, Model
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import mixins, status
 from rest_framework.exceptions import ValidationError
@@ -21,6 +21,7 @@ from rest_framework.viewsets import GenericViewSet
 
 from psa import writes
 from psa.access import restrict
+from psa.api import lean
 from psa.api.query_params import QueryParamGuard
 
 UUID_REGEX = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
@@ -150,6 +151,22 @@ class PsaGenericViewSet(QueryParamGuard, AuditedWritesMixin, NodeGuard, GenericV
 
     def get_list_meta(self, queryset) -> dict[str, Any]:
         return {}
+
+    def get_serializer(self, *args, **kwargs):
+        # Reads go through the lean path (psa.api.lean) when the serializer allows: the same dicts, without building
+        # every field per request and walking each row's fields generically.
+        action = getattr(self, "action", None)
+        if len(args) == 1 and "data" not in kwargs and action in ("list", "retrieve"):
+            options = {k: v for k, v in kwargs.items() if k != "many"}
+            if action == "list" and kwargs.get("many") and isinstance(args[0], list):
+                data = lean.lean_data(self, args[0], options)
+                if data is not None:
+                    return lean.LeanList(data)
+            elif action == "retrieve" and not kwargs.get("many") and isinstance(args[0], Model):
+                data = lean.lean_data(self, [args[0]], options)
+                if data is not None:
+                    return lean.LeanList(data[0])
+        return super().get_serializer(*args, **kwargs)
 
 
 class PsaReadOnlyViewSet(PsaGenericViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):

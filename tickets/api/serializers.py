@@ -100,6 +100,8 @@ class SafeScopedField(ScopedPrimaryKeyRelatedField):
     }
 )
 class TagsField(serializers.Field):
+    lean_context_free = True  # its output reads only the tags (psa.api.lean)
+
     def to_representation(self, value):
         tags = sorted(value.all(), key=lambda tag: tag.text.lower())
         return [
@@ -159,6 +161,8 @@ class WatcherInputSerializer(PassiveSerializer):
     }
 )
 class WatchersField(serializers.Field):
+    lean_context_free = True  # its output reads only the watchers (psa.api.lean)
+
     def to_representation(self, value):
         return [watcher_data(w) for w in value.all()]
 
@@ -209,6 +213,8 @@ def watcher_data(watcher: TicketWatcher) -> dict:
     }
 )
 class AttributesField(serializers.Field):
+    lean_context_free = True  # its output reads only the ticket (psa.api.lean)
+
     def __init__(self, **kwargs):
         kwargs.setdefault("source", "*")
         kwargs.setdefault("required", False)

@@ -1,0 +1,364 @@
+"""The lean list path: a page of model objects turned into the response's dicts without DRF's per-row machinery.
+
+DRF builds every field of a serializer for each request (``ModelSerializer`` introspects the model and deep-copies
+the declared fields), then walks each field's source generically for every row. For a list whose serializer keeps
+the base representation (:meth:`GatedModelSerializer.to_representation`), this module builds the same dicts from a
+plan compiled once per serializer class and field selection:
+
+- a field whose representation needs nothing from the request (:func:`context_free`: plain columns, related
+  names, primary keys, choices, dates, decimals) is read by a getter specialised for its source and converted by
+  that field's own ``to_representation``, from a template built once per process;
+- any other field (a method field, a nested gated summary) is taken from the request's own serializer, which is
+  built only when the caller may see such a field.
+
+Gating (``visible_fields``), the order of keys and the ``None`` of a skipped field follow the serializer path
+exactly; ``tests/psa/test_lean_lists.py`` compares both paths on every list route. ``PSA_LEAN_LISTS=0`` turns it off.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+from operator import attrgetter
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
+from django.db import models
+from django.utils import timezone
+from rest_framework import ISO_8601, relations, serializers
+from rest_framework import fields as drf_fields
+from rest_framework.fields import SkipField, empty
+from rest_framework.relations import PKOnlyObject
+from rest_framework.settings import api_settings
+
+from psa import gating
+
+# DRF classes whose ``to_representation`` and ``get_attribute`` read only the value and the field's own options.
+# FileField (absolute URLs from the request), hyperlinked fields and SerializerMethodField are not among them.
+_SAFE_DEFINERS = frozenset(
+    {
+        drf_fields.Field,
+        drf_fields.CharField,
+        drf_fields.EmailField,
+        drf_fields.RegexField,
+        drf_fields.SlugField,
+        drf_fields.URLField,
+        drf_fields.UUIDField,
+        drf_fields.IPAddressField,
+        drf_fields.IntegerField,
+        drf_fields.FloatField,
+        drf_fields.DecimalField,
+        drf_fields.BooleanField,
+        drf_fields.DateTimeField,
+        drf_fields.DateField,
+        drf_fields.TimeField,
+        drf_fields.DurationField,
+        drf_fields.ChoiceField,
+        drf_fields.MultipleChoiceField,
+        drf_fields.JSONField,
+        drf_fields.ReadOnlyField,
+        drf_fields.ListField,
+        drf_fields.DictField,
+        drf_fields.ModelField,
+        relations.RelatedField,
+        relations.PrimaryKeyRelatedField,
+        relations.ManyRelatedField,
+    }
+)
+_READ_METHODS = ("to_representation", "get_attribute", "use_pk_only_optimization")
+# Construction hooks: a serializer class overriding one of them may build different fields per request, so its
+# fields are taken from the request's serializer rather than a template.
+_CONSTRUCTION = ("__init__", "get_fields", "get_field_names", "build_field", "get_extra_kwargs", "bind")
+
+
+def _definer(cls: type, name: str) -> type | None:
+    return next((klass for klass in cls.__mro__ if name in klass.__dict__), None)
+
+
+def context_free(field: drf_fields.Field) -> bool:
+    """Whether ``field``'s output depends only on the value it reads (never on the request, context or parent).
+
+    Custom field classes opt in with ``lean_context_free = True`` when that holds for them.
+    """
+    if getattr(type(field), "lean_context_free", False) is True:
+        return True
+    for name in _READ_METHODS:
+        definer = _definer(type(field), name)
+        if definer is not None and definer not in _SAFE_DEFINERS:
+            return False
+    if callable(field.default) and getattr(field.default, "requires_context", False):
+        return False
+    children = [getattr(field, "child", None), getattr(field, "child_relation", None)]
+    return all(child is None or context_free(child) for child in children)
+
+
+def _missing(field: drf_fields.Field) -> Any:
+    """What ``Field.get_attribute`` answers when the source passes through a missing attribute (a null relation)."""
+    if field.default is not empty:
+        return field.get_default()
+    if field.allow_null:
+        return None
+    if not field.required:
+        raise SkipField()
+    raise AttributeError(f"{field.field_name}: no value")
+
+
+def _static_path(model: type[models.Model], attrs: list[str]) -> list[str] | None:
+    """``attrs`` as model attribute names when each is a concrete column or a forward relation (so reading it never
+    yields a callable), the last possibly a relation itself; ``None`` when any step is something else."""
+    names = []
+    for index, attr in enumerate(attrs):
+        try:
+            target = model._meta.get_field(attr)
+        except FieldDoesNotExist:
+            return None
+        if not getattr(target, "concrete", False) or target.many_to_many:
+            return None
+        names.append(attr)
+        if target.is_relation and attr == target.name:
+            model = target.related_model
+        elif index != len(attrs) - 1:
+            return None  # a column (``client_id`` is the relation's column, not the related object) ends the path
+    return names
+
+
+def _reader(field: drf_fields.Field, model: type[models.Model]) -> tuple[Callable[[Any], Any], Callable[[Any], Any]]:
+    """``(get, convert)`` for ``field`` on objects of ``model``: ``convert(get(obj))`` (unless ``get`` answers
+    ``None`` or raises ``SkipField``) equals DRF's ``field.to_representation(field.get_attribute(obj))``."""
+    attrs = list(field.source_attrs)
+    definer = _definer(type(field), "get_attribute")
+    if definer is relations.RelatedField and field.use_pk_only_optimization() and len(attrs) == 1:
+        try:
+            target = model._meta.get_field(attrs[0])
+        except FieldDoesNotExist:
+            target = None
+        plain_pk = type(field).to_representation is relations.PrimaryKeyRelatedField.to_representation
+        if plain_pk and target is not None and target.concrete and target.many_to_one and target.name == attrs[0]:
+            # serializable_value(name) reads the column (no related object is loaded); DRF wraps it in a
+            # PKOnlyObject only to unwrap it again.
+            pk_field = field.pk_field
+            return attrgetter(target.attname), (pk_field.to_representation if pk_field else _same)
+    if definer is not drf_fields.Field or not attrs:
+        return field.get_attribute, _converter(field)
+    path = _static_path(model, attrs)
+    if path is None:
+        return field.get_attribute, _converter(field)
+    if len(path) == 1:
+        (name,) = path
+
+        def read_one(obj: Any) -> Any:
+            try:
+                return getattr(obj, name)
+            except ObjectDoesNotExist:
+                return None
+
+        return read_one, _converter(field)
+
+    def read_path(obj: Any) -> Any:
+        for name in path:
+            if obj is None:
+                return _missing(field)  # DRF's getattr(None, ...) raised AttributeError here
+            try:
+                obj = getattr(obj, name)
+            except ObjectDoesNotExist:
+                return None
+        return obj
+
+    return read_path, _converter(field)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _converter(field: drf_fields.Field) -> Callable[[Any], Any]:
+    to_representation = type(field).to_representation
+    if to_representation is drf_fields.CharField.to_representation:
+        return _text
+    if to_representation is drf_fields.IntegerField.to_representation:
+        return int
+    return field.to_representation
+
+
+def _text(value: Any) -> str:
+    return value if type(value) is str else str(value)
+
+
+FREE, METHOD, NESTED, BOUND = "free", "method", "nested", "bound"
+
+
+def _kind(field: drf_fields.Field) -> str:
+    """How the lean path reads ``field``: by itself (:func:`context_free`), through a method of a serializer holding
+    the request's context, through the plan of a nested gated serializer, or from the request's own serializer."""
+    if context_free(field):
+        return FREE
+    cls = type(field)
+    if cls.to_representation is drf_fields.SerializerMethodField.to_representation and field.source == "*":
+        return METHOD
+    child = field.child if isinstance(field, serializers.ListSerializer) else field
+    if isinstance(child, serializers.BaseSerializer) and _definer(cls, "get_attribute") is drf_fields.Field:
+        nested = plan_for(type(child), getattr(child, "_only_fields", None))
+        if nested is not None and nested.self_sufficient:
+            return NESTED
+    return BOUND
+
+
+class Plan:
+    """How one serializer class with one field selection turns an object into its dict."""
+
+    def __init__(self, serializer_class: type, template: Any, only: frozenset[str] | None) -> None:
+        self.serializer_class, self.only = serializer_class, only
+        self.model = serializer_class.Meta.model
+        self.scope = serializer_class.gating_scope
+        self.derived = serializer_class.gating_derived
+        self.names = frozenset(template.fields)
+        self.fields = {name: f for name, f in template.fields.items() if not f.write_only}
+        self.kinds = {name: _kind(f) for name, f in self.fields.items()}
+        self.self_sufficient = BOUND not in self.kinds.values()
+        self.readers = {name: _reader(f, self.model) for name, f in self.fields.items() if self.kinds[name] == FREE}
+
+    def readers_for(self, session: Session) -> list[tuple[str, Callable, Callable]]:
+        """The readers of the fields the request's caller may see, in the serializer's order."""
+        visible = gating.visible_fields(session.request, self.scope, self.names, self.derived)
+        readers = []
+        for name, kind in self.kinds.items():
+            if name not in visible:
+                continue
+            field = self.fields[name]
+            if kind == FREE:
+                get, convert = self.readers[name]
+                readers.append((name, get, session.fast_datetime(field) or convert))
+            elif kind == METHOD:
+                readers.append((name, _same, getattr(session.host(self), field.method_name)))
+            elif kind == NESTED:
+                readers.append((name, field.get_attribute, _nested(field, session)))
+            else:
+                bound = session.bound().fields[name]
+                readers.append((name, bound.get_attribute, bound.to_representation))
+        return readers
+
+
+def _nested(field: Any, session: Session) -> Callable[[Any], Any]:
+    many = isinstance(field, serializers.ListSerializer)
+    child = field.child if many else field
+    readers = plan_for(type(child), getattr(child, "_only_fields", None)).readers_for(session)
+    if not many:
+        return lambda obj: _row(obj, readers)
+
+    def rows(value: Any) -> list[dict]:
+        iterable = value.all() if isinstance(value, models.manager.BaseManager) else value
+        return [_row(item, readers) for item in iterable]
+
+    return rows
+
+
+class Session:
+    """One request's share of the lean path: its context, and what is built for it only when a field needs it."""
+
+    def __init__(self, serializer_class: type, serializer_kwargs: dict, context: dict) -> None:
+        self.serializer_class, self.serializer_kwargs, self.context = serializer_class, serializer_kwargs, context
+        self.request = context.get("request")
+        self._bound = None
+        self._hosts: dict[int, Any] = {}
+        zone = timezone.get_current_timezone() if settings.USE_TZ else None
+        self._utc = zone is dt.UTC or getattr(zone, "key", None) == "UTC"
+
+    def bound(self) -> Any:
+        """The request's own serializer (its fields built), for fields only it can represent."""
+        if self._bound is None:
+            self._bound = self.serializer_class(**{**self.serializer_kwargs, "context": self.context})
+        return self._bound
+
+    def host(self, plan: Plan) -> Any:
+        """A serializer of ``plan``'s class holding the request's context, whose ``get_<field>`` methods answer
+        method fields (its fields are never built for that)."""
+        host = self._hosts.get(id(plan))
+        if host is None:
+            only = sorted(plan.only) if plan.only is not None else None
+            host = plan.serializer_class(context=self.context, **({"fields": only} if only is not None else {}))
+            self._hosts[id(plan)] = host
+        return host
+
+    def fast_datetime(self, field: drf_fields.Field) -> Callable[[Any], Any] | None:
+        """For a plain ``DateTimeField`` while times are shown in UTC: ISO 8601 of the UTC value, as DRF writes it."""
+        if not self._utc or type(field).to_representation is not drf_fields.DateTimeField.to_representation:
+            return None
+        if hasattr(field, "format") or hasattr(field, "timezone") or api_settings.DATETIME_FORMAT != ISO_8601:
+            return None
+        slow = field.to_representation
+
+        def iso(value: Any) -> Any:
+            if type(value) is not dt.datetime or value.tzinfo is not dt.UTC:
+                return slow(value)
+            text = value.isoformat()
+            return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+        return iso
+
+
+def _row(obj: Any, readers: list) -> dict:
+    data = {}
+    skipped = None
+    for name, read, convert in readers:
+        try:
+            value = read(obj)
+        except SkipField:
+            skipped = [*(skipped or ()), name]
+            continue
+        check = value.pk if isinstance(value, PKOnlyObject) else value
+        data[name] = None if check is None else convert(value)
+    for name in skipped or ():
+        data[name] = None  # the base serializer's setdefault: a skipped field is there, as null, after the others
+    return data
+
+
+_plans: dict[tuple[type, frozenset[str] | None], Plan | None] = {}
+_lock = threading.Lock()
+
+
+def _eligible(serializer_class: type) -> bool:
+    from psa.api.serializers import GatedModelSerializer
+
+    if not (isinstance(serializer_class, type) and issubclass(serializer_class, GatedModelSerializer)):
+        return False
+    return all(
+        getattr(serializer_class, name) is getattr(GatedModelSerializer, name)
+        for name in ("to_representation", "visible_fields", *_CONSTRUCTION)
+    )
+
+
+def plan_for(serializer_class: type, only: frozenset[str] | None) -> Plan | None:
+    """The compiled plan, or ``None`` when the class's representation is not the base one."""
+    key = (serializer_class, only)
+    if key in _plans:
+        return _plans[key]
+    plan = None
+    if _eligible(serializer_class):
+        template = serializer_class(fields=sorted(only)) if only is not None else serializer_class()
+        plan = Plan(serializer_class, template, only)
+    with _lock:
+        _plans[key] = plan
+    return plan
+
+
+def lean_data(view: Any, page: list, serializer_kwargs: dict) -> list[dict] | None:
+    """The page's list data through the lean path, or ``None`` when the view's serializer cannot take it."""
+    if not getattr(settings, "LEAN_LISTS", True):
+        return None
+    serializer_class = view.get_serializer_class()
+    only = serializer_kwargs.get("fields")
+    plan = plan_for(serializer_class, frozenset(only) if only is not None else None)
+    if plan is None or any(type(obj) is not plan.model for obj in page):
+        return None
+    context = serializer_kwargs.get("context") or view.get_serializer_context()
+    readers = plan.readers_for(Session(serializer_class, serializer_kwargs, context))
+    return [_row(obj, readers) for obj in page]
+
+
+class LeanList:
+    """Stands in for a serializer whose ``data`` (a page's list, or one object's dict) the lean path has built."""
+
+    def __init__(self, data: list[dict] | dict) -> None:
+        self.data = data
