@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import sys
+import urllib.request
 
 import pytest
 
@@ -61,3 +62,14 @@ def test_sources_left_on_a_closed_port_are_pointed_at_a_live_simulator_of_their_
     assert Source.objects.get(pk=closed_cw.pk).base_url == shared_simulator()[1]
     assert Source.objects.get(pk=closed_hudu.pk).base_url == "http://127.0.0.1:4242"
     assert Source.objects.get(pk=elsewhere.pk).base_url == "http://127.0.0.1:8011"
+
+
+def test_the_hudu_simulator_answers_on_the_url_the_seed_gives():
+    from integrations.hudu.simulator import DEMO_API_KEY
+
+    url = seed.start_hudu_simulator()
+    request = urllib.request.Request(f"{url}/api/v1/api_info", headers={"x-api-key": DEMO_API_KEY})
+
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+    assert url.startswith("http://127.0.0.1:")
