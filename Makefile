@@ -169,7 +169,7 @@ test: install-dev chromium
 # Schemathesis against a seeded live server (tests/fuzz), strict: exits non-zero on any failure. `make fuzz` runs
 # every phase (examples, coverage, fuzzing, stateful); `make fuzz-bounded` the FUZZ_BOUNDED profile: a few seeded
 # examples per operation in one worker, so it takes minutes, not tens of minutes, and sends the same requests.
-FUZZ_BOUNDED ?= PSA_FUZZ_PHASES=fuzzing PSA_FUZZ_MAX_EXAMPLES=4 PSA_FUZZ_WORKERS=1 PSA_FUZZ_TIMEOUT=900
+FUZZ_BOUNDED ?= PSA_FUZZ_PHASES=fuzzing PSA_FUZZ_MAX_EXAMPLES=4 PSA_FUZZ_WORKERS=1 PSA_FUZZ_TIMEOUT=1200
 fuzz-bounded: install-dev
 	@export PSA_DATA_DIR="$(TEST_DATA_DIR)"
 	mkdir -p "$$PSA_DATA_DIR"
