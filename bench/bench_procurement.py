@@ -10,8 +10,9 @@ On a freshly flushed database (``PSA_DATA_DIR`` defaults to ``var/bench-procurem
 
 1. the catalog sync of ``--items`` (default 20,000) items through httpx's WSGI transport: records/s (and per CPU s);
 2. the same sync again with nothing changed: the rows written (bookkeeping excluded);
-3. ``GET /api/v1/procurement/items`` with each filter at that size: median and p95 of ``--requests``, and queries;
-4. an opportunity page's live ConnectWise calls (simulator on a loopback port): the detail with an empty live
+3. the id-only deletion scan after ``--deleted`` (default 200) items vanished upstream: seconds, items deactivated;
+4. ``GET /api/v1/procurement/items`` with each filter at that size: median and p95 of ``--requests``, and queries;
+5. an opportunity page's live ConnectWise calls (simulator on a loopback port): the detail with an empty live
    cache against the same with a warm one, divided by the live calls it makes.
 
 Numbers are printed, never asserted.
@@ -50,6 +51,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--database-url", default="")
     parser.add_argument("--items", type=int, default=20000)
     parser.add_argument("--requests", type=int, default=15)
+    parser.add_argument("--deleted", type=int, default=200)
     return parser.parse_args()
 
 
@@ -63,6 +65,29 @@ def sync(simulator, source) -> tuple:
     finally:
         client.close()
     return run, time.perf_counter() - started, time.process_time() - cpu
+
+
+def deletion_scan(simulator, source, deleted: int) -> tuple:
+    """Remove ``deleted`` items upstream (spread over the catalog), run the id-only scan: run, seconds, deactivated."""
+    from catalog.models import Product
+    from integrations.sync import run_job
+
+    every = sorted(simulator.data["catalog"])
+    gone = every[:: max(1, len(every) // max(deleted, 1))][:deleted]
+    inactive_before = set(Product.objects.filter(is_active=False).values_list("external_id", flat=True))
+    for item_id in gone:
+        simulator.remove("catalog", item_id)
+    client = make_client(simulator, [])
+    started = time.perf_counter()
+    try:
+        run = run_job(source, "connectwise.deletions", client=client)
+    finally:
+        client.close()
+    seconds = time.perf_counter() - started
+    newly = Product.objects.filter(is_active=False, external_id__in=[str(i) for i in gone]).exclude(
+        external_id__in=inactive_before
+    )
+    return run, seconds, newly.count(), len(every)
 
 
 class QueryLog(list):
@@ -181,6 +206,9 @@ def main() -> None:
         full, seconds, _cpu = sync(simulator, source)
     print(f"  unchanged re-sync (full re-pull): {full.unchanged:,} unchanged, {counter.writes} rows written, "
           f"{seconds:.1f} s = {full.unchanged / seconds:,.0f} records/s")  # fmt: skip
+    scan, seconds, deactivated, scanned = deletion_scan(simulator, source, args.deleted)
+    print(f"  deletion scan (ids only, {scanned:,} catalog ids and the small collections): {scan.status}, "
+          f"{scan.deleted} marked deleted, {deactivated} items newly inactive, {seconds:.1f} s")  # fmt: skip
     print(f"\nGET /api/v1/procurement/items at {args.items:,} items (limit 25, {args.requests} requests each)")
     print(f"  {'filter':<24} {'median ms':>10} {'p95 ms':>8} {'queries':>8} {'matches':>8}")
     for name, median, p95, queries, total in list_timings(args):

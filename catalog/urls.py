@@ -10,4 +10,5 @@ urlpatterns = [
     path("procurement/<uuid:pk>/", views.procurement_item, name="procurement_item"),
     path("procurement/<uuid:pk>/refresh/", views.procurement_refresh, name="procurement_refresh"),
     path("procurement/<uuid:pk>/links/", views.procurement_link, name="procurement_link"),
+    path("products/<uuid:pk>/edit/", views.product_edit, name="product_edit"),
 ]

@@ -12,12 +12,14 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
 from rest_framework.exceptions import APIException, ValidationError
 
 from catalog import procurement
 from catalog.api.procurement import cascade_values, find_item, linked_items
 from catalog.filtersets import ProductFilterSet, ServiceFilterSet
+from catalog.forms import ProductForm
 from catalog.models import CatalogItem, Ecosystem, Product, ProductLink, Service
 from catalog.procurement_filtersets import ProcurementFilterSet
 from psa.access import has_node, is_scoped, restrict
@@ -112,6 +114,7 @@ def procurement_item(request, pk):
         "linked": linked_items(item),
         "can_refresh": has_node(request, "procurement.catalog.inventory.refresh") and not is_scoped(request),
         "can_link": has_node(request, "procurement.catalog.link") and not is_scoped(request),
+        "can_edit": has_node(request, "catalog.product.update") and not is_scoped(request),
         "kinds": ProductLink.Kind.choices,
     }
     return render(request, "catalog/procurement_item.html", context)
@@ -156,3 +159,26 @@ def procurement_link(request, pk):
         procurement.link(request, item, target, kind)
         messages.success(request, f"Linked {target.name}.")
     return redirect("catalog:procurement_item", pk=pk)
+
+
+@require_http_methods(["GET", "POST"])
+@require_nodes("catalog.product.update")
+def product_edit(request, pk):
+    """``PATCH /products/{id}`` as a form; on a synced item the fields ConnectWise masters are shown disabled."""
+    _guard_write(request, "catalog.product.update")
+    product = get_object_or_404(Product, pk=pk)
+    form = ProductForm(request.POST if request.method == "POST" else None, request=request, instance=product)
+    item_url = reverse("catalog:procurement_item", args=[pk])
+    if form.is_bound and form.is_valid():
+        form.save()
+        messages.success(request, "Saved the product." if form.changes else "Nothing changed.")
+        return redirect(item_url)
+    context = {
+        "section": "catalog",
+        "form": form,
+        "title": "Edit the product",
+        "crumbs": [("Catalog", reverse("catalog:procurement_list")), ("Item", item_url)],
+        "submit_label": "Save product",
+        "cancel_url": item_url,
+    }
+    return render(request, "clients/form_page.html", context, status=400 if form.is_bound else 200)

@@ -4,6 +4,9 @@ ConnectWise masters every column; the sync links each opportunity to the local c
 from the same company, contact and site, and to the user whose ``cw_identifier`` is its primary sales rep. Reference
 objects ConnectWise sends (``{"id", "name"}``) are kept as they are, beside those links, so a reference to something
 not synced still shows. Money is in minor units (cents).
+
+An opportunity deleted in ConnectWise is archived (``archived_at``), never deleted here: it leaves the default lists
+and stays readable, with what refers to it, under ``include_archived``.
 """
 
 from __future__ import annotations
@@ -58,6 +61,9 @@ class Opportunity(BaseModel):
     is_closed = models.BooleanField(default=False)
     custom_fields = models.JSONField(default=list, blank=True)
     cw_last_updated = models.DateTimeField(null=True, blank=True)
+    archived_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the deletion scan found it gone from ConnectWise (kept, not deleted)"
+    )
 
     scope_path = "client"
 

@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.models import MAX_MONEY, CatalogItem, Product, ProductLink, Service
+from integrations.hooks import refuse_mastered_writes
 from psa.api.serializers import GatedModelSerializer, PassiveSerializer
 
 MAX_ON_HAND = 10**9
@@ -115,8 +116,24 @@ class ProductSerializer(GatedModelSerializer):
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
+        refuse_synced_writes(self, attrs)
         _unique_external(Product, attrs, self.instance)
         return attrs
+
+
+def refuse_synced_writes(serializer: serializers.ModelSerializer, attrs: dict) -> None:
+    """A 400 naming each field a sync masters (``integrations.hooks``) that a write would change on a synced item.
+
+    The hook names model fields; the error names the API's (``product_name`` for ``name``), so the caller sees the
+    field it sent.
+    """
+    try:
+        refuse_mastered_writes(serializer, attrs)
+    except serializers.ValidationError as exc:
+        api_names = {field.source: name for name, field in serializer.fields.items()}
+        raise serializers.ValidationError(
+            {api_names.get(source, source): messages for source, messages in exc.detail.items()}
+        ) from None
 
 
 @extend_schema_field(OpenApiTypes.BOOL)

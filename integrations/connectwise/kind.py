@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import urlencode
 
 from integrations import hooks, registry
 from integrations.connectwise import jobs
@@ -69,13 +70,17 @@ def test_connection(client: ConnectWiseClient) -> list[Check]:
 
 
 def external_url(source, kind: str, external_id: str) -> str:
-    """A link into the ConnectWise UI (the classic company and configuration screens)."""
-    screens = {"company": "companyDetail", "configuration": "configDetail", "contact": "contactDetail"}
+    """A link into the ConnectWise UI: its record router with the record types Manage links use itself (a
+    company, contact, configuration or opportunity screen). Catalog items have no such record type: no link."""
+    screens = {"company": "CompanyFV", "configuration": "ConfigFV", "contact": "ContactFV",
+               "opportunity": "OpportunityFV"}  # fmt: skip
     screen = screens.get(kind)
     if not screen:
         return ""
-    return f"{source.base_url.rstrip('/')}/{(source.settings or {}).get('codebase') or 'v4_6_release/'}" \
-           f"services/system_io/router/openrecord.rails?recordType={screen}&recid={external_id}"  # fmt: skip
+    settings = source.settings or {}
+    query = urlencode({"recordType": screen, "recid": external_id, "companyName": settings.get("company_id", "")})
+    return f"{source.base_url.rstrip('/')}/{settings.get('codebase') or 'v4_6_release/'}" \
+           f"services/system_io/router/openrecord.rails?{query}"  # fmt: skip
 
 
 CONNECTWISE = registry.register(

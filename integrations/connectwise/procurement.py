@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from django.db.models.functions import Upper
 
 from catalog.models import MAX_MONEY, Product
+from integrations import hooks
 from integrations.connectwise import conditions as cw
 from integrations.connectwise.mappers import ref_id, ref_name, text
 from integrations.mirror import Item, Mapper, RecordError
@@ -106,6 +107,12 @@ class CatalogItemMapper(Mapper):
 
     def on_deleted(self, object_ids: list[str]) -> None:
         Product.objects.filter(pk__in=object_ids, is_active=True).update(is_active=False, updated_at=self.context.now)
+
+
+# ConnectWise masters what the catalog sync writes on a synced product: the API refuses changes to those fields and
+# the UI shows them disabled. Stock on hand and the currency stay ours (materials move the stock between refreshes).
+hooks.mastered("catalog.product", CatalogItemMapper.fields)
+hooks.mastered("catalog.catalogitem", CatalogItemMapper.fields)  # the procurement view of the same rows
 
 
 def refresh_stock(context) -> None:

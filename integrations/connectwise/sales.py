@@ -46,7 +46,7 @@ class OpportunityMapper(Mapper):
         "location_ref", "department", "lead_source", "client_id", "company_ref", "contact_id", "contact_ref",
         "location_id", "site_ref", "sales_rep_id", "primary_sales_rep", "secondary_sales_rep", "closed_by",
         "customer_po", "total_sales_tax", "probability", "expected_close_date", "pipeline_change_date",
-        "date_became_lead", "closed_date", "is_closed", "custom_fields", "cw_last_updated",
+        "date_became_lead", "closed_date", "is_closed", "custom_fields", "cw_last_updated", "archived_at",
     )  # fmt: skip
 
     def prepare(self, items: list[Item]) -> None:
@@ -106,6 +106,7 @@ class OpportunityMapper(Mapper):
             "is_closed": p.get("closedFlag") is True,
             "custom_fields": custom,
             "cw_last_updated": last_updated(p),
+            "archived_at": None,  # a record ConnectWise serves is live, also one the deletion scan had archived
         }
 
     def match(self, items: list[Item]) -> None:
@@ -113,6 +114,12 @@ class OpportunityMapper(Mapper):
         found = {o.cw_opportunity_id: o for o in Opportunity.objects.filter(cw_opportunity_id__in=ids)}
         for item in items:
             item.obj = found.get(int(item.external_id))
+
+    def on_deleted(self, object_ids: list[str]) -> None:
+        """Archived, never deleted: its history (audit, links, what users wrote about it) stays readable here."""
+        Opportunity.objects.filter(pk__in=object_ids, archived_at__isnull=True).update(
+            archived_at=self.context.now, updated_at=self.context.now
+        )
 
 
 class OpportunityStatusMapper(Mapper):

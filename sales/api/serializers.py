@@ -38,8 +38,8 @@ class OpportunitySerializer(GatedModelSerializer):
             "campaign", "primary_sales_rep", "sales_rep_id", "secondary_sales_rep", "company", "company_id",
             "contact", "contact_id", "site", "location_id", "customer_po", "total_sales_tax", "probability",
             "location", "department", "expected_close_date", "pipeline_change_date", "date_became_lead",
-            "closed_date", "closed_flag", "closed_by", "custom_fields", "cw_last_updated", "created_at",
-            "updated_at", "activities",
+            "closed_date", "closed_flag", "closed_by", "custom_fields", "cw_last_updated", "archived_at",
+            "created_at", "updated_at", "activities",
         ]  # fmt: skip
         read_only_fields = fields
 

@@ -79,7 +79,13 @@ function setup(list) {
       event.dataTransfer.effectAllowed = "move";
       li.classList.add("dragging");
     });
-    li.addEventListener("dragend", () => li.classList.remove("dragging"));
+    li.addEventListener("dragend", () => {
+      li.classList.remove("dragging");
+      if (!dragged) return; // dropped on the list: saved there
+      dragged.before.forEach((other) => list.appendChild(other)); // dropped elsewhere: nothing moves
+      dragged = null;
+      refreshButtons();
+    });
     li.addEventListener("dragover", (event) => {
       if (!dragged || dragged.li === li) return;
       event.preventDefault();

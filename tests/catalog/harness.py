@@ -41,3 +41,37 @@ ROW_FACTORIES = {
     Product: lambda w, i: make_product(f"Row product {i}"),
     CatalogItem: lambda w, i: make_product(f"Row catalog item {i}"),
 }
+
+
+def _page(name: str, model: type | None = None, **query):
+    """A page of the world's object of ``model`` (or none), for the gating harness."""
+    from urllib.parse import urlencode
+
+    from django.urls import reverse
+
+    def url(world) -> str:
+        args = [world.objects[model].pk] if model is not None else []
+        return reverse(name, args=args) + (f"?{urlencode(query)}" if query else "")
+
+    return url
+
+
+# The gating harness's pages: the procurement browser (with every item, and as the ticket's materials picker), the
+# item pages of the synced item and of the local product, and the product form of each (locked fields and all).
+GATING_PAGES = [
+    _page("catalog:procurement_list", include_inactive="true"),
+    _page("catalog:procurement_item", CatalogItem),
+    _page("catalog:procurement_item", Product),
+    _page("catalog:product_edit", CatalogItem),
+    _page("catalog:product_edit", Product),
+]
+# The procurement pages show the products as catalog items: a shared column is gated there by obj.catalogItem.*, and
+# on the product form by obj.product.* (as the API's procurement and products routes are; see the gating harness).
+_PROCUREMENT_PAGES = [GATING_PAGES[0], GATING_PAGES[1], GATING_PAGES[2]]
+_PRODUCT_PAGES = [GATING_PAGES[3], GATING_PAGES[4]]
+GATING_PAGES_NOT_APPLICABLE = {
+    **{f"obj.product.{field}": _PROCUREMENT_PAGES for field in
+       ("product_name", "sku", "description", "manufacturer", "external_id")},
+    **{f"obj.catalogItem.{field}": _PRODUCT_PAGES for field in
+       ("name", "identifier", "description", "manufacturer", "cw_catalog_id")},
+}  # fmt: skip

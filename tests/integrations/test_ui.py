@@ -126,7 +126,7 @@ def test_a_synced_client_page_says_so_and_links_to_connectwise(source, cw):
     page = browser(["client.*", "obj.*"])
     body = page.get(f"/clients/{client.pk}/").content.decode()
     assert "data-sync-origin" in body and "Open in ConnectWise Manage" in body
-    assert "recordType=companyDetail&amp;recid=101" in body
+    assert "recordType=CompanyFV&amp;recid=101&amp;companyName=" in body
 
 
 def test_the_edit_form_shows_synced_fields_read_only_and_saves_the_local_ones(source, cw):
@@ -161,7 +161,7 @@ def test_a_synced_contact_page_and_form_show_what_connectwise_owns(source, cw):
     contact = Contact.objects.exclude(client__cw_company_id=None).first()
     page = browser(["client.read", "contact.*", "location.read", "obj.*"])
     detail = page.get(f"/clients/{contact.client_id}/contacts/{contact.pk}/").content.decode()
-    assert "data-sync-origin" in detail and "recordType=contactDetail" in detail
+    assert "data-sync-origin" in detail and "recordType=ContactFV" in detail
     form = page.get(f"/clients/{contact.client_id}/contacts/{contact.pk}/edit/").content.decode()
     assert "disabled" in form.split('name="email"')[1].split(">")[0]
     assert "disabled" not in form.split('name="notes"')[1].split(">")[0]

@@ -13,7 +13,8 @@ an audit row otherwise), and a caller holding every other node, each by name, mu
 
 New models and fields are picked up by themselves. An app whose objects need more than a column write to carry a
 sentinel adds ``GATING_WRITERS = {Model: writer(world, obj, field_name, sentinel)}`` to ``tests/<app>/harness.py``,
-and pages the harness cannot find itself as ``GATING_PAGES = [lambda world: url]``.
+and pages the harness cannot find itself as ``GATING_PAGES = [lambda world: url]`` (with
+``GATING_PAGES_NOT_APPLICABLE = {node: [page]}`` for pages that show a column under another scope's node).
 """
 
 from __future__ import annotations
@@ -227,6 +228,14 @@ def _pages_named(world: World, names: tuple[str, ...]) -> set[str]:
     return pages
 
 
+def _extension_pages_not_applicable(world: World, node: str) -> set[str]:
+    """Pages an app declares a node does not govern (``GATING_PAGES_NOT_APPLICABLE = {node: [page(world)]}``)."""
+    pages = set()
+    for extension in EXTENSIONS:
+        pages.update(page(world) for page in getattr(extension, "GATING_PAGES_NOT_APPLICABLE", {}).get(node, ()))
+    return pages
+
+
 def _filters_on(route: Route, case: GatedField) -> list[str]:
     """The filter parameters of a list route that match on the gated column."""
     filterset = getattr(route.view_cls, "filterset_class", None)
@@ -291,6 +300,7 @@ def test_a_caller_without_the_fields_node_never_sees_its_value(case, world):
     found = api.get("/api/v1/search", {"q": sentinel})
     assert found.json()["data"] == [], "GET /search matches on the gated value"
     registry_pages = _pages_named(world, NOT_APPLICABLE_PAGES.get(case.node, ()))
+    registry_pages |= _extension_pages_not_applicable(world, case.node)
     for url in _ui_pages(world):
         response = browser.get(url, follow=True)
         assert response.status_code in (200, 403), f"{url}: {response.status_code}"  # 403: a form it may not edit

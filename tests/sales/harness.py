@@ -56,3 +56,13 @@ ROW_FACTORIES = {
         source=w.objects[Opportunity].source, client=w.client_a, cw_opportunity_id=next(_rows), name=f"Row deal {i}"
     ),
 }
+
+
+def _opportunity_page(world) -> str:
+    from django.urls import reverse
+
+    return reverse("sales:opportunity_detail", args=[world.objects[Opportunity].pk])
+
+
+# The gating harness's pages: the opportunity list (closed and archived ones too) and the opportunity's page.
+GATING_PAGES = [lambda world: "/sales/?include_closed=true&include_archived=true", _opportunity_page]
