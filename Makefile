@@ -1,6 +1,6 @@
 # PSA: two commands do everything.
 #   make run    set up .venv, migrate, load demo data, start web + Celery worker + beat (Ctrl-C stops all)
-#   make test   install the dev dependencies and run every check and the whole test suite
+#   make test   install the dev dependencies and run every check, the whole test suite and the bounded schemathesis run
 # See README.md.
 
 SHELL := /bin/bash
@@ -165,11 +165,12 @@ test: install-dev chromium
 	echo "==> ruff check";                      $(BIN)/ruff check .
 	echo "==> ruff format --check";             $(BIN)/ruff format --check .
 	echo "==> pytest";                          $(PY) -m pytest $(PYTEST_ARGS)
+	echo "==> schemathesis (bounded)";          $(FUZZ_BOUNDED) $(PY) tests/fuzz/run_schemathesis.py
 
 # Schemathesis against a seeded live server (tests/fuzz), strict: exits non-zero on any failure. `make fuzz` runs
 # every phase (examples, coverage, fuzzing, stateful); `make fuzz-bounded` the FUZZ_BOUNDED profile: a few seeded
 # examples per operation in one worker, so it takes minutes, not tens of minutes, and sends the same requests.
-FUZZ_BOUNDED ?= PSA_FUZZ_PHASES=fuzzing PSA_FUZZ_MAX_EXAMPLES=4 PSA_FUZZ_WORKERS=1 PSA_FUZZ_TIMEOUT=900
+FUZZ_BOUNDED ?= PSA_FUZZ_PHASES=fuzzing PSA_FUZZ_MAX_EXAMPLES=4 PSA_FUZZ_WORKERS=1 PSA_FUZZ_TIMEOUT=1200
 fuzz-bounded: install-dev
 	@export PSA_DATA_DIR="$(TEST_DATA_DIR)"
 	mkdir -p "$$PSA_DATA_DIR"

@@ -31,12 +31,20 @@ from rest_framework.exceptions import Throttled, ValidationError
 from rest_framework.response import Response
 
 from accounts import mobile, oidc, sso
-from accounts.api.mobile import DeviceSerializer, PublicMobileView, TokensSerializer, _act_as, _refused, _tokens_body
+from accounts.api.mobile import (
+    REFUSALS,
+    DeviceSerializer,
+    PublicMobileView,
+    TokensSerializer,
+    _act_as,
+    _refused,
+    _tokens_body,
+)
 from accounts.mobile import MobileHandoff, TokenRefused
 from accounts.sso import SsoLogin, SsoProvider, SsoRefused
 from psa import audit, ratelimit
 from psa.api.exceptions import error_response
-from psa.api.schema import EnvelopeAutoSchema
+from psa.api.schema import EnvelopeAutoSchema, documented_error
 from psa.api.serializers import PassiveSerializer
 
 SSO_BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -190,7 +198,7 @@ class TokenRequestSerializer(PassiveSerializer):
 class AuthTokenView(PublicSsoView):
     @extend_schema(
         request=TokenRequestSerializer,
-        responses={200: TokensSerializer},
+        responses={200: TokensSerializer, 401: documented_error("The sign-in is not known, was collected or expired")},
         auth=[],
         summary="Collect the tokens of a finished single sign-on (409 while it is not finished)",
     )
@@ -226,7 +234,7 @@ class AuthRefreshView(PublicSsoView):
     @extend_schema(
         request=RefreshRequestSerializer,
         parameters=[OpenApiParameter("x-refresh-token", OpenApiTypes.STR, OpenApiParameter.HEADER)],
-        responses={200: TokensSerializer},
+        responses={200: TokensSerializer, 401: REFUSALS[401]},
         auth=[],
         summary="Rotate the refresh token (seed 004's x-refresh-token header, or refreshToken in the body)",
     )

@@ -32,6 +32,7 @@ from catalog.procurement_filtersets import ProcurementFilterSet
 from integrations.connectwise.procurement import EXTERNAL_SOURCE
 from psa import gating
 from psa.api.query_params import filterset_parameters
+from psa.api.schema import documented_error
 from psa.api.viewsets import PsaAPIView, PsaReadOnlyViewSet
 
 READ = ["procurement.catalog.read"]
@@ -124,14 +125,18 @@ class ProcurementItemViewSet(MspWideWritesMixin, PsaReadOnlyViewSet):
         return Response({"count": self.filter_queryset(self.get_queryset()).count()})
 
     @extend_schema(summary="Items linked to this one, either way", responses={200: LinkedItemSerializer(many=True)})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)  # a plain list
     def linked(self, request, pk=None):
         return Response(self._linked(self.get_object()))
 
     @extend_schema(
         summary="Fetch the item's on-hand count from ConnectWise now and store it",
         request=None,
-        responses={200: CatalogItemSerializer},
+        responses={
+            200: CatalogItemSerializer,
+            502: documented_error("UPSTREAM_UNAVAILABLE: ConnectWise answered in a way we cannot use"),
+            503: documented_error("UPSTREAM_UNAVAILABLE: ConnectWise cannot be reached or is failing"),
+        },
     )
     @action(detail=True, methods=["post"], url_path="refresh-inventory")
     def refresh_inventory(self, request, pk=None):

@@ -106,7 +106,12 @@ def _partial_put(view) -> bool:
 
 class EnvelopeAutoSchema(AutoSchema):
     def _get_response_for_code(self, serializer, status_code, media_types=None, direction="response"):
-        response = super()._get_response_for_code(serializer, status_code, media_types, direction)
+        if str(status_code) == "201":  # a created list is answered whole (e.g. POST .../ppsk), never as a page
+            self._get_paginator = lambda: None
+        try:
+            response = super()._get_response_for_code(serializer, status_code, media_types, direction)
+        finally:
+            self.__dict__.pop("_get_paginator", None)
         if not str(status_code).startswith("2"):
             return response
         for media in response.get("content", {}).values():
@@ -150,7 +155,16 @@ class EnvelopeAutoSchema(AutoSchema):
                 return super()._get_request_body(direction)
             finally:
                 self.method = "DELETE"
-        return super()._get_request_body(direction)
+        body = super()._get_request_body(direction)
+        # A body given as a raw schema (drf-spectacular marks none required) is required when it names required fields;
+        # so is one that must change something (``min_fields``).
+        media = (body or {}).get("content", {}).values()
+        needed = getattr(self._declared_request_serializer(), "min_fields", 0) or any(
+            m.get("schema", {}).get("required") for m in media
+        )
+        if body and not body.get("required") and needed:
+            body["required"] = True
+        return body
 
     def _declared_request_serializer(self):
         """The request body an @extend_schema declares, or None (the view's own serializer does not count)."""
@@ -212,6 +226,8 @@ class EnvelopeAutoSchema(AutoSchema):
         schema = super()._map_basic_serializer(serializer, direction)
         if direction == "request" and isinstance(serializer, StrictInputMixin):
             schema["additionalProperties"] = False  # unknown body fields are a 400
+        if direction == "request" and getattr(serializer, "min_fields", 0):
+            schema["minProperties"] = serializer.min_fields  # its validate() refuses a body that changes nothing
         if direction == "response" and "required" in schema:
             _drop_absent_from_required(serializer, schema)
         properties = schema.get("properties", {})

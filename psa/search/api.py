@@ -51,11 +51,23 @@ class SearchView(PsaAPIView):
         summary="Search everything",
         parameters=[
             OpenApiParameter(
-                "q", {"type": "string", "maxLength": MAX_QUERY}, required=True, description="What to find"
+                # At least one word or number (psa.search.text), at most MAX_QUERY characters.
+                "q",
+                {"type": "string", "pattern": r"[^\W_]", "maxLength": MAX_QUERY},
+                required=True,
+                description="What to find",
             ),
             OpenApiParameter("type", OpenApiTypes.STR, description="Only this type (e.g. ticket), to page through"),
-            OpenApiParameter("page", OpenApiTypes.INT, description="Page of each type, from 1"),
-            OpenApiParameter("limit", OpenApiTypes.INT, description="Results per type (PSA_SEARCH_MAX_LIMIT)"),
+            OpenApiParameter(
+                "page",
+                {"type": "integer", "minimum": 1, "maximum": settings.SEARCH_MAX_PAGE},
+                description="Page of each type, from 1 (at most PSA_SEARCH_MAX_PAGE)",
+            ),
+            OpenApiParameter(
+                "limit",
+                {"type": "integer", "minimum": 1, "maximum": settings.SEARCH_MAX_LIMIT},
+                description="Results per type (at most PSA_SEARCH_MAX_LIMIT)",
+            ),
         ],
         responses=SearchGroupSerializer(many=True),
     )

@@ -97,6 +97,7 @@ class NoteCreateSerializer(PassiveSerializer):
 
 
 class NoteUpdateSerializer(PassiveSerializer):
+    min_fields = 1  # the schema's minProperties (psa.api.schema)
     text = serializers.CharField(max_length=MAX_NOTE, trim_whitespace=True, required=False)
     flagged = serializers.BooleanField(required=False)
 

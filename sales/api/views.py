@@ -11,7 +11,6 @@ from __future__ import annotations
 import uuid
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import action
@@ -22,9 +21,11 @@ from integrations.connectwise.sales import store_opportunity
 from integrations.models import ExternalRecord
 from psa.api.exceptions import error_response
 from psa.api.query_params import filterset_parameters
+from psa.api.schema import documented_error
 from psa.api.viewsets import PsaAPIView, PsaReadOnlyViewSet
 from sales import live
 from sales.api.serializers import (
+    MAX_LINES,
     NoteCreateSerializer,
     NoteUpdateSerializer,
     OpportunitySerializer,
@@ -35,7 +36,36 @@ from sales.hydration import hydrate
 from sales.models import Opportunity
 
 READ = ["sales.opportunity.read"]
-LIVE_LIST = {200: OpenApiTypes.OBJECT, 502: OpenApiTypes.OBJECT, 503: OpenApiTypes.OBJECT}
+# The live sub-resources answer ConnectWise's records as ``data`` beside ``meta.connectwise`` (fresh or cached).
+UPSTREAM = {
+    502: documented_error("UPSTREAM_UNAVAILABLE: ConnectWise answered in a way we cannot use"),
+    503: documented_error("UPSTREAM_UNAVAILABLE: ConnectWise cannot be reached or is failing"),
+}
+LIVE_META = {"type": "object", "properties": {"connectwise": {"type": "object"}}}
+
+
+def _live(data: dict) -> dict:
+    return {"type": "object", "required": ["data", "meta"], "properties": {"data": data, "meta": LIVE_META}}
+
+
+# A whole body, not a partial one as drf-spectacular reads PATCH; the same lines as SequenceSerializer.
+SEQUENCE_BODY = {
+    "type": "object",
+    "required": ["ordered_ids"],
+    "additionalProperties": False,
+    "properties": {
+        "ordered_ids": {
+            "type": "array",
+            "items": {"type": "integer", "minimum": 1},
+            "minItems": 1,
+            "maxItems": MAX_LINES,
+            "uniqueItems": True,
+            "description": SequenceSerializer().fields["ordered_ids"].help_text,
+        }
+    },
+}
+LIVE_LIST = {200: _live({"type": "array", "items": {"type": "object"}}), **UPSTREAM}
+LIVE_ONE = {200: _live({"type": "object"}), **UPSTREAM}
 NOTE = OpenApiParameter("note_id", int, OpenApiParameter.PATH, description="The note's ConnectWise id")
 
 
@@ -45,13 +75,29 @@ def _live_response(data, from_cache: bool, code: int = status.HTTP_200_OK) -> Re
     return response
 
 
+OPPORTUNITY_TYPES = inline_serializer(
+    "OpportunityType",
+    {
+        "id": serializers.IntegerField(allow_null=True, help_text="ConnectWise's id"),
+        "name": serializers.CharField(allow_null=True),
+        **{flag: serializers.BooleanField() for flag in ("won_flag", "lost_flag", "closed_flag", "inactive_flag",
+                                                          "default_flag")},
+        "entered_by": serializers.CharField(allow_null=True),
+        "date_entered": serializers.CharField(allow_null=True),
+        "cw_last_updated": serializers.CharField(allow_null=True),
+    },
+    many=True,
+)  # fmt: skip
+
+
 class OpportunityTypesView(PsaAPIView):
     action_nodes = {"GET": READ}
+    pagination_class = None  # a plain list
 
     @extend_schema(
         summary="The quote statuses (opportunity types) mirrored from ConnectWise, with their flags",
         operation_id="sales_opportunity_types",
-        responses={200: OpenApiTypes.OBJECT},
+        responses={200: OPPORTUNITY_TYPES},
     )
     def get(self, request):
         rows = ExternalRecord.objects.filter(
@@ -136,7 +182,7 @@ class OpportunityViewSet(PsaReadOnlyViewSet):
         return Response({"count": self.filter_queryset(self.get_queryset()).count()})
 
     @extend_schema(summary="Re-read the opportunity from ConnectWise and store it", request=None,
-                   responses={200: OpportunitySerializer, 502: OpenApiTypes.OBJECT, 503: OpenApiTypes.OBJECT})  # fmt: skip
+                   responses={200: OpportunitySerializer, **UPSTREAM})  # fmt: skip
     @action(detail=True, methods=["post"])
     def refresh(self, request, pk=None):
         opportunity = self.get_object()
@@ -155,8 +201,8 @@ class OpportunityViewSet(PsaReadOnlyViewSet):
 
     @extend_schema(
         summary="Reorder the products: all lines, in the new order; on a failure the old order is put back",
-        request=SequenceSerializer,
-        responses={200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT, 502: OpenApiTypes.OBJECT},
+        request={"application/json": SEQUENCE_BODY},
+        responses=LIVE_ONE,
     )
     @action(detail=True, methods=["patch"], url_path="products/sequence")
     def products_sequence(self, request, pk=None):
@@ -177,7 +223,8 @@ class OpportunityViewSet(PsaReadOnlyViewSet):
     def notes(self, request, pk=None):
         return _live_response(*live.notes(self.get_object()))
 
-    @extend_schema(summary="Add a note in ConnectWise", request=NoteCreateSerializer, responses=LIVE_LIST)
+    @extend_schema(summary="Add a note in ConnectWise", request=NoteCreateSerializer, responses={
+        201: LIVE_ONE[200], **UPSTREAM})  # fmt: skip
     @notes.mapping.post
     def create_note(self, request, pk=None):
         opportunity = self.get_object()
@@ -186,14 +233,14 @@ class OpportunityViewSet(PsaReadOnlyViewSet):
         return _live_response(live.create_note(request, opportunity, body.validated_data), False, 201)
 
     @extend_schema(
-        summary="One note, live", parameters=[NOTE], responses=LIVE_LIST, operation_id="sales_opportunity_note"
+        summary="One note, live", parameters=[NOTE], responses=LIVE_ONE, operation_id="sales_opportunity_note"
     )
     @action(detail=True, methods=["get"], url_path=r"notes/(?P<note_id>\d{1,12})")
     def note(self, request, pk=None, note_id=None):
         return _live_response(live.note(self.get_object(), int(note_id)), False)
 
     @extend_schema(summary="Change a note in ConnectWise", parameters=[NOTE], request=NoteUpdateSerializer,
-                   responses=LIVE_LIST, operation_id="sales_opportunity_note_update")  # fmt: skip
+                   responses=LIVE_ONE, operation_id="sales_opportunity_note_update")  # fmt: skip
     @note.mapping.patch
     def update_note(self, request, pk=None, note_id=None):
         opportunity = self.get_object()
@@ -201,7 +248,7 @@ class OpportunityViewSet(PsaReadOnlyViewSet):
         body.is_valid(raise_exception=True)
         return _live_response(live.update_note(request, opportunity, int(note_id), body.validated_data), False)
 
-    @extend_schema(summary="Delete a note in ConnectWise", parameters=[NOTE], responses={204: None},
+    @extend_schema(summary="Delete a note in ConnectWise", parameters=[NOTE], responses={204: None, **UPSTREAM},
                    operation_id="sales_opportunity_note_delete")  # fmt: skip
     @note.mapping.delete
     def delete_note(self, request, pk=None, note_id=None):

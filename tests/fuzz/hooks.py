@@ -7,7 +7,8 @@ envelope is accepted when every field it names is
 
 - a reference (a UUID, or a list of them, in the operation's documented body or query): whether the object exists
   and is in the same client depends on the data, not on the request's shape; or
-- a field of a reviewed rule of the operation (``[[rule]]`` in exceptions.toml, each with its reason).
+- a field of a reviewed rule of the operation (``[[rule]]`` in exceptions.toml, each with its reason), and its
+  message matches the rule's ``message`` regex when the rule has one.
 
 A 400 about any other field (a wrong type, a bound or pattern the schema does not state) still fails.
 """
@@ -19,6 +20,7 @@ import os
 import re
 import tomllib
 from pathlib import Path
+from typing import NamedTuple
 
 import schemathesis
 from schemathesis.specs.openapi.checks import _openapi_positive_data_acceptance
@@ -27,10 +29,26 @@ EXCEPTIONS_FILE = Path(__file__).resolve().parent / "exceptions.toml"
 SCHEMA_FILE = os.environ.get("PSA_FUZZ_SCHEMA", "")
 
 
-def load_rules() -> list[tuple[re.Pattern, frozenset[str]]]:
-    """(a regex on ``METHOD /path``, the body or query fields the reviewed business rule may name), per rule."""
+class Rule(NamedTuple):  # not a dataclass: schemathesis loads this file as a module outside sys.modules
+    """A reviewed business rule: the operations (a regex on ``METHOD /path``), the body or query fields its 400 may
+    name and, optionally, a regex its messages match (a rule about one refusal, not about every refusal of a field)."""
+
+    operation: re.Pattern
+    fields: frozenset[str]
+    message: re.Pattern | None = None
+
+    def excuses(self, label: str, field: str, message: str) -> bool:
+        if field not in self.fields or not self.operation.fullmatch(label):
+            return False
+        return self.message is None or self.message.search(message) is not None
+
+
+def load_rules() -> list[Rule]:
     rules = tomllib.loads(EXCEPTIONS_FILE.read_text()).get("rule", [])
-    return [(re.compile(entry["operation"]), frozenset(entry["fields"])) for entry in rules]
+    return [
+        Rule(re.compile(e["operation"]), frozenset(e["fields"]), re.compile(e["message"]) if "message" in e else None)
+        for e in rules
+    ]
 
 
 def _resolve(schema: dict, document: dict) -> dict:
@@ -73,25 +91,39 @@ REFERENCES = load_references(SCHEMA_FILE)
 
 
 def allowed_fields(label: str) -> frozenset[str]:
+    """The fields a 400 of the operation may name: its references and its rules' fields (whatever the message)."""
     allowed = set(REFERENCES.get(label, ()))
-    for pattern, fields in RULES:
-        if pattern.fullmatch(label):
-            allowed |= fields
+    for rule in RULES:
+        if rule.operation.fullmatch(label):
+            allowed |= rule.fields
     return frozenset(allowed)
+
+
+def excused(label: str, refusals: list[tuple[str, str]]) -> bool:
+    """Whether every (field, message) of a 400 is a reference of the operation or excused by one of its rules."""
+    references = REFERENCES.get(label, frozenset())
+    return bool(refusals) and all(
+        field in references or any(rule.excuses(label, field, message) for rule in RULES) for field, message in refusals
+    )
+
+
+def refusals(body: bytes) -> list[tuple[str, str]] | None:
+    """(top-level field, message) of each detail of a 400 in our envelope, or None if it is not our envelope or
+    names nothing. An error about the body as a whole (path []) is named "__all__", as Django names it."""
+    try:
+        error = json.loads(body)["error"]
+        found = [(str(d["path"][0]) if d["path"] else "__all__", str(d.get("message", ""))) for d in error["details"]]
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError):
+        return None
+    if error.get("code") != "VALIDATION_ERROR" or not found:
+        return None
+    return found
 
 
 def refused_fields(body: bytes) -> set[str] | None:
     """The top-level fields a 400 in our envelope names, or None if the body is not our envelope or names none."""
-    try:
-        error = json.loads(body)["error"]
-        details = error["details"]
-        # An error about the body as a whole (path []) is named "__all__", as Django names it.
-        fields = {str(item["path"][0]) if item["path"] else "__all__" for item in details}
-    except (ValueError, KeyError, TypeError, IndexError):
-        return None
-    if error.get("code") != "VALIDATION_ERROR" or not fields:
-        return None
-    return fields
+    found = refusals(body)
+    return None if found is None else {field for field, _message in found}
 
 
 @schemathesis.check
@@ -99,9 +131,8 @@ def valid_data_accepted(ctx, response, case) -> bool | None:
     try:
         return _openapi_positive_data_acceptance(ctx, response, case)
     except AssertionError:
-        allowed = allowed_fields(case.operation.label)
-        if allowed and response.status_code == 400:
-            fields = refused_fields(response.content)
-            if fields is not None and fields <= allowed:
+        if response.status_code == 400:
+            found = refusals(response.content)
+            if found is not None and excused(case.operation.label, found):
                 return None
         raise

@@ -3,7 +3,8 @@
 1. A throwaway database: SQLite in ``$PSA_DATA_DIR/fuzz``, or, when ``PSA_DATABASE_URL`` names PostgreSQL, a
    database of its own beside it (``<name>_fuzz``, dropped afterwards).
 2. ``migrate``, then ``tests/fuzz/seed.py``: the route harness's objects, an administrator key holding ``*``, and
-   the ids that fill every operation's path parameters.
+   the ids that fill every operation's path parameters. The seed process stays up for the whole run: it serves the
+   ConnectWise, UniFi and Hudu simulators (free loopback ports) that the world's sources point at.
 3. gunicorn on a free loopback port, with rate limits raised out of the way (the fuzzer is not an abuser).
 4. ``schemathesis run`` with all checks, a fixed seed, a bounded number of examples per operation and a time limit,
    and the reviewed exceptions of ``tests/fuzz/exceptions.toml``.
@@ -214,6 +215,42 @@ def write_config(path: Path, seeded: dict, exceptions: list[dict], report_dir: P
     path.write_text("\n".join(lines))
 
 
+class Seeder:
+    """``tests/fuzz/seed.py``: seeds, then serves the simulators until its standard input is closed (``stop``)."""
+
+    def __init__(self, args: list[str], env: dict[str, str], log_path: Path) -> None:
+        self.log_path = log_path
+        self.process = subprocess.Popen(
+            args,
+            env=env,
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log_path.open("w"),
+            text=True,
+            start_new_session=True,  # a Ctrl-C reaches this script, whose clean-up stops it
+        )
+
+    def wait_ready(self, marker: str = "READY") -> None:
+        """Until the seed printed ``marker`` (its other output is passed on); fails if it exits before."""
+        for line in self.process.stdout:
+            if line.strip() == marker:
+                return
+            print(line, end="", flush=True)
+        self.process.wait()
+        raise SystemExit(f"fuzz: the seed exited (status {self.process.returncode}); see {self.log_path}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.stdin.close()  # its signal to stop serving
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process.stdout.close()
+
+
 class Server:
     def __init__(self, env: dict[str, str], log_path: Path) -> None:
         self.port = free_port()
@@ -292,13 +329,14 @@ def main() -> int:
     env.pop("PSA_CELERY_EAGER", None)
     started = time.monotonic()
     database.create()
-    server = None
+    server = seeder = None
     try:
         log("migrating and seeding a throwaway database")
         run([PY, "manage.py", "migrate", "--noinput"], env, stdout=subprocess.DEVNULL)
         run([PY, "manage.py", "createcachetable"], env)
         seed_path = data_dir / "seed.json"
-        run([PY, str(HERE / "seed.py"), str(seed_path)], env)
+        seeder = Seeder([PY, str(HERE / "seed.py"), str(seed_path)], env, data_dir / "seed.log")
+        seeder.wait_ready()
         seeded = json.loads(seed_path.read_text())
         schema_path = data_dir / "openapi.json"
         run([PY, "manage.py", "spectacular", "--format", "openapi-json", "--file", str(schema_path)], env)
@@ -327,6 +365,8 @@ def main() -> int:
     finally:
         if server is not None:
             server.stop()
+        if seeder is not None:
+            seeder.stop()
         database.drop()
     tested, failing, by_check = summarize(report_dir / "junit.xml")
     log(f"{tested} operations, {failing} failing, in {time.monotonic() - started:.0f} s")

@@ -5,6 +5,11 @@ tests/test_route_harness.py), an administrator holding ``*`` with an API key, an
 so deleting does not take away what the other operations read. Writes a JSON file naming the key and, for every
 operation with path parameters, the ids that fill them, so generated requests reach real objects.
 
+The live routes (ConnectWise sales and procurement, UniFi, Hudu and the sources' connection tests) need their
+upstreams for the whole run: this process serves the harness's ConnectWise and UniFi simulators and a Hudu simulator
+on free loopback ports, points every source of the world at the simulator of its kind, prints ``READY`` once the
+file is written, and serves until its standard input closes (tests/fuzz/run_schemathesis.py holds it open).
+
 Run with the fuzz run's environment: ``python tests/fuzz/seed.py OUT.json``.
 """
 
@@ -20,6 +25,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 FUZZ_LOGIN = "fuzz-admin"
+READY = "READY"
+# Where the harness points the sources whose routes it checks without an upstream (a closed port).
+CLOSED_PORT_URL = "http://127.0.0.1:9"
 
 
 def _template(pattern: str, names: tuple[str, ...]) -> str:
@@ -70,6 +78,7 @@ def seed() -> dict:
     numbers = itertools.count(1)
     with transaction.atomic():
         world = build_world()
+        point_sources_at_simulators(start_hudu_simulator())
         for route in ROUTES:
             model = route.model
             if route.action == "destroy" and model not in world.delete_targets and model in ROW_FACTORIES:
@@ -85,6 +94,35 @@ def seed() -> dict:
                 {"method": route.method, "path": template, "parameters": _values(template, build_url(route, world))}
             )
     return {"api_key": plaintext, "operations": operations, "body": _body_references(world)}
+
+
+def start_hudu_simulator() -> str:
+    """A Hudu simulator on a free loopback port (the harness's Hudu source has none); returns its URL."""
+    from integrations.hudu.simulator import HuduSimulator
+
+    server = HuduSimulator().serve()  # a daemon thread, like the harness's: it ends with this process
+    return f"http://127.0.0.1:{server.port}"
+
+
+def point_sources_at_simulators(hudu_url: str) -> dict[str, str]:
+    """Point the sources the harness left on a closed port at a live simulator of their kind; returns kind -> URL.
+
+    The harness's ConnectWise and UniFi sources already use its simulators (served by this process, see the module
+    docstring); a source's connection test and sync should meet a live upstream too, not a refused connection.
+    """
+    from integrations.models import Source
+    from tests.integrations.live_sim import shared_simulator
+
+    urls = {"connectwise": shared_simulator()[1], "hudu": hudu_url}
+    for kind, url in urls.items():
+        Source.objects.filter(kind=kind, base_url=CLOSED_PORT_URL).update(base_url=url)
+    return urls
+
+
+def serve_until_stdin_closes(stdin=sys.stdin) -> None:
+    """Keep the simulators' threads serving until whoever started this process closes its standard input."""
+    print(READY, flush=True)
+    stdin.read()
 
 
 def _body_references(world) -> dict[str, str]:
@@ -133,6 +171,10 @@ def main(argv: list[str]) -> int:
     fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # it holds an API key
     with os.fdopen(fd, "w") as handle:
         json.dump(seed(), handle, indent=1)
+    from django.db import connections
+
+    connections.close_all()  # the server owns the database from here (PostgreSQL drops it with FORCE at the end)
+    serve_until_stdin_closes()
     return 0
 
 

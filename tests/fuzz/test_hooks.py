@@ -59,3 +59,22 @@ def test_rules_excuse_only_their_own_fields():
     allowed = hooks.allowed_fields("POST /api/v1/boards")
     assert "board_name" in allowed  # unique names
     assert "title" not in hooks.allowed_fields("POST /api/v1/tickets")  # a plain field is never excused
+
+
+def test_a_rule_with_a_message_excuses_only_the_refusal_it_names():
+    synced = "Synced from ConnectWise Manage: change it there (this field is read-only here)."
+
+    assert hooks.excused("PATCH /api/v1/clients/{id}", [("phone", synced)])
+    assert not hooks.excused("PATCH /api/v1/clients/{id}", [("phone", "Enter a valid phone number.")])
+    assert not hooks.excused("POST /api/v1/clients", [("phone", synced)])  # the rule is about changes only
+
+
+def test_a_400_is_excused_only_when_every_refusal_is():
+    synced = "Synced from Hudu: change it there (this field is read-only here)."
+
+    assert not hooks.excused("PATCH /api/v1/clients/{id}", [("phone", synced), ("notes", "Too long.")])
+    assert not hooks.excused("PATCH /api/v1/clients/{id}", [])
+
+
+def test_refusals_pair_each_field_with_its_message():
+    assert hooks.refusals(envelope(["q"])) == [("q", "no")]

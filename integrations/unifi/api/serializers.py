@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from assets.validators import normalize_mac
@@ -234,8 +235,21 @@ WifiNetworkSerializer = type(
 )
 
 
+class PassphraseValidator(RegexValidator):
+    """:func:`passphrase_problem`'s rule, as a RegexValidator so that the schema states it as a pattern."""
+
+    regex = r"^([\x20-\x7e]{8,63}|[0-9a-fA-F]{64})$"
+
+    def __call__(self, value: str) -> None:
+        problem = passphrase_problem(value)
+        if problem:
+            raise serializers.ValidationError(problem)
+
+
 class WifiUpdateSerializer(PassiveSerializer):
     """Seed 004's WLAN fields, validated before anything is sent to the controller."""
+
+    min_fields = 1  # the schema's minProperties (psa.api.schema)
 
     name = serializers.CharField(max_length=32, required=False, trim_whitespace=False, help_text="The SSID, 1-32")
     x_passphrase = serializers.CharField(
@@ -243,6 +257,7 @@ class WifiUpdateSerializer(PassiveSerializer):
         trim_whitespace=False,
         max_length=64,
         write_only=True,
+        validators=[PassphraseValidator()],
         help_text="WPA passphrase: 8-63 printable ASCII characters (or 64 hex digits); never stored or audited.",
     )
     enabled = serializers.BooleanField(required=False)
@@ -251,12 +266,6 @@ class WifiUpdateSerializer(PassiveSerializer):
     hide_ssid = serializers.BooleanField(required=False)
     is_guest = serializers.BooleanField(required=False)
     band = serializers.ChoiceField(choices=BAND_CHOICES, required=False)
-
-    def validate_x_passphrase(self, value: str) -> str:
-        problem = passphrase_problem(value)
-        if problem:
-            raise serializers.ValidationError(problem)
-        return value
 
     def validate(self, attrs: dict) -> dict:
         if not attrs:
@@ -274,7 +283,10 @@ class UnifiPpskSerializer(serializers.Serializer):
 
 
 class UnifiPpskCreateSerializer(PassiveSerializer):
-    key = serializers.CharField(trim_whitespace=False, max_length=64, help_text="8-63 printable ASCII characters")
+    key = serializers.CharField(
+        trim_whitespace=False, max_length=64, validators=[PassphraseValidator()],
+        help_text="8-63 printable ASCII characters (or 64 hex digits)",
+    )  # fmt: skip
     name = serializers.CharField(max_length=100)
     mac = serializers.CharField(required=False, allow_null=True, max_length=40, help_text="Lock it to one device")
     vlan_id = serializers.IntegerField(
@@ -284,12 +296,6 @@ class UnifiPpskCreateSerializer(PassiveSerializer):
         max_value=4094,
         help_text="The VLAN (a network of the site) its clients join",
     )
-
-    def validate_key(self, value: str) -> str:
-        problem = passphrase_problem(value)
-        if problem:
-            raise serializers.ValidationError(problem)
-        return value
 
     def validate_mac(self, value: str | None) -> str | None:
         if not value:
