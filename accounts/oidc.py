@@ -81,9 +81,26 @@ def _get_json(url: str, what: str) -> dict:
     return body
 
 
+def _metadata_key(issuer: str) -> str:
+    return f"oidc-metadata:{hashlib.sha256(issuer.encode()).hexdigest()}"
+
+
+def _key_set_key(jwks_uri: str) -> str:
+    return f"oidc-jwks:{hashlib.sha256(jwks_uri.encode()).hexdigest()}"
+
+
+def forget(issuer: str) -> None:
+    """Drop what is cached of ``issuer`` (its discovery document and key set): the next sign-in reads them afresh."""
+    body = cache.get(_metadata_key(issuer))
+    keys = [_metadata_key(issuer)]
+    if isinstance(body, dict) and body.get("jwks_uri"):
+        keys.append(_key_set_key(str(body["jwks_uri"])))
+    cache.delete_many(keys)
+
+
 def metadata(issuer: str) -> Metadata:
     """The provider's discovery document, which must name the configured issuer exactly (OpenID Discovery §4.3)."""
-    cache_key = f"oidc-metadata:{hashlib.sha256(issuer.encode()).hexdigest()}"
+    cache_key = _metadata_key(issuer)
     body = cache.get(cache_key)
     if body is None:
         body = _get_json(issuer.rstrip("/") + "/.well-known/openid-configuration", "discovery document")
@@ -103,7 +120,7 @@ def metadata(issuer: str) -> Metadata:
 
 
 def _key_set(jwks_uri: str, refresh: bool = False) -> KeySet:
-    cache_key = f"oidc-jwks:{hashlib.sha256(jwks_uri.encode()).hexdigest()}"
+    cache_key = _key_set_key(jwks_uri)
     body = None if refresh else cache.get(cache_key)
     if body is None:
         body = _get_json(jwks_uri, "key set")

@@ -14,6 +14,7 @@ import pytest
 from django.test import Client as BrowserClient
 from django.test import override_settings
 
+from accounts import oidc
 from accounts.models import ApiKey, Role, User
 from accounts.sso import SsoIdentity, SsoLogin, SsoProvider
 from integrations.openid.simulator import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, OpenIdSimulator
@@ -30,6 +31,8 @@ REDIRECT_URI = "http://testserver/api/v1/auth/redirect"
 def simulator():
     sim = OpenIdSimulator(redirect_uris=[REDIRECT_URI])
     server = sim.serve()
+    # On Redis the cache outlives a test: an earlier simulator on the same loopback port must not be remembered.
+    oidc.forget(sim.issuer)
     yield sim
     server.shutdown()
 
