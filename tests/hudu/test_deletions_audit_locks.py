@@ -159,10 +159,15 @@ def test_the_asset_page_shows_the_hudu_custom_fields_without_password_values(sou
 def test_the_custom_fields_follow_the_field_gate(source, sim, hudu):
     sync_all(source, hudu)
     asset = Asset.objects.get(serial=sim.data["assets"][1001]["primary_serial"])
-    nodes = ["asset.read", "client.read", "obj.asset.*", "obj.client.*", "obj.hudu_asset.layout_name"]
-    html = _browser(nodes).get(f"/assets/{asset.pk}/").content.decode()
-    assert "Hudu fields" in html and "Computer" in html
-    assert "Operating system 1" not in html and "hidden" in html
+    page_nodes = ["asset.read", "client.read", "obj.asset.*", "obj.client.*"]
+    layout_badge = 'badge-info">Computer</span>'
+    blind = _browser(page_nodes).get(f"/assets/{asset.pk}/").content.decode()
+    assert "Hudu fields" in blind and "Operating system 1" not in blind and "hidden" in blind
+    assert layout_badge not in blind
+    values = _browser([*page_nodes, "obj.hudu_asset.fields"]).get(f"/assets/{asset.pk}/").content.decode()
+    assert "Operating system 1" in values and layout_badge not in values  # the layout's name needs the wildcard
+    everything = _browser([*page_nodes, "obj.hudu_asset.*"]).get(f"/assets/{asset.pk}/").content.decode()
+    assert "Operating system 1" in everything and layout_badge in everything
 
 
 # --- synced credentials are read-only for what Hudu masters ---------------------------------------------------------

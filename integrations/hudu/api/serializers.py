@@ -1,4 +1,5 @@
-"""The gate over an asset's Hudu custom fields: ``obj.hudu_asset.<field>`` nodes (``obj.hudu_asset.*`` for all).
+"""The gate over an asset's Hudu custom fields: ``obj.hudu_asset.fields`` for the values (``obj.hudu_asset.*`` for
+them and what no field shows, such as the layout's name).
 
 No route serves it yet; declaring it registers the nodes, and the asset page reads the fields through the gate.
 """
@@ -15,5 +16,5 @@ class HuduAssetFieldsSerializer(GatedModelSerializer):
 
     class Meta:
         model = HuduAssetFields
-        fields = ["layout_name", "fields", "url", "updated_at"]
+        fields = ["fields", "updated_at"]
         read_only_fields = fields

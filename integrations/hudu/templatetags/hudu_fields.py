@@ -1,7 +1,7 @@
 """``{% hudu_custom_fields asset %}``: on an asset's page, the custom fields its Hudu asset layout gives it.
 
-Gated like every other field: the values need ``obj.hudu_asset.fields`` (the layout's name
-``obj.hudu_asset.layout_name``); values of the layout's password fields were never kept and show as withheld.
+Gated like every other field: the values need ``obj.hudu_asset.fields``, the layout's name (which no field node
+shows) ``obj.hudu_asset.*``; values of the layout's password fields were never kept and show as withheld.
 """
 
 from __future__ import annotations
