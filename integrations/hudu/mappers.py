@@ -321,12 +321,29 @@ class PasswordMapper(_CompanyChildMapper):
                     values.append(SecureValue(credential_id=credential.pk, field_id=field_id, ciphertext=blob))
         bulk.insert(DataKey, keys)
         bulk.insert(SecureValue, values)
+        linked = self._relink_assets(written)
+        self.context.writes += len(keys) + len(values) + linked + self.audit.written(written)
+
+    def _relink_assets(self, written: list[Item]) -> int:
+        """Each credential's link to the asset Hudu attaches it to; links a user added to other assets stay (only
+        links to assets this source mirrors are Hudu's to drop). Returns the rows written."""
         links = Credential.assets.through
-        links.objects.filter(credential_id__in=ids).delete()
-        wanted = [links(credential_id=item.obj.pk, asset_id=item.extra["asset"]) for item in written
-                  if item.extra["asset"]]  # fmt: skip
-        bulk.insert(links, wanted)
-        self.context.writes += len(keys) + len(values) + len(wanted) + self.audit.written(written)
+        wanted = {(str(item.obj.pk), str(item.extra["asset"])) for item in written if item.extra["asset"]}
+        existing = list(links.objects.filter(credential_id__in=[i.obj.pk for i in written])
+                        .values_list("pk", "credential_id", "asset_id"))  # fmt: skip
+        present = {(str(credential), str(asset)) for _, credential, asset in existing}
+        mirrored = set(
+            ExternalRecord.objects.filter(
+                source=self.context.source, kind="asset", object_id__in=[str(a) for _, _, a in existing]
+            ).values_list("object_id", flat=True)
+        ) if existing else set()  # fmt: skip
+        stale = [pk for pk, credential, asset in existing
+                 if str(asset) in mirrored and (str(credential), str(asset)) not in wanted]  # fmt: skip
+        if stale:
+            links.objects.filter(pk__in=stale).delete()
+        new = [links(credential_id=c, asset_id=a) for c, a in sorted(wanted - present)]
+        bulk.insert(links, new)
+        return len(stale) + len(new)
 
     def on_deleted(self, object_ids: list[str]) -> None:
         """Passwords gone from Hudu (or archived there) go to the vault's trash (restorable), audited."""

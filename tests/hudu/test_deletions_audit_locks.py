@@ -224,3 +224,20 @@ def test_the_edit_form_disables_what_hudu_masters_and_links_to_hudu(source, sim,
     assert (
         services.decrypt_fields(credential, ["password"])["password"] == sim.data["asset_passwords"][5001]["password"]
     )
+
+
+def test_a_resync_keeps_asset_links_a_user_added_and_moves_hudus_own(source, sim, hudu):
+    sync_all(source, hudu)
+    credential = _synced_credential(sim)
+    hudu_asset = Asset.objects.get(serial=sim.data["assets"][1001]["primary_serial"])
+    assert list(credential.assets.all()) == [hudu_asset]
+    local = Asset.objects.create(client=credential.client, name="Local firewall")
+    api, *_ = api_for(["*"])
+    response = api.patch(f"/api/v1/credentials/{credential.pk}", {"asset_ids": [str(hudu_asset.pk), str(local.pk)]},
+                         format="json")  # fmt: skip
+    assert response.status_code == 200  # links are local work: not mastered
+    sim.now = lambda: datetime(2026, 6, 1, tzinfo=UTC)
+    sim.touch("asset_passwords", 5001, passwordable_id=1005)  # Hudu attaches it to another asset
+    sync_all(source, hudu)
+    moved_to = Asset.objects.get(serial=sim.data["assets"][1005]["primary_serial"])
+    assert set(credential.assets.all()) == {local, moved_to}
