@@ -20,6 +20,7 @@ the vault's envelope scheme and never shown again, in the admin or anywhere else
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 import secrets
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ from django.utils import timezone
 
 from accounts import oidc
 from accounts.models import Role, User
-from credentials import vault
+from credentials.sealed import SealedSecret
 from psa.models import BaseModel
 
 SECRET_FIELD = "client_secret"
@@ -45,7 +46,9 @@ PRESET_ISSUERS = {
 LOGIN_RE = re.compile(r"[^\w.@+-]")
 
 
-class SsoProvider(BaseModel):
+class SsoProvider(SealedSecret, BaseModel):
+    sealed_field = SECRET_FIELD
+
     class Preset(models.TextChoices):
         GENERIC = "generic", "Any OpenID Connect provider"
         MICROSOFT = "microsoft", "Microsoft Entra ID"
@@ -83,25 +86,11 @@ class SsoProvider(BaseModel):
     def __str__(self) -> str:
         return self.name
 
-    def _aad_id(self) -> str:
+    def sealed_aad_id(self) -> str:
         return f"sso-provider-{self.pk}"
 
-    def set_client_secret(self, value: str) -> None:
-        dek = vault.new_data_key()
-        self.wrapped_key, self.key_version = vault.wrap_data_key(dek, self._aad_id())
-        self.secret_ciphertext = vault.encrypt_value(dek, self._aad_id(), SECRET_FIELD, value)
-
-    def client_secret(self) -> str:
-        if not self.secret_ciphertext:
-            return ""
-        dek = vault.unwrap_data_key(self.wrapped_key, self._aad_id(), self.key_version)
-        return vault.decrypt_value(dek, self._aad_id(), SECRET_FIELD, self.secret_ciphertext)
-
-    def rewrap_if_stale(self) -> None:
-        """After ``PSA_VAULT_KEYS`` gained a newer master key, move the secret's data key to it (on use)."""
-        if self.secret_ciphertext and self.key_version != vault.load_keyring().primary_version:
-            self.set_client_secret(self.client_secret())
-            self.save(update_fields=["wrapped_key", "key_version", "secret_ciphertext", "updated_at"])
+    set_client_secret = SealedSecret.seal
+    client_secret = SealedSecret.unseal
 
     @property
     def has_client_secret(self) -> bool:
@@ -153,8 +142,14 @@ class SsoLogin(BaseModel):
     )
     failure = models.CharField(max_length=64, blank=True)
     redeemed_at = models.DateTimeField(null=True, blank=True)
+    # An API client's sign-in is handed over only once the person types the code the client shows (RFC 8628's
+    # user code): a sign-in link someone else sent cannot quietly give them your tokens.
+    user_code = models.CharField(max_length=9, blank=True, editable=False)
+    started_from = models.GenericIPAddressField(null=True, blank=True, editable=False)
+    confirm_failures = models.PositiveSmallIntegerField(default=0, editable=False)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
 
-    audit_exclude = frozenset({"state_digest", "nonce", "code_verifier", "callback_key_digest"})
+    audit_exclude = frozenset({"state_digest", "nonce", "code_verifier", "callback_key_digest", "user_code"})
 
     class Meta:
         ordering = ("-created_at", "id")
@@ -198,6 +193,20 @@ class Started:
     url: str
     attempt: SsoLogin
     callback_key: str | None
+    user_code: str | None = None
+
+
+CONFIRM_SESSION_KEY = "psa_sso_confirm"
+USER_CODE_ALPHABET = "BCDFGHJKLMNPQRSTVWXZ"  # RFC 8628 §6.1: consonants only, no look-alikes, no words
+
+
+def new_user_code() -> str:
+    letters = "".join(secrets.choice(USER_CODE_ALPHABET) for _ in range(8))
+    return f"{letters[:4]}-{letters[4:]}"
+
+
+def normalise_user_code(value: str) -> str:
+    return "".join(ch for ch in value.upper() if ch.isalnum())
 
 
 def start(provider: SsoProvider, request, *, mode: str, callback: str = "") -> Started:
@@ -205,6 +214,7 @@ def start(provider: SsoProvider, request, *, mode: str, callback: str = "") -> S
     meta = oidc.metadata(provider.issuer)
     state, nonce, pkce = secrets.token_urlsafe(32), secrets.token_urlsafe(32), oidc.new_pkce()
     callback_key = secrets.token_urlsafe(32) if mode == SsoLogin.Mode.API else None
+    user_code = new_user_code() if mode == SsoLogin.Mode.API else ""
     attempt = SsoLogin.objects.create(
         provider=provider,
         mode=mode,
@@ -214,6 +224,8 @@ def start(provider: SsoProvider, request, *, mode: str, callback: str = "") -> S
         redirect_uri=redirect_uri(request),
         callback=callback[:500],
         callback_key_digest=_digest(callback_key) if callback_key else "",
+        user_code=user_code,
+        started_from=request.META.get("REMOTE_ADDR") or None,
         expires_at=timezone.now() + timedelta(seconds=settings.SSO_LOGIN_TTL),
     )
     extra = {"prompt": "select_account"} if provider.preset in ("microsoft", "google") else {}
@@ -221,7 +233,7 @@ def start(provider: SsoProvider, request, *, mode: str, callback: str = "") -> S
         meta, client_id=provider.client_id, redirect_uri=attempt.redirect_uri, scope=provider.scopes, state=state,
         nonce=nonce, challenge=pkce.challenge, extra=extra,
     )  # fmt: skip
-    return Started(url, attempt, callback_key)
+    return Started(url, attempt, callback_key, user_code or None)
 
 
 def claim(state: str) -> SsoLogin:
@@ -350,7 +362,7 @@ def redeem(callback_key: str) -> SsoLogin:
         raise SsoRefused("unknown_callback_key", "This sign-in is not known or has expired. Start again.")
     if attempt.failure:
         raise SsoRefused(attempt.failure, "This sign-in failed. Start again.", attempt)
-    if attempt.user is None:
+    if attempt.user is None or attempt.confirmed_at is None:
         raise SsoRefused("pending", "The sign-in in the browser is not finished yet.", attempt)
     now = timezone.now()
     if not SsoLogin.objects.filter(pk=attempt.pk, redeemed_at__isnull=True).update(redeemed_at=now, updated_at=now):
@@ -358,3 +370,39 @@ def redeem(callback_key: str) -> SsoLogin:
     if not attempt.user.is_active:
         raise SsoRefused("user_inactive", "This account is deactivated.", attempt)
     return attempt
+
+
+def awaiting_confirmation(attempt_id: str | None) -> SsoLogin | None:
+    """The API attempt a browser finished and has yet to confirm, while it may still be confirmed."""
+    if not attempt_id:
+        return None
+    attempt = (
+        SsoLogin.objects.select_related("user", "provider")
+        .filter(pk=attempt_id, mode=SsoLogin.Mode.API, user__isnull=False, confirmed_at__isnull=True, failure="")
+        .first()
+    )
+    if attempt is None or attempt.expires_at <= timezone.now() - timedelta(seconds=settings.SSO_LOGIN_TTL):
+        return None  # the client stops collecting then too
+    return attempt
+
+
+def confirm(attempt: SsoLogin, typed_code: str) -> bool:
+    """Hand the sign-in over to the API client when ``typed_code`` is its user code. Too many wrong codes
+    (``PSA_SSO_CONFIRM_ATTEMPTS``) fail the attempt: the client must start again."""
+    if hmac.compare_digest(normalise_user_code(typed_code), normalise_user_code(attempt.user_code)):
+        now = timezone.now()
+        return bool(
+            SsoLogin.objects.filter(pk=attempt.pk, confirmed_at__isnull=True, failure="").update(
+                confirmed_at=now, updated_at=now
+            )
+        )
+    failures = attempt.confirm_failures + 1
+    SsoLogin.objects.filter(pk=attempt.pk).update(confirm_failures=models.F("confirm_failures") + 1)
+    if failures >= settings.SSO_CONFIRM_ATTEMPTS:
+        _fail(attempt, "confirm_code_wrong")
+        raise SsoRefused("confirm_code_wrong", "Too many wrong codes. Start signing in again from your app.", attempt)
+    return False
+
+
+def decline(attempt: SsoLogin) -> None:
+    _fail(attempt, "declined")

@@ -7,13 +7,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import oidc, sso
 from accounts.sso import SsoLogin, SsoProvider
-from psa import ratelimit
+from psa import audit, ratelimit
 
 BROWSER_ATTEMPTS_KEY = "psa_sso_attempts"
 
@@ -52,3 +53,43 @@ def start(request, key: str):
 def done(request):
     """Where an API client's sign-in ends in the browser (seed 004 closes the window here)."""
     return render(request, "accounts/sso_done.html", {"failed": "failed" in request.GET})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def confirm(request):
+    """Before an API client gets the tokens of a sign-in, the person types the code the client shows. Whoever sent
+    someone a sign-in link has no way to type it for them: the code is on the sender's screen, not the victim's."""
+    attempt = sso.awaiting_confirmation(request.session.get(sso.CONFIRM_SESSION_KEY))
+    if attempt is None:
+        return redirect("accounts:sso_done")
+    # Plain values: the person signing in is not a PSA caller with nodes, so the page shows only what is theirs.
+    context = {
+        "login": attempt.user.login, "provider_name": attempt.provider.name, "started_from": attempt.started_from,
+        "started_at": attempt.created_at, "wrong": False,
+    }  # fmt: skip
+    if request.method == "POST":
+        if "decline" in request.POST:
+            sso.decline(attempt)
+            _audit(request, attempt, "sso_refused", {"reason": "declined"}, "denied")
+            return _finished(request, failed=True)
+        try:
+            if sso.confirm(attempt, request.POST.get("code", "")[:40]):
+                _audit(request, attempt, "sso_api_confirmed", {"provider": attempt.provider.key}, "success")
+                return _finished(request, failed=False)
+        except sso.SsoRefused as refused:
+            _audit(request, attempt, "sso_refused", {"reason": refused.reason}, "denied")
+            messages.error(request, str(refused))
+            return _finished(request, failed=True)
+        _audit(request, attempt, "sso_confirm_code_wrong", {"provider": attempt.provider.key}, "denied")
+        context["wrong"] = True
+    return render(request, "accounts/sso_confirm.html", context, status=400 if context["wrong"] else 200)
+
+
+def _audit(request, attempt: SsoLogin, action: str, changes: dict, outcome: str) -> None:
+    audit.record(request, action, attempt, object_type="accounts.ssologin", changes=changes, outcome=outcome)
+
+
+def _finished(request, *, failed: bool):
+    request.session.pop(sso.CONFIRM_SESSION_KEY, None)
+    return redirect(reverse("accounts:sso_done") + ("?failed=1" if failed else ""))

@@ -27,7 +27,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from credentials import vault
+from credentials.sealed import SealedSecret
 from psa.models import BaseModel
 
 ISSUER = "PSA"
@@ -41,8 +41,10 @@ def _aad_id(device_id) -> str:
     return f"two-factor-{device_id}"
 
 
-class TwoFactorDevice(BaseModel):
+class TwoFactorDevice(SealedSecret, BaseModel):
     """A user's authenticator app. ``confirmed_at`` is empty until a first code proves the enrolment worked."""
+
+    sealed_field = SECRET_FIELD
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="two_factor")
     wrapped_key = models.BinaryField(editable=False)
@@ -69,14 +71,11 @@ class TwoFactorDevice(BaseModel):
         device.save()
         return device
 
-    def set_secret(self, secret: str) -> None:
-        dek = vault.new_data_key()
-        self.wrapped_key, self.key_version = vault.wrap_data_key(dek, _aad_id(self.pk))
-        self.secret_ciphertext = vault.encrypt_value(dek, _aad_id(self.pk), SECRET_FIELD, secret)
+    def sealed_aad_id(self) -> str:
+        return _aad_id(self.pk)
 
-    def secret(self) -> str:
-        dek = vault.unwrap_data_key(self.wrapped_key, _aad_id(self.pk), self.key_version)
-        return vault.decrypt_value(dek, _aad_id(self.pk), SECRET_FIELD, self.secret_ciphertext)
+    set_secret = SealedSecret.seal
+    secret = SealedSecret.unseal
 
     def totp(self) -> pyotp.TOTP:
         return pyotp.TOTP(self.secret(), issuer=ISSUER)
@@ -88,12 +87,6 @@ class TwoFactorDevice(BaseModel):
         """The enrolment QR code as inline SVG, drawn here (no third-party image service ever sees the secret)."""
         code = segno.make(self.provisioning_uri(), error="m")
         return code.svg_inline(scale=5, dark="#000", light="#fff", title="Two-factor enrolment QR code")
-
-    def _rewrap_if_stale(self) -> None:
-        """After ``PSA_VAULT_KEYS`` gained a newer master key, move this device's data key to it on use."""
-        if self.key_version != vault.load_keyring().primary_version:
-            self.set_secret(self.secret())
-            self.save(update_fields=["wrapped_key", "key_version", "secret_ciphertext", "updated_at"])
 
     def verify(self, code: str) -> bool:
         """Whether ``code`` is valid now and not yet used; a match is recorded so it cannot be used again."""
@@ -111,7 +104,7 @@ class TwoFactorDevice(BaseModel):
                 if not stale.update(last_used_step=step, last_used_at=now):
                     return False
                 self.last_used_step, self.last_used_at = step, now
-                self._rewrap_if_stale()
+                self.rewrap_if_stale()
                 return True
         return False
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("login/verify/", two_factor_views.verify, name="two_factor_verify"),
     path("auth/sso/<slug:key>/start", sso_views.start, name="sso_start"),
     path("auth/sso/done", sso_views.done, name="sso_done"),
+    path("auth/sso/confirm", sso_views.confirm, name="sso_confirm"),
     path("profile/two-factor/", two_factor_views.enrol, name="two_factor"),
     path("profile/two-factor/confirm/", two_factor_views.confirm, name="two_factor_confirm"),
     path("profile/two-factor/recovery-codes/", two_factor_views.new_recovery_codes, name="two_factor_recovery_codes"),

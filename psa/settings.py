@@ -48,6 +48,7 @@ SSO_METADATA_CACHE_SECONDS = env_int("PSA_SSO_METADATA_CACHE_SECONDS", 300)
 SSO_CLOCK_SKEW = env_int("PSA_SSO_CLOCK_SKEW", 60)  # seconds
 SSO_LOGIN_TTL = env_int("PSA_SSO_LOGIN_TTL", 600)  # seconds from the authorization URL to the redirect
 SSO_RATE_LIMIT = env_str("PSA_SSO_RATE_LIMIT", "30/min")  # per address, on each single sign-on route
+SSO_CONFIRM_ATTEMPTS = env_int("PSA_SSO_CONFIRM_ATTEMPTS", 5)  # wrong user codes before an API sign-in fails
 if REQUIRE_2FA not in ("off", "admins", "all"):
     raise ImproperlyConfigured(f"PSA_REQUIRE_2FA={REQUIRE_2FA!r} is not one of off, admins, all")
 

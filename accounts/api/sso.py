@@ -65,6 +65,9 @@ class PublicSsoView(PublicMobileView):
 class UriSerializer(serializers.Serializer):
     uri = serializers.CharField(help_text="Open this in a browser: the provider's sign-in page")
     callbackKey = serializers.CharField(help_text="Secret to this client: POST it to /auth/token for the tokens")
+    userCode = serializers.CharField(
+        help_text="Show this to the person: after signing in, the browser asks for it before handing the sign-in over"
+    )
 
 
 def provider_of(key: str | None) -> SsoProvider:
@@ -98,7 +101,7 @@ class AuthUriView(PublicSsoView):
             started = sso.start(provider, request, mode=SsoLogin.Mode.API)
         except oidc.OidcError as error:
             return error_response(502, "PROVIDER_ERROR", str(error))
-        return Response({"uri": started.url, "callbackKey": started.callback_key})
+        return Response({"uri": started.url, "callbackKey": started.callback_key, "userCode": started.user_code})
 
 
 class RedirectQuerySerializer(PassiveSerializer):
@@ -146,7 +149,8 @@ class AuthRedirectView(PublicSsoView):
         _act_as(request, user)
         _audit_link(request, attempt, user)
         if attempt.mode == SsoLogin.Mode.API:
-            return HttpResponseRedirect(reverse("accounts:sso_done"))
+            django_request.session[sso.CONFIRM_SESSION_KEY] = str(attempt.pk)
+            return HttpResponseRedirect(reverse("accounts:sso_confirm"))
         login(django_request, user, backend=SSO_BACKEND)
         return HttpResponseRedirect(_safe_callback(django_request, attempt.callback))
 

@@ -396,10 +396,16 @@ def test_the_mobile_app_signs_in_through_sso_and_gets_its_handoff(simulator, pro
 # --- API clients: /auth/uri, /auth/redirect, /auth/token, /auth/refresh -------------------------------------------
 
 
-def api_sign_in(simulator, sub="sub-dana", email="dana@example.com") -> tuple[str, str]:
+def api_sign_in(simulator, sub="sub-dana", email="dana@example.com", confirm=True) -> tuple[str, str]:
+    """An API client's sign-in, the person finishing it in a browser and, with ``confirm``, typing the app's code."""
     simulator.sign_in_as(sub, email)
     data = data_of(api_client().get("/api/v1/auth/uri", {"provider": "sim"}))
-    back = BrowserClient().get(through_provider(data["uri"]))
+    browser = BrowserClient()
+    back = browser.get(through_provider(data["uri"]))
+    if confirm and back["Location"] == "/auth/sso/confirm":
+        confirmed = browser.post("/auth/sso/confirm", {"code": data["userCode"].lower().replace("-", " ")})
+        assert confirmed.status_code == 302, confirmed.content
+        return data["callbackKey"], confirmed["Location"]
     return data["callbackKey"], back["Location"]
 
 
@@ -423,6 +429,68 @@ def test_the_token_is_pending_until_the_browser_finishes(simulator, provider, da
     error_of(
         api_client().post("/api/v1/auth/token", {"callbackKey": data["callbackKey"]}, format="json"), 409, "CONFLICT"
     )
+
+
+def started_api_sign_in(simulator) -> tuple[dict, BrowserClient]:
+    """An API sign-in the person has finished at the provider; the browser stands on the confirmation page."""
+    simulator.sign_in_as("sub-dana", "dana@example.com")
+    data = data_of(api_client().get("/api/v1/auth/uri", {"provider": "sim"}, REMOTE_ADDR="192.0.2.44"))
+    browser = BrowserClient()
+    assert browser.get(through_provider(data["uri"]))["Location"] == "/auth/sso/confirm"
+    return data, browser
+
+
+def collect(data: dict):
+    return api_client().post("/api/v1/auth/token", {"callbackKey": data["callbackKey"]}, format="json")
+
+
+def test_the_tokens_wait_until_the_person_types_the_apps_code(simulator, provider, dana):
+    data, browser = started_api_sign_in(simulator)
+    assert len(data["userCode"]) == 9 and data["userCode"][4] == "-"
+
+    page = browser.get("/auth/sso/confirm").content.decode()
+    assert "Sign an app in as dana?" in page and "192.0.2.44" in page and data["userCode"] not in page
+    error_of(collect(data), 409, "CONFLICT")
+
+    wrong = browser.post("/auth/sso/confirm", {"code": "BBBB-BBBB"})
+    assert wrong.status_code == 400 and "not the code of this sign-in" in wrong.content.decode()
+    error_of(collect(data), 409, "CONFLICT")
+
+    assert browser.post("/auth/sso/confirm", {"code": data["userCode"]})["Location"] == "/auth/sso/done"
+    assert data_of(collect(data))["user"]["login"] == "dana"
+    actions = list(AuditEvent.objects.order_by("created_at").values_list("action", flat=True))
+    assert "sso_confirm_code_wrong" in actions and "sso_api_confirmed" in actions
+    assert not AuditEvent.objects.filter(changes__icontains=data["userCode"]).exists()
+
+
+def test_a_sign_in_link_sent_by_someone_else_can_be_declined(simulator, provider, dana):
+    data, browser = started_api_sign_in(simulator)
+
+    assert browser.post("/auth/sso/confirm", {"decline": "1"})["Location"] == "/auth/sso/done?failed=1"
+
+    error_of(collect(data), 401, "UNAUTHORIZED")
+    assert AuditEvent.objects.filter(action="sso_refused", changes__reason="declined").exists()
+    assert browser.get("/auth/sso/confirm")["Location"] == "/auth/sso/done"  # nothing left to confirm
+
+
+def test_too_many_wrong_codes_fail_the_sign_in(simulator, provider, dana, settings):
+    settings.SSO_CONFIRM_ATTEMPTS = 2
+    data, browser = started_api_sign_in(simulator)
+
+    assert browser.post("/auth/sso/confirm", {"code": "BBBB-BBBB"}).status_code == 400
+    assert browser.post("/auth/sso/confirm", {"code": "CCCC-CCCC"})["Location"] == "/auth/sso/done?failed=1"
+
+    assert browser.post("/auth/sso/confirm", {"code": data["userCode"]})["Location"] == "/auth/sso/done"
+    error_of(collect(data), 401, "UNAUTHORIZED")  # the right code came too late
+
+
+def test_the_confirmation_belongs_to_the_browser_that_finished_the_sign_in(simulator, provider, dana):
+    data, _ = started_api_sign_in(simulator)
+
+    other = BrowserClient()
+    assert other.post("/auth/sso/confirm", {"code": data["userCode"]})["Location"] == "/auth/sso/done"
+
+    error_of(collect(data), 409, "CONFLICT")
 
 
 def test_a_failed_api_sign_in_ends_on_the_failure_page_and_the_key_is_refused(simulator, provider, dana):

@@ -125,3 +125,33 @@ def test_rotation_alongside_a_loop_of_reveals_loses_no_read(client_a):
     assert "Rewrapped 40 data key(s) to version 2; 0 left" in output
     assert set(DataKey.objects.values_list("key_version", flat=True)) == {2}
     assert AuditEvent.objects.filter(action="reveal", outcome="success").count() == results["ok"]
+
+
+@pytest.mark.django_db
+def test_rotation_also_moves_the_secrets_sealed_outside_credentials(client_a):
+    """Authenticator secrets and SSO client secrets use the same keyring: after a rotation that reports nothing
+    stale, removing the old key must lock no one out of two-factor sign-in or single sign-on."""
+    from accounts.sso import SsoProvider
+    from accounts.two_factor import TwoFactorDevice
+    from tests.factories import make_user
+
+    with override_settings(VAULT_KEYS={1: OLD}):
+        device = TwoFactorDevice.start(make_user(["user.read"], login="totp-user"))
+        totp_secret = device.secret()
+        provider = SsoProvider(key="idp", name="IdP", issuer="https://idp.example.com", client_id="psa")
+        provider.set_client_secret("client-secret-value")
+        provider.save()
+        SsoProvider.objects.create(key="public", name="Public client", issuer="https://p.example.com", client_id="x")
+    ciphertext_before = bytes(TwoFactorDevice.objects.get(pk=device.pk).secret_ciphertext)
+
+    with override_settings(VAULT_KEYS={1: OLD, 2: NEW}):
+        assert "2 data key(s) to rewrap" in _rotate("--check")
+        assert "Rewrapped 2 data key(s) to version 2; 0 left" in _rotate()
+        assert "0 data key(s) to rewrap" in _rotate("--check")
+
+    with override_settings(VAULT_KEYS={2: NEW}):  # the old key is gone
+        device = TwoFactorDevice.objects.get(pk=device.pk)
+        assert device.key_version == 2 and device.secret() == totp_secret
+        assert bytes(device.secret_ciphertext) == ciphertext_before  # only the data key was rewrapped
+        assert SsoProvider.objects.get(key="idp").client_secret() == "client-secret-value"
+        assert SsoProvider.objects.get(key="public").client_secret() == ""

@@ -10,6 +10,9 @@ Rotation procedure (no downtime):
 
 Rows that cannot be rewrapped (their master key is missing, or they fail their integrity check) are skipped,
 named, and make the command exit non-zero; run it again once fixed. Running it twice is harmless.
+
+Secrets kept outside credentials with the same scheme (authenticator secrets, single sign-on client secrets: every
+model mixing in ``credentials.sealed.SealedSecret``) are rewrapped and counted the same way.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from django.utils import timezone
 
 from credentials import vault
 from credentials.models import DataKey
+from credentials.sealed import rewrap_row, sealed_models
 
 
 class Command(BaseCommand):
@@ -44,10 +48,10 @@ class Command(BaseCommand):
             pause = 0.005 if connection.vendor == "sqlite" else 0.0
         ring = vault.load_keyring()
         status = ring.status()
-        usage = dict(DataKey.objects.values_list("key_version").annotate(n=Count("pk")).order_by())
+        usage = _versions_in_use()
         self.stdout.write(
             f"Master keys configured: {status['versions'] or 'none'}; newest: {status['primary_version']}. "
-            f"Data keys per version: {usage or 'none'}."
+            f"Data keys (and sealed secrets) per version: {usage or 'none'}."
         )
         for version, problem in status["problems"].items():
             self.stderr.write(f"Master key version {version} is unusable: {problem}")
@@ -78,16 +82,22 @@ class Command(BaseCommand):
                 try:
                     rewrapped += self._rewrap(pk, ring, primary)
                 except vault.VaultError as exc:
-                    failed.append((pk, str(exc)))
+                    failed.append((f"credential {pk}", str(exc)))
                 if pause:
                     time.sleep(pause)
-        remaining = DataKey.objects.exclude(key_version=primary).count()
+        for model in sealed_models():
+            for pk in list(model.stale(primary).order_by("pk").values_list("pk", flat=True)):
+                try:
+                    rewrapped += rewrap_row(model, pk, ring)
+                except vault.VaultError as exc:
+                    failed.append((f"{model._meta.verbose_name} {pk}", str(exc)))
+        remaining = sum(n for version, n in _versions_in_use().items() if version != primary)
         self.stdout.write(
             f"Rewrapped {rewrapped} data key(s) to version {primary}; {remaining} left on older versions."
         )
         if failed:
             for pk, reason in failed[:20]:
-                self.stderr.write(f"  credential {pk}: {reason}")
+                self.stderr.write(f"  {pk}: {reason}")
             raise CommandError(
                 f"{len(failed)} data key(s) could not be rewrapped (listed above); run again once fixed."
             )
@@ -105,3 +115,13 @@ class Command(BaseCommand):
             row.wrapped, row.key_version, row.rotated_at = wrapped, version, timezone.now()
             row.save(update_fields=["wrapped", "key_version", "rotated_at"])
             return 1
+
+
+def _versions_in_use() -> dict[int, int]:
+    """How many data keys each master-key version wraps, over credentials and every sealed secret."""
+    usage = dict(DataKey.objects.values_list("key_version").annotate(n=Count("pk")).order_by())
+    for model in sealed_models():
+        rows = model.objects.filter(key_version__isnull=False).values_list("key_version").annotate(n=Count("pk"))
+        for version, n in rows.order_by():
+            usage[version] = usage.get(version, 0) + n
+    return usage
