@@ -117,7 +117,7 @@ run: install
 	  hudu_port="$${PSA_DEMO_HUDU_PORT:-8012}"
 	  "$${detach[@]}" $(PY) manage.py simulate hudu --port "$$hudu_port" >>"$$logs/hudu-simulator.log" 2>&1 &
 	  pids+=($$!)
-	  "$${detach[@]}" $(PY) manage.py simulate_unifi --port "$${PSA_DEMO_UNIFI_PORT:-8013}" >>"$$logs/unifi-simulator.log" 2>&1 &
+	  "$${detach[@]}" $(PY) manage.py simulate unifi --port "$${PSA_DEMO_UNIFI_PORT:-8013}" >>"$$logs/unifi-simulator.log" 2>&1 &
 	  pids+=($$!)
 	fi
 	ready=0

@@ -83,6 +83,18 @@ class CredentialForm(forms.Form):
             self.value_specs.append(spec)
         self.sub_rows = self._build_sub_rows()
 
+    def lock(self, notes: dict[str, str]) -> None:
+        """Disable what a sync owns (``notes``, from ``psa.forms.FIELD_LOCKS``: ``name``, ``notes`` or ``fields`` ->
+        why, with a link to change it there). A disabled field keeps its stored value whatever is posted."""
+        targets = {"name": ["name"], "notes": ["notes"], "fields": [n for n in self.fields if n.startswith("f__")]}
+        for key, note in notes.items():
+            for name in targets.get(key, []):
+                self.fields[name].disabled = True
+                self.fields[name].help_text = note
+        if "fields" in notes:
+            for name in [n for n in self.fields if n.startswith("clear__")]:
+                del self.fields[name]
+
     # --- sub-credential rows (create only) ------------------------------------------------------------------------
 
     def _posted_indexes(self, field_id: str) -> list[int]:

@@ -28,6 +28,7 @@ from credentials.value_types import join_path
 from psa import audit
 from psa.access import client_scope, has_node, restrict
 from psa.api.exceptions import Conflict, flatten_errors
+from psa.forms import FIELD_LOCKS
 from psa.models import AuditEvent
 from psa.tabs import client_tabs
 from psa.ui_gate import gate_form
@@ -294,6 +295,8 @@ def credential_edit(request, pk):
     form = CredentialForm(
         request.POST or None, definition=credential.definition, existing=existing, sub_rows=False, initial=initial
     )
+    for lock in FIELD_LOCKS:  # fields a sync owns (a Hudu password's) are read-only, with a link to the source
+        form.lock(lock(credential))
     current = {name: list(getattr(credential, name).all()) for name in ("contacts", "vendors", "assets", "software")}
     form.add_links(request, credential.client, current)
     status = 200

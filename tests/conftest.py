@@ -63,8 +63,13 @@ def force_login_is_not_a_sign_in(monkeypatch):
 def fresh_process_caches():
     """Each test starts with empty caller and reference caches: a test's changes are rolled back without a signal,
     so what a cache loaded inside one test must not be served to the next."""
+    from django.contrib.contenttypes.models import ContentType
+
     from psa import generations
 
     generations.clear_local_caches()
+    # A transactional test with serialized_rollback flushes the tables without re-creating the content types; ids
+    # cached before would then point at rows that are gone (an external record's FK failed at commit).
+    ContentType.objects.clear_cache()
     yield
     generations.clear_local_caches()

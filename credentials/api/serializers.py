@@ -14,6 +14,7 @@ from clients.models import Client, Contact, Vendor
 from credentials import services
 from credentials.models import SCOPE_PATTERN, Credential, CredentialType
 from credentials.value_types import MAX_VALUE_LENGTH, VALUE_TYPE_ORDER, DefinitionError, join_path, validate_definition
+from integrations.hooks import refuse_mastered_writes
 from psa.api.serializers import GatedModelSerializer, PassiveSerializer, ScopedPrimaryKeyRelatedField
 from psa.utils import is_uuid
 
@@ -207,6 +208,7 @@ class CredentialWriteSerializer(GatedModelSerializer):
         attrs = super().validate(attrs)
         instance = self.instance
         if instance is not None:
+            refuse_mastered_writes(self, attrs)  # fields a sync owns are read-only on synced credentials
             errors = {}
             if "client" in attrs and attrs["client"] != instance.client:
                 errors["client_id"] = ["A credential cannot move to another client; create a new one there."]
@@ -279,9 +281,13 @@ def _check_same_client(attrs: dict, client: Client) -> None:
 
 
 class FieldsUpdateSerializer(PassiveSerializer):
-    """Body of PUT /credentials/{id}/fields: the values to change (others stay)."""
+    """Body of PUT /credentials/{id}/fields: the values to change (others stay). The credential is the instance."""
 
     fields = _field_list()
+
+    def validate(self, attrs: dict) -> dict:
+        refuse_mastered_writes(self, attrs)  # a synced credential's fields are its source's
+        return attrs
 
 
 # --- credentials: output ---------------------------------------------------------------------------------------------

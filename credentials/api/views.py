@@ -302,7 +302,7 @@ class CredentialViewSet(PsaModelViewSet):
     def update_fields(self, request, pk=None):
         self._require_visible("fields")
         credential = self.get_object()
-        body = s.FieldsUpdateSerializer(data=request.data)
+        body = s.FieldsUpdateSerializer(credential, data=request.data)
         body.is_valid(raise_exception=True)
         try:
             values = services.plan_values(credential.definition, body.validated_data["fields"], creating=False)

@@ -24,7 +24,7 @@ from integrations.hudu.mappers import (
     withhold_secret_fields,
 )
 from integrations.hudu.models import HuduConnection
-from integrations.mirror import Mapper, apply_batch
+from integrations.mirror import Mapper, apply_batch, mark_missing
 
 BATCH = 1000  # records per engine batch (40 Hudu pages)
 
@@ -117,3 +117,26 @@ def sync_passwords(context) -> None:
     if connection.password_access is not access:  # an unchanged re-sync writes nothing, this row included
         connection.password_access = access
         connection.save(update_fields=["password_access"])
+
+
+# What the deletion scan reconciles: Hudu's default lists leave archived records out, so a record archived there
+# drops out of the scan exactly as a deleted one does.
+DELETION_SCANNED = (
+    ("companies", CompanyMapper),
+    ("assets", AssetMapper),
+    ("websites", WebsiteMapper),
+    ("asset_passwords", PasswordMapper),
+)
+
+
+def scan_deletions(context) -> None:
+    """Every live id in Hudu (Hudu has no id-only lists: whole pages, of which only the ids are kept); mirrored
+    records no longer there are marked deleted and their local rows archived (see each mapper's ``on_deleted``).
+    A key without password access cannot see which passwords are gone, so their scan is skipped."""
+    for collection, mapper in DELETION_SCANNED:
+        try:
+            seen = {str(row.get("id")) for page in context.client.iter_pages(collection) for row in page}
+        except PasswordAccessDenied:
+            continue
+        mark_missing(context, mapper, seen)
+    context.progress()

@@ -47,6 +47,27 @@ def test_connection(client: HuduClient) -> list[Check]:
     return checks
 
 
+def external_url(source, kind: str, external_id: str) -> str:
+    """A link into Hudu's web app, from the mirrored payload's own links (a password: its company's passwords)."""
+    from integrations.models import ExternalRecord
+
+    def payload(record_kind: str, record_id: Any) -> dict:
+        row = ExternalRecord.objects.filter(source=source, kind=record_kind, external_id=str(record_id)).first()
+        return row.payload if row is not None and isinstance(row.payload, dict) else {}
+
+    record = payload(kind, external_id)
+    if kind == "password":
+        path = payload("company", record.get("company_id")).get("passwords_url") if record.get("company_id") else ""
+    else:
+        path = record.get("url") or record.get("full_url")
+    if not isinstance(path, str) or not path:
+        return ""
+    if path.startswith(("https://", "http://")):
+        return path
+    base = source.base_url.rstrip("/").removesuffix("/api/v1")
+    return f"{base}/{path.lstrip('/')}"
+
+
 HUDU = registry.register(
     registry.Kind(
         key="hudu",
@@ -69,10 +90,15 @@ HUDU = registry.register(
             Job("hudu.websites", "Websites → domains", jobs.sync_websites, HOUR),
             Job("hudu.assets", "Assets → assets with custom fields", jobs.sync_assets, HOUR),
             Job("hudu.passwords", "Asset passwords → vault", jobs.sync_passwords, HOUR),
+            Job("hudu.deletions", "Deletion and archive scan", jobs.scan_deletions, 24 * HOUR),
         ),
         make_client=make_client,
         test=test_connection,
+        external_url=external_url,
     )
 )
 
 hooks.mastered("clients.client", ("hudu_id",))
+# Hudu masters its passwords: on a synced credential these are read-only (the API's 400 names them; the edit form
+# shows them disabled with an "Open in Hudu" link).
+hooks.mastered("credentials.credential", ("name", "notes", "fields"))

@@ -8,6 +8,7 @@ import hmac
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.db.models.functions import Lower, Trim
 
 from assets.models import Asset, Domain
@@ -16,6 +17,7 @@ from credentials import vault
 from credentials.models import Credential, DataKey, SecureValue
 from integrations import bulk
 from integrations.connectwise.mappers import asset_type
+from integrations.hudu.audit import PasswordAudit
 from integrations.hudu.credential_types import PASSWORD_TYPE_ID
 from integrations.hudu.models import HuduAssetFields
 from integrations.mirror import Item, Mapper, RecordError, local_ids, text
@@ -45,6 +47,18 @@ def fingerprint(values: list[str]) -> str:
 
 def normalized_name(name: str) -> str:
     return " ".join(name.split()).lower()
+
+
+def mirrored_here_only(model, object_ids: list[str]) -> list[str]:
+    """The rows among ``object_ids`` that no live external record of any source still mirrors: a client that
+    Hudu no longer has but ConnectWise still does stays as it is. (The scan marks its own records first.)"""
+    content_type = ContentType.objects.get_for_model(model)
+    elsewhere = set(
+        ExternalRecord.objects.filter(
+            content_type=content_type, object_id__in=object_ids, deleted_at__isnull=True
+        ).values_list("object_id", flat=True)
+    )
+    return [pk for pk in object_ids if pk not in elsewhere]
 
 
 class CompanyMapper(Mapper):
@@ -77,6 +91,13 @@ class CompanyMapper(Mapper):
         if not item.extra["create"]:
             return None  # left unmapped until an admin maps it
         return Client(name=item.extra["name"], **item.values)
+
+    def on_deleted(self, object_ids: list[str]) -> None:
+        """Clients whose company is gone from Hudu (or archived there) are archived, never deleted: their tickets,
+        documentation and credentials stay."""
+        Client.objects.filter(pk__in=mirrored_here_only(Client, object_ids), archived_at__isnull=True).update(
+            archived_at=self.context.now, updated_at=self.context.now
+        )
 
 
 class LayoutMapper(Mapper):
@@ -209,7 +230,7 @@ class AssetMapper(_CompanyChildMapper):
         self.context.writes += len(rows)
 
     def on_deleted(self, object_ids: list[str]) -> None:
-        Asset.objects.filter(pk__in=object_ids, archived_at__isnull=True).update(
+        Asset.objects.filter(pk__in=mirrored_here_only(Asset, object_ids), archived_at__isnull=True).update(
             archived_at=self.context.now, updated_at=self.context.now
         )
 
@@ -241,6 +262,9 @@ class WebsiteMapper(_CompanyChildMapper):
         for item in items:
             item.obj = found.get((str(item.values["client_id"]), item.values["name"]))
 
+    # on_deleted: a domain has no archived state, and its notes, certificates and registrar are local work, so a
+    # website gone from Hudu only marks its external record deleted.
+
 
 class PasswordMapper(_CompanyChildMapper):
     """Asset passwords become vault credentials of the built-in "Hudu password" type, linked to the client and
@@ -255,6 +279,7 @@ class PasswordMapper(_CompanyChildMapper):
         super().prepare(items)
         assets = [i.payload.get("passwordable_id") for i in items if i.payload.get("passwordable_type") == "Asset"]
         self.assets = local_ids(self.context.source, "asset", assets)
+        self.audit = PasswordAudit(self.context, items)
 
     def values(self, item: Item) -> dict:
         p = item.payload
@@ -296,12 +321,37 @@ class PasswordMapper(_CompanyChildMapper):
                     values.append(SecureValue(credential_id=credential.pk, field_id=field_id, ciphertext=blob))
         bulk.insert(DataKey, keys)
         bulk.insert(SecureValue, values)
+        linked = self._relink_assets(written)
+        self.context.writes += len(keys) + len(values) + linked + self.audit.written(written)
+
+    def _relink_assets(self, written: list[Item]) -> int:
+        """Each credential's link to the asset Hudu attaches it to; links a user added to other assets stay (only
+        links to assets this source mirrors are Hudu's to drop). Returns the rows written."""
         links = Credential.assets.through
-        links.objects.filter(credential_id__in=ids).delete()
-        wanted = [links(credential_id=item.obj.pk, asset_id=item.extra["asset"]) for item in written
-                  if item.extra["asset"]]  # fmt: skip
-        bulk.insert(links, wanted)
-        self.context.writes += len(keys) + len(values) + len(wanted)
+        wanted = {(str(item.obj.pk), str(item.extra["asset"])) for item in written if item.extra["asset"]}
+        existing = list(links.objects.filter(credential_id__in=[i.obj.pk for i in written])
+                        .values_list("pk", "credential_id", "asset_id"))  # fmt: skip
+        present = {(str(credential), str(asset)) for _, credential, asset in existing}
+        mirrored = set(
+            ExternalRecord.objects.filter(
+                source=self.context.source, kind="asset", object_id__in=[str(a) for _, _, a in existing]
+            ).values_list("object_id", flat=True)
+        ) if existing else set()  # fmt: skip
+        stale = [pk for pk, credential, asset in existing
+                 if str(asset) in mirrored and (str(credential), str(asset)) not in wanted]  # fmt: skip
+        if stale:
+            links.objects.filter(pk__in=stale).delete()
+        new = [links(credential_id=c, asset_id=a) for c, a in sorted(wanted - present)]
+        bulk.insert(links, new)
+        return len(stale) + len(new)
+
+    def on_deleted(self, object_ids: list[str]) -> None:
+        """Passwords gone from Hudu (or archived there) go to the vault's trash (restorable), audited."""
+        trashed = list(Credential.objects.filter(pk__in=object_ids, deleted_at__isnull=True))
+        Credential.objects.filter(pk__in=[c.pk for c in trashed]).update(
+            deleted_at=self.context.now, deleted_by=None, updated_at=self.context.now
+        )
+        self.context.writes += PasswordAudit.trashed(self.context, trashed)
 
 
 def split_secrets(record: dict) -> tuple[dict, dict]:

@@ -25,6 +25,8 @@ class HuduAssetFields(models.Model):
     fields = models.JSONField(default=list, blank=True)
     updated_at = models.DateTimeField()
 
+    scope_path = "asset__client"
+
     class Meta:
         ordering = ("asset_id",)
         verbose_name = "Hudu asset fields"

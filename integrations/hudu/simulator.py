@@ -5,24 +5,23 @@ It speaks ``/api/v1/{api_info,companies,asset_layouts,assets,asset_passwords,web
 pages with ``page`` and ``page_size`` (25 by default) and answers an empty list past the end, filters ``updated_at``
 (``a,b``, ``a,`` or exact), ``archived``, ``company_id``, ``name`` and ``id_in_integration``, refuses unknown
 parameters, and enforces Hudu's 300 requests a minute (429 with ``Retry-After``) on its own clock. Faults (429,
-500/502, slow or malformed answers, a revoked key) are injected by tests; ``requests`` is the request log.
+500/502, slow or malformed answers, a revoked key) and the request log come from :mod:`integrations.simulator`.
 """
 
 from __future__ import annotations
 
-import json
 import random
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
 from integrations.hudu.client import format_time, hudu_time
+from integrations.simulator import Simulator, json_response
 
 DEMO_API_KEY = "demo-hudu-api-key-not-secret"
 DEMO_NO_PASSWORDS_KEY = "demo-hudu-key-without-passwords"
@@ -51,25 +50,6 @@ _WORDS = ["Harbor", "Juniper", "Kestrel", "Lumen", "Maple", "Nimbus", "Orchid", 
 _SUFFIXES = ["Partners", "Clinic", "Logistics", "Foods", "Studio", "Group", "Works", "Labs"]
 
 
-@dataclass
-class Fault:
-    status: int
-    times: int = 1
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
-    malformed: bool = False
-    match: str = ""
-
-
-@dataclass
-class LoggedRequest:
-    method: str
-    path: str
-    query: dict[str, str]
-    status: int = 0
-
-
 @dataclass(frozen=True)
 class Size:
     companies: int = 6
@@ -78,8 +58,13 @@ class Size:
     websites: int = 6
 
 
-class HuduSimulator:
-    """State and WSGI entry point (``__call__``). Thread-safe for a threaded loopback server."""
+class HuduSimulator(Simulator):
+    """Hudu's data and routes on the shared simulator base. Thread-safe for a threaded loopback server."""
+
+    vendor = "hudu"
+    default_port = 8012
+    fault_body = {"error": "Injected fault"}
+    malformed_body = '{"companies": [{"id": 1, "na'
 
     def __init__(
         self,
@@ -91,17 +76,12 @@ class HuduSimulator:
         names: list[str] | None = None,
         malformed_every: int = 0,
     ) -> None:
+        super().__init__(seed=seed)
         self.size = size or Size()
         self.keys = dict(keys) if keys is not None else {DEMO_API_KEY: True, DEMO_NO_PASSWORDS_KEY: False}
         self.clock = clock  # seconds, for the rate limit window
         self.now: Callable[[], datetime] = lambda: datetime.now(UTC)  # for updated_at of touched records
         self.malformed_every = malformed_every
-        self.lock = threading.RLock()
-        self.requests: list[LoggedRequest] = []
-        self.faults: list[Fault] = []
-        self.fault_rate = 0.0
-        self.fault_statuses: tuple[int, ...] = (429, 500)
-        self._fault_rng = random.Random(seed + 7)
         self.rate_limit = RATE_LIMIT
         self.window: deque[float] = deque()
         self.throttled = 0  # 429s the rate limit answered (injected faults not counted)
@@ -221,53 +201,38 @@ class HuduSimulator:
             self.version += 1
             return record
 
-    def fail_next(self, status: int, times: int = 1, **kwargs: Any) -> None:
+    def remove(self, collection: str, record_id: int) -> None:
+        """Delete a record (the deletion scan no longer finds it)."""
         with self.lock:
-            self.faults.append(Fault(status=status, times=times, **kwargs))
-
-    def log(self, path_contains: str = "") -> list[LoggedRequest]:
-        with self.lock:
-            return [r for r in self.requests if path_contains in r.path]
+            del self.data[collection][record_id]
+            self.version += 1
 
     # --- WSGI ------------------------------------------------------------------------------------------------
 
-    def __call__(self, environ, start_response):
-        request = Request(environ)
-        entry = LoggedRequest(request.method, request.path, dict(request.args))
-        with self.lock:
-            self.requests.append(entry)
-        response = self._respond(request)
-        entry.status = response.status_code
-        return response(environ, start_response)
-
-    def _respond(self, request: Request) -> Response:
+    def respond(self, request: Request) -> Response:
+        """Hudu checks the key and its rate limit before anything else can go wrong."""
         key = request.headers.get("x-api-key", "")
-        if key not in self.keys:
-            return _json({"error": "Unauthorized"}, 401)
+        if key not in self.keys or self.credentials_expired:
+            return json_response({"error": "Unauthorized"}, 401)
         limited = self._rate_limited()
         if limited is not None:
             return limited
-        fault = self._take_fault(request)
-        if fault is not None:
-            if fault.delay:
-                time.sleep(fault.delay)
-            if fault.malformed:
-                return Response('{"companies": [{"id": 1, "na', status=200, content_type="application/json")
-            if fault.status:
-                return _json(fault.body if fault.body is not None else {"error": "Injected fault"}, fault.status,
-                             fault.headers)  # fmt: skip
+        return super().respond(request)
+
+    def dispatch(self, request: Request) -> Response:
+        key = request.headers.get("x-api-key", "")
         path = request.path
         if not path.startswith("/api/v1/"):
-            return _json({"error": "Not found"}, 404)
+            return json_response({"error": "Not found"}, 404)
         resource = path[len("/api/v1/") :].strip("/")
         if request.method != "GET":
-            return _json({"error": "Method not allowed"}, 405)
+            return json_response({"error": "Method not allowed"}, 405)
         if resource == "api_info":
-            return _json({"version": "2.44.0", "date": "2026-10-01"})
+            return json_response({"version": "2.44.0", "date": "2026-10-01"})
         if resource not in PARAMS:
-            return _json({"error": "Not found"}, 404)
+            return json_response({"error": "Not found"}, 404)
         if resource == "asset_passwords" and not self.keys[key]:
-            return _json({"error": "This API key does not have access to passwords"}, 403)
+            return json_response({"error": "This API key does not have access to passwords"}, 403)
         return self._list(request, resource)
 
     def _rate_limited(self) -> Response | None:
@@ -278,44 +243,31 @@ class HuduSimulator:
             if len(self.window) >= self.rate_limit:
                 self.throttled += 1
                 retry = max(1, int(60 - (now - self.window[0])) + 1)
-                return _json({"error": "Rate limit exceeded"}, 429, {"Retry-After": str(retry)})
+                return json_response({"error": "Rate limit exceeded"}, 429, {"Retry-After": str(retry)})
             self.window.append(now)
-        return None
-
-    def _take_fault(self, request: Request) -> Fault | None:
-        with self.lock:
-            for fault in self.faults:
-                if fault.match in request.path:
-                    fault.times -= 1
-                    if fault.times <= 0:
-                        self.faults.remove(fault)
-                    return fault
-            if self.fault_rate and self._fault_rng.random() < self.fault_rate:
-                status = self._fault_rng.choice(self.fault_statuses)
-                return Fault(status=status, headers={"Retry-After": "1"} if status == 429 else {})
         return None
 
     def _list(self, request: Request, resource: str) -> Response:
         args = request.args
         unknown = set(args) - PARAMS[resource]
         if unknown:
-            return _json({"error": f"Unknown parameter {sorted(unknown)[0]}"}, 422)
+            return json_response({"error": f"Unknown parameter {sorted(unknown)[0]}"}, 422)
         try:
             page = int(args.get("page", 1))
             page_size = min(int(args.get("page_size", 25)), MAX_PAGE_SIZE)
         except ValueError:
-            return _json({"error": "page and page_size are integers"}, 422)
+            return json_response({"error": "page and page_size are integers"}, 422)
         if page < 1 or page_size < 1:
-            return _json({"error": "page and page_size start at 1"}, 422)
+            return json_response({"error": "page and page_size start at 1"}, 422)
         if resource in self.ignores_page:
             page = 1
         try:
             rows = self._filtered(resource, args)
         except ValueError as exc:
-            return _json({"error": str(exc)}, 422)
+            return json_response({"error": str(exc)}, 422)
         chunk = rows[(page - 1) * page_size : page * page_size]
         body: Any = chunk if resource == "websites" else {resource: chunk}
-        return _json(body)
+        return json_response(body)
 
     def _filtered(self, resource: str, args) -> list[dict]:
         """The resource's records matching the filters, cached per filter set until the data changes (a pull of
@@ -362,16 +314,22 @@ class HuduSimulator:
                 return False
         return True
 
-    # --- serving on loopback ----------------------------------------------------------------------------------
+    # --- manage.py simulate hudu ----------------------------------------------------------------------------
 
-    def serve(self, host: str = "127.0.0.1", port: int = 0):
-        """A threaded loopback server; returns it (``server.port``; ``server.shutdown()`` to stop)."""
-        from werkzeug.serving import make_server
+    @classmethod
+    def add_arguments(cls, parser) -> None:
+        parser.add_argument("--companies", type=int, default=20)
+        parser.add_argument("--assets", type=int, default=60)
+        parser.add_argument("--passwords", type=int, default=30)
+        parser.add_argument("--websites", type=int, default=20)
+        parser.add_argument("--malformed-every", type=int, default=0, help="Make every Nth record malformed.")
 
-        server = make_server(host, port, self, threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True, name="hudu-simulator").start()
-        return server
+    @classmethod
+    def from_options(cls, options: dict) -> HuduSimulator:
+        from integrations.hudu.demo import DEMO_COMPANY_NAMES
 
+        size = Size(options["companies"], options["assets"], options["passwords"], options["websites"])
+        return cls(size, seed=options["seed"], names=DEMO_COMPANY_NAMES, malformed_every=options["malformed_every"])
 
-def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps(body), status=status, headers=headers or {}, content_type="application/json")
+    def banner(self, url: str) -> str:
+        return f"Hudu simulator on {url}/ (API key {DEMO_API_KEY})"

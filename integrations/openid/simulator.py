@@ -8,7 +8,9 @@ in the body. ID tokens are RS256 JWTs signed by a key generated at start.
 
 Faults (``fault``), as a misbehaving or hostile provider would show them: ``bad_signature`` (signed by another key
 under the same ``kid``), ``wrong_aud``, ``wrong_iss``, ``expired``, ``wrong_nonce``, ``unverified_email``, and
-``down`` (every endpoint answers 503). ``requests`` logs what was asked.
+``down`` (every endpoint answers 503); and the shared ones of :mod:`integrations.simulator` (queued faults, slow
+answers, :meth:`~integrations.simulator.Simulator.expire_credentials`: the client secret is refused), with its
+redacted request log (``"POST /token" in simulator.requests``) and loopback runner.
 """
 
 from __future__ import annotations
@@ -16,17 +18,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-import json
 import secrets
-import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 from werkzeug.wrappers import Request, Response
+
+from integrations.simulator import LoopbackServer, Simulator, json_response
 
 DEMO_CLIENT_ID = "psa-demo-client"
 DEMO_CLIENT_SECRET = "psa-demo-client-secret-not-secret"
@@ -52,24 +54,37 @@ class _Grant:
     used: bool = False
 
 
-@dataclass
-class OpenIdSimulator:
-    client_id: str = DEMO_CLIENT_ID
-    client_secret: str = DEMO_CLIENT_SECRET
-    redirect_uris: list[str] = field(default_factory=list)  # empty: any redirect URI on loopback
-    users: list[SimulatedUser] = field(default_factory=list)
-    issuer: str = ""  # set by serve(); the base URL
-    fault: str | None = None
-    token_lifetime: int = 300
-    requests: list[str] = field(default_factory=list)
+class OpenIdSimulator(Simulator):
+    """An OpenID provider on the shared simulator base. ``fault`` is the protocol fault (see the module's list)."""
 
-    def __post_init__(self) -> None:
+    vendor = "openid"
+    default_port = 8014
+    fault_body = {"error": "server_error", "error_description": "Injected fault"}
+    malformed_body = '{"issuer": "trunc'
+
+    def __init__(
+        self,
+        client_id: str = DEMO_CLIENT_ID,
+        client_secret: str = DEMO_CLIENT_SECRET,
+        redirect_uris: list[str] | None = None,
+        users: list[SimulatedUser] | None = None,
+        issuer: str = "",
+        fault: str | None = None,
+        token_lifetime: int = 300,
+    ) -> None:
+        super().__init__()
+        self.client_id, self.client_secret = client_id, client_secret
+        self.redirect_uris = list(redirect_uris or [])  # empty: any redirect URI on loopback
+        self.users = list(users or [])
+        self.issuer = issuer  # set by serve(); the base URL
+        self.token_lifetime = token_lifetime
+        self.fault: str | None = None
+        self.set_fault(fault)
         # A key id of its own: a client that cached another simulator's keys (on a reused port) fetches them again.
         self._kid = f"sim-{secrets.token_hex(4)}"
         self._key = RSAKey.generate_key(2048, parameters={"kid": self._kid, "use": "sig", "alg": "RS256"})
         self._grants: dict[str, _Grant] = {}
         self._chosen: SimulatedUser | None = None
-        self._lock = threading.Lock()
 
     # --- what tests drive ------------------------------------------------------------------------------------
 
@@ -87,14 +102,9 @@ class OpenIdSimulator:
 
     # --- WSGI ------------------------------------------------------------------------------------------------
 
-    def __call__(self, environ, start_response):
-        request = Request(environ)
-        self.requests.append(f"{request.method} {request.path}")
-        return self._respond(request)(environ, start_response)
-
-    def _respond(self, request: Request) -> Response:
+    def dispatch(self, request: Request) -> Response:
         if self.fault == "down":
-            return _json({"error": "temporarily_unavailable"}, 503)
+            return json_response({"error": "temporarily_unavailable"}, 503)
         routes = {
             ("GET", "/.well-known/openid-configuration"): self._discovery,
             ("GET", "/jwks"): self._jwks,
@@ -104,12 +114,12 @@ class OpenIdSimulator:
         }
         handler = routes.get((request.method, request.path))
         if handler is None:
-            return _json({"error": "not_found"}, 404)
+            return json_response({"error": "not_found"}, 404)
         return handler(request)
 
     def _discovery(self, request: Request) -> Response:
         base = self.issuer or request.host_url.rstrip("/")
-        return _json(
+        return json_response(
             {
                 "issuer": base,
                 "authorization_endpoint": f"{base}/authorize",
@@ -126,20 +136,20 @@ class OpenIdSimulator:
         )
 
     def _jwks(self, request: Request) -> Response:
-        return _json({"keys": [self._key.as_dict(private=False)]})
+        return json_response({"keys": [self._key.as_dict(private=False)]})
 
     def _authorize(self, request: Request) -> Response:
         args = request.values
         problem = self._check_authorize(args)
         if problem:
-            return _json({"error": "invalid_request", "error_description": problem}, 400)
+            return json_response({"error": "invalid_request", "error_description": problem}, 400)
         user = self._chosen
         if user is None and request.method == "POST":
             user = next((u for u in self.users if u.sub == request.form.get("sub")), None)
         if user is None:
             return self._chooser(args)
         code = secrets.token_urlsafe(24)
-        with self._lock:
+        with self.lock:
             self._grants[code] = _Grant(
                 args["client_id"], args["redirect_uri"], user, args.get("nonce"), args["code_challenge"],
                 args.get("scope", ""),
@@ -189,22 +199,26 @@ class OpenIdSimulator:
     def _token(self, request: Request) -> Response:
         form = request.form
         client_id, secret = self._client_credentials(request)
-        if client_id != self.client_id or not secrets.compare_digest(secret, self.client_secret):
-            return _json({"error": "invalid_client"}, 401)
+        if (
+            client_id != self.client_id
+            or not secrets.compare_digest(secret, self.client_secret)
+            or self.credentials_expired
+        ):
+            return json_response({"error": "invalid_client"}, 401)
         if form.get("grant_type") != "authorization_code":
-            return _json({"error": "unsupported_grant_type"}, 400)
-        with self._lock:
+            return json_response({"error": "unsupported_grant_type"}, 400)
+        with self.lock:
             grant = self._grants.get(form.get("code", ""))
             if grant is None or grant.used:
-                return _json({"error": "invalid_grant", "error_description": "unknown or used code"}, 400)
+                return json_response({"error": "invalid_grant", "error_description": "unknown or used code"}, 400)
             grant.used = True
         if grant.redirect_uri != form.get("redirect_uri"):
-            return _json({"error": "invalid_grant", "error_description": "redirect_uri differs"}, 400)
+            return json_response({"error": "invalid_grant", "error_description": "redirect_uri differs"}, 400)
         verifier = form.get("code_verifier", "")
         digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
         if not verifier or not secrets.compare_digest(digest, grant.challenge):
-            return _json({"error": "invalid_grant", "error_description": "PKCE verification failed"}, 400)
-        return _json(
+            return json_response({"error": "invalid_grant", "error_description": "PKCE verification failed"}, 400)
+        return json_response(
             {
                 "access_token": secrets.token_urlsafe(24),
                 "token_type": "Bearer",
@@ -246,16 +260,11 @@ class OpenIdSimulator:
 
     # --- serving on loopback ------------------------------------------------------------------------------
 
-    def serve(self, host: str = "127.0.0.1", port: int = 0):
-        """A threaded loopback server; sets ``issuer`` and returns the server (``.port``, ``.shutdown()``)."""
-        from werkzeug.serving import make_server
-
-        server = make_server(host, port, self, threaded=True)
-        self.issuer = f"http://{host}:{server.port}"
-        thread = threading.Thread(target=server.serve_forever, daemon=True, name="oidc-simulator")
-        thread.start()
+    def serve(self, host: str = "127.0.0.1", port: int = 0, ssl_context: Any = None) -> LoopbackServer:
+        """Serve on loopback in a thread and name the provider (``issuer``) by its URL."""
+        server = super().serve(host, port, ssl_context)
+        self.issuer = server.url
         return server
 
-
-def _json(body: Any, status: int = 200) -> Response:
-    return Response(json.dumps(body), status=status, content_type="application/json")
+    def banner(self, url: str) -> str:
+        return f"OpenID provider simulator on {url}/ (client id {DEMO_CLIENT_ID}, client secret {DEMO_CLIENT_SECRET})"

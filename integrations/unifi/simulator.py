@@ -9,8 +9,9 @@
 Every answer is the legacy ``{"meta": {"rc"}, "data": [...]}`` envelope (v2 AP groups: a bare array). Hooks for the
 tests: :meth:`expire_sessions` (the next call is a 401 ``api.err.LoginRequired``), ``login_limit`` (failed logins
 before a 429 ``AUTHENTICATION_FAILED_LIMIT_REACHED``), :meth:`throttle_logins`, ``rc_error_paths`` (HTTP 200 with
-``rc: error``), ``faults`` (status, delay, times) and ``delay`` (every answer slow). Used by the tests, the benchmark
-and ``make run``'s demo.
+``rc: error``), and the shared faults, request log and loopback runner of :mod:`integrations.simulator`
+(:meth:`expire_credentials`: the password stops working and every session ends). Used by the tests, the benchmark and
+``make run``'s demo.
 """
 
 from __future__ import annotations
@@ -20,12 +21,12 @@ import random
 import re
 import secrets
 import string
-import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
+
+from integrations.simulator import Simulator, json_response
 
 DEMO_USERNAME = "psa-demo"
 DEMO_PASSWORD = "demo-unifi-password-not-secret"
@@ -45,15 +46,6 @@ _AP_MODELS = [
 ]
 _OTHER_KINDS = [("udm", "UDM-Pro"), ("usw", "USW-24-POE"), ("usw", "USW-Lite-8-PoE"), ("ugw", "UXG-Lite")]
 _PLACES = ["Office", "Lobby", "Warehouse", "Floor 2", "Conference", "Reception", "Lab", "Shop"]
-
-
-@dataclass
-class Fault:
-    status: int = 500
-    times: int = 1
-    delay: float = 0.0  # seconds before answering
-    match: str = ""  # only requests whose path contains this
-    body: Any = None
 
 
 @dataclass
@@ -82,16 +74,17 @@ def envelope(data: list | None = None, *, status: int = 200, msg: str = "", head
     return Response(body, status=status, headers=headers or {}, content_type="application/json")
 
 
-def _bare(body: Any, status: int = 200) -> Response:
-    return Response(json.dumps(body), status=status, content_type="application/json")
-
-
 def valid_passphrase(value: Any) -> bool:
     return isinstance(value, str) and bool(_PRINTABLE.match(value) or _HEX64.match(value))
 
 
-class UnifiSimulator:
-    """State and WSGI entry point (``__call__``); thread-safe for a threaded loopback server."""
+class UnifiSimulator(Simulator):
+    """A controller's sites, devices and Wi-Fi on the shared simulator base; thread-safe for a threaded server."""
+
+    vendor = "unifi"
+    default_port = 8013
+    fault_body = {"code": "FAULT", "message": "injected fault"}
+    malformed_body = '{"meta": {"rc": "ok"}, "data": [{"_id": "trunc'
 
     def __init__(
         self,
@@ -108,18 +101,15 @@ class UnifiSimulator:
     ) -> None:
         if mode not in ("classic", "unifi_os"):
             raise ValueError("mode is 'classic' or 'unifi_os'")
+        super().__init__(seed=seed)
         self.mode, self.username, self.password, self.api_key, self.udm_se = mode, username, password, api_key, udm_se
-        self.lock = threading.RLock()
         self.rng = random.Random(seed)
         self.sessions: dict[str, Session] = {}
-        self.faults: list[Fault] = []
         self.rc_error_paths: set[str] = set()
-        self.delay = 0.0
         self.login_limit = 5  # failed logins before every login is a 429
         self.failed_logins = 0
         self.throttled_logins = 0  # the next N logins are 429 whatever the password
         self.logins = 0
-        self.requests: list[tuple[str, str, int]] = []
         self.sites: dict[str, SiteState] = {}
         self._ids = 0
         names = site_names or []
@@ -326,40 +316,20 @@ class UnifiSimulator:
         with self.lock:
             self.throttled_logins += times
 
-    def add_fault(self, **kwargs: Any) -> Fault:
-        fault = Fault(**kwargs)
+    def expire_credentials(self, expired: bool = True) -> None:
+        """The password (and API key) stop working, and with them every session."""
         with self.lock:
-            self.faults.append(fault)
-        return fault
+            super().expire_credentials(expired)
+            if expired:
+                self.sessions.clear()
 
     def site(self, name: str) -> SiteState:
         return self.sites[name]
 
     # --- WSGI -----------------------------------------------------------------------------------------------------
 
-    def __call__(self, environ, start_response):
-        request = Request(environ)
-        response = self.dispatch(request)
-        with self.lock:
-            self.requests.append((request.method, request.path, response.status_code))
-        return response(environ, start_response)
-
-    def _fault_for(self, path: str) -> Fault | None:
-        with self.lock:
-            for fault in self.faults:
-                if fault.times > 0 and fault.match in path:
-                    fault.times -= 1
-                    return fault
-        return None
-
     def dispatch(self, request: Request) -> Response:
         path = request.path
-        fault = self._fault_for(path)
-        delay = max(self.delay, fault.delay if fault else 0.0)
-        if delay:
-            time.sleep(delay)
-        if fault is not None and (fault.status >= 400 or fault.body is not None):
-            return _bare(fault.body or {"code": "FAULT", "message": "injected fault"}, fault.status)
         if path == "/" and request.method == "GET":
             if self.mode == "classic":
                 return Response("", status=302, headers={"Location": "/manage"})
@@ -370,7 +340,7 @@ class UnifiSimulator:
             return self._login(request)
         if self.mode == "unifi_os":
             if not path.startswith(OS_PREFIX + "/"):
-                return _bare({"code": "NOT_FOUND", "message": "Not found"}, 404)
+                return json_response({"code": "NOT_FOUND", "message": "Not found"}, 404)
             path = path[len(OS_PREFIX) :]
         session, refusal = self._authenticate(request)
         if refusal is not None:
@@ -389,20 +359,21 @@ class UnifiSimulator:
                     "code": "AUTHENTICATION_FAILED_LIMIT_REACHED",
                     "message": "You've reached the login attempt limit",
                 }
-                return _bare(body, 429)
+                return json_response(body, 429)
             try:
                 body = json.loads(request.get_data() or b"{}")
             except ValueError:
                 body = {}
             if (
-                not isinstance(body, dict)
+                self.credentials_expired
+                or not isinstance(body, dict)
                 or body.get("username") != self.username
                 or body.get("password") != self.password
             ):
                 self.failed_logins += 1
                 if self.mode == "classic":
                     return envelope(status=400, msg="api.err.Invalid")
-                return _bare(
+                return json_response(
                     {"code": "AUTHENTICATION_FAILED_INVALID_CREDENTIALS", "message": "Invalid username or password"},
                     401,
                 )
@@ -422,13 +393,18 @@ class UnifiSimulator:
             "roles": [{"name": "Super Administrator"}],
             "permissions": {"network.management": ["admin"]},
         }
-        response = _bare(user)
+        response = json_response(user)
         response.headers["X-CSRF-Token"] = session.csrf
         response.set_cookie("TOKEN", session.token, httponly=True, path="/")
         return response
 
     def _authenticate(self, request: Request) -> tuple[Session | None, Response | None]:
-        if self.mode == "unifi_os" and self.api_key and request.headers.get("X-API-KEY") == self.api_key:
+        if (
+            self.mode == "unifi_os"
+            and self.api_key
+            and not self.credentials_expired
+            and request.headers.get("X-API-KEY") == self.api_key
+        ):
             return None, None
         token = request.cookies.get("unifises" if self.mode == "classic" else "TOKEN")
         with self.lock:
@@ -436,7 +412,7 @@ class UnifiSimulator:
         if session is None:
             return None, envelope(status=401, msg="api.err.LoginRequired")
         if self.mode == "unifi_os" and request.method != "GET" and request.headers.get("X-CSRF-Token") != session.csrf:
-            return None, _bare({"code": "CSRF_TOKEN_INVALID", "message": "Invalid CSRF token"}, 403)
+            return None, json_response({"code": "CSRF_TOKEN_INVALID", "message": "Invalid CSRF token"}, 403)
         return session, None
 
     # --- Network application routes -------------------------------------------------------------------------------
@@ -462,8 +438,8 @@ class UnifiSimulator:
         if match:
             site = self.sites.get(match.group(1))
             if site is None:
-                return _bare({"code": "api.err.NoSiteContext", "message": "No site context"}, 400)
-            return _bare(list(site.apgroups.values()))
+                return json_response({"code": "api.err.NoSiteContext", "message": "No site context"}, 400)
+            return json_response(list(site.apgroups.values()))
         match = re.fullmatch(r"/api/s/([^/]+)/(.+)", path)
         if not match:
             return envelope(status=404, msg="api.err.NotFound")
@@ -630,11 +606,22 @@ class UnifiSimulator:
                         return "api.err.WlanLimitExceeded"
         return ""
 
-    def serve(self, host: str = "127.0.0.1", port: int = 0, ssl_context: Any = None):
-        """A threaded loopback server (HTTPS with ``ssl_context``, e.g. ``(cert_file, key_file)``); returns it
-        (``server.port``; ``server.shutdown()`` to stop)."""
-        from werkzeug.serving import make_server
+    # --- manage.py simulate unifi -----------------------------------------------------------------------------
 
-        server = make_server(host, port, self, threaded=True, ssl_context=ssl_context)
-        threading.Thread(target=server.serve_forever, daemon=True, name="unifi-simulator").start()
-        return server
+    @classmethod
+    def add_arguments(cls, parser) -> None:
+        from integrations.unifi.demo import DEMO_SITES, DEVICES_PER_SITE
+
+        parser.add_argument("--mode", choices=["unifi_os", "classic"], default="unifi_os")
+        parser.add_argument("--sites", type=int, default=len(DEMO_SITES))
+        parser.add_argument("--devices-per-site", type=int, default=DEVICES_PER_SITE)
+
+    @classmethod
+    def from_options(cls, options: dict) -> UnifiSimulator:
+        from integrations.unifi.demo import DEMO_SITES
+
+        return cls(options["mode"], sites=options["sites"], devices_per_site=options["devices_per_site"],
+                   seed=options["seed"], site_names=DEMO_SITES)  # fmt: skip
+
+    def banner(self, url: str) -> str:
+        return f"UniFi simulator ({self.mode}) on {url}/ (user {DEMO_USERNAME}, password {DEMO_PASSWORD})"

@@ -29,7 +29,7 @@ def world(os_served):
 
 
 def _puts(sim) -> list:
-    return [r for r in sim.requests if r[0] == "PUT"]
+    return sim.requests.matching(method="PUT")
 
 
 # --- field-by-field Wi-Fi gating ---------------------------------------------------------------------------------
