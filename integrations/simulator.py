@@ -1,6 +1,6 @@
 """What every vendor simulator shares: injected faults, a redacted request log, a loopback runner, the WSGI entry.
 
-A vendor simulator (Hudu, UniFi, OpenID; ConnectWise can adopt it the same way) subclasses :class:`Simulator` and
+A vendor simulator (ConnectWise, Hudu, UniFi, OpenID) subclasses :class:`Simulator` and
 writes only what its vendor says: :meth:`Simulator.dispatch` (routing, authentication, data) and, where the vendor
 checks something before any fault could strike (Hudu's key and rate limit), :meth:`Simulator.respond`.
 

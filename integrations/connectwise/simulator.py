@@ -16,10 +16,8 @@ from __future__ import annotations
 import base64
 import copy
 import random
-import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -31,6 +29,7 @@ from werkzeug.wrappers import Request, Response
 
 from integrations.connectwise.conditions import ConditionError, compile_conditions, format_time
 from integrations.connectwise.simulator_sales import SalesSimulatorMixin
+from integrations.simulator import Simulator
 
 DEMO_COMPANY = "psademo"
 DEMO_PUBLIC_KEY = "demo-public-key"
@@ -52,26 +51,6 @@ _CONFIG_TYPES = ["Laptop", "Desktop", "Server", "Firewall", "Switch", "Printer",
 _MAKERS = ["Dell", "HP", "Lenovo", "Cisco", "Ubiquiti", "Fortinet", "Brother"]
 
 
-@dataclass
-class Fault:
-    status: int
-    times: int = 1
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0  # seconds to sleep before answering (a slow answer)
-    malformed: bool = False  # answer 200 with a body that is not JSON
-    match: str = ""  # only requests whose path contains this
-
-
-@dataclass
-class LoggedRequest:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    status: int = 0
-
-
 @dataclass(frozen=True)
 class Size:
     companies: int = 20
@@ -87,8 +66,13 @@ def _ref(record: dict, *keys: str) -> dict:
     return {"id": record["id"], **{k: record[k] for k in keys}, "_info": {}}
 
 
-class ConnectWiseSimulator(SalesSimulatorMixin):
-    """The simulator's state and WSGI entry point (``__call__``). Thread-safe for a threaded loopback server."""
+class ConnectWiseSimulator(SalesSimulatorMixin, Simulator):
+    """ConnectWise's data and routes on the shared simulator base. Thread-safe for a threaded loopback server."""
+
+    vendor = "connectwise"
+    default_port = 8011
+    fault_body = {"code": "Fault", "message": "Injected fault: timeout"}
+    malformed_body = '[{"id": 1, "name": "trunc'
 
     def __init__(
         self,
@@ -110,16 +94,9 @@ class ConnectWiseSimulator(SalesSimulatorMixin):
             private_key,
             client_id,
         )
+        super().__init__(seed=seed)
         self.clock = clock or (lambda: datetime.now(UTC))
         self.malformed_every = malformed_every
-        self.lock = threading.RLock()
-        self.requests: list[LoggedRequest] = []
-        self.faults: list[Fault] = []
-        self.fault_rate = 0.0
-        self.fault_statuses: tuple[int, ...] = (429, 500)
-        self._fault_rng = random.Random(seed + 7)
-        self.delay = 0.0
-        self.credentials_expired = False
         self.version = 0
         self._cache: dict[tuple, list[dict]] = {}
         self._index: dict[tuple, dict] = {}
@@ -313,39 +290,9 @@ class ConnectWiseSimulator(SalesSimulatorMixin):
             del self.data[collection][record_id]
             self.version += 1
 
-    def fail_next(self, status: int, times: int = 1, **kwargs: Any) -> None:
-        """The next ``times`` requests (whose path contains ``match``) get this fault."""
-        with self.lock:
-            self.faults.append(Fault(status=status, times=times, **kwargs))
+    # --- WSGI (faults, delay and the request log come from the base) -----------------------------------------
 
-    def expire_credentials(self, expired: bool = True) -> None:
-        self.credentials_expired = expired
-
-    def log(self, path_contains: str = "") -> list[LoggedRequest]:
-        with self.lock:
-            return [r for r in self.requests if path_contains in r.path]
-
-    # --- WSGI ------------------------------------------------------------------------------------------------
-
-    def __call__(self, environ, start_response):
-        request = Request(environ)
-        entry = LoggedRequest(request.method, request.path, dict(request.args), dict(request.headers))
-        with self.lock:
-            self.requests.append(entry)
-        response = self._respond(request)
-        entry.status = response.status_code
-        return response(environ, start_response)
-
-    def _respond(self, request: Request) -> Response:
-        fault = self._take_fault(request)
-        delay = self.delay + (fault.delay if fault else 0.0)
-        if delay:
-            time.sleep(delay)
-        if fault is not None and fault.malformed:
-            return Response('[{"id": 1, "name": "trunc', status=200, content_type="application/json")
-        if fault is not None and fault.status:
-            body = fault.body if fault.body is not None else {"code": "Fault", "message": "Injected fault: timeout"}
-            return _json(body, fault.status, fault.headers)
+    def dispatch(self, request: Request) -> Response:
         try:
             endpoint, args = self.url_map.bind_to_environ(request.environ).match(method=request.method)
         except NotFound:
@@ -361,20 +308,6 @@ class ConnectWiseSimulator(SalesSimulatorMixin):
             return getattr(self, f"_{endpoint}")(request, **args)
         except ConditionError as exc:
             return _invalid(f"conditions: {exc}")
-
-    def _take_fault(self, request: Request) -> Fault | None:
-        with self.lock:
-            for fault in self.faults:
-                if fault.match in request.path:
-                    fault.times -= 1
-                    if fault.times <= 0:
-                        self.faults.remove(fault)
-                    return fault
-            if self.fault_rate and request.method == "GET" and self._fault_rng.random() < self.fault_rate:
-                status = self._fault_rng.choice(self.fault_statuses)
-                headers = {"Retry-After": "1"} if status == 429 else {}
-                return Fault(status=status, headers=headers)
-        return None
 
     def _authenticate(self, request: Request) -> Response | None:
         header = request.headers.get("Authorization", "")
@@ -550,16 +483,30 @@ class ConnectWiseSimulator(SalesSimulatorMixin):
                 params[key] = str(value)
         return f"{request.host_url.rstrip('/')}{request.path}?{urlencode(params)}"
 
-    # --- serving on loopback ----------------------------------------------------------------------------------
+    # --- manage.py simulate connectwise ---------------------------------------------------------------------
 
-    def serve(self, host: str = "127.0.0.1", port: int = 0):
-        """A threaded loopback server; returns it (``server.port``; ``server.shutdown()`` to stop)."""
-        from werkzeug.serving import make_server
+    @classmethod
+    def add_arguments(cls, parser: Any) -> None:
+        parser.add_argument("--companies", type=int, default=20)
+        parser.add_argument("--contacts", type=int, default=60)
+        parser.add_argument("--sites", type=int, default=30)
+        parser.add_argument("--configurations", type=int, default=80)
+        parser.add_argument("--members", type=int, default=5)
+        parser.add_argument("--malformed-every", type=int, default=0, help="Make every Nth record malformed.")
 
-        server = make_server(host, port, self, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True, name="cw-simulator")
-        thread.start()
-        return server
+    @classmethod
+    def from_options(cls, options: dict) -> ConnectWiseSimulator:
+        from integrations.demo import DEMO_IDENTIFIERS
+
+        size = Size(options["companies"], options["contacts"], options["sites"], options["configurations"],
+                    options["members"])  # fmt: skip
+        return cls(size, seed=options["seed"], malformed_every=options["malformed_every"], identifiers=DEMO_IDENTIFIERS)
+
+    def banner(self, url: str) -> str:
+        return (
+            f"ConnectWise simulator on {url}/ (company {DEMO_COMPANY}, public key {DEMO_PUBLIC_KEY}, private key "
+            f"{DEMO_PRIVATE_KEY}, clientId {DEMO_CLIENT_ID})"
+        )
 
 
 def _project(record: dict, fields: list[str]) -> dict:

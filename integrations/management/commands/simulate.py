@@ -6,8 +6,6 @@ Each vendor is a subcommand with the shared options (``--port``, ``--host``, ``-
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.module_loading import import_string
 
@@ -15,49 +13,11 @@ from integrations.simulator import NotLoopback, serve_forever
 
 # vendor -> the simulator class (imported only when that vendor is served)
 VENDORS = {
-    "connectwise": "integrations.management.commands.simulate.ConnectWiseOptions",
+    "connectwise": "integrations.connectwise.simulator.ConnectWiseSimulator",
     "hudu": "integrations.hudu.simulator.HuduSimulator",
     "unifi": "integrations.unifi.simulator.UnifiSimulator",
     "openid": "integrations.openid.simulator.OpenIdSimulator",
 }
-
-
-class ConnectWiseOptions:
-    """The ConnectWise simulator's options and banner, until it adopts :class:`integrations.simulator.Simulator`
-    (whose ``add_arguments``/``from_options``/``banner`` these are)."""
-
-    default_port = 8011
-
-    @classmethod
-    def add_arguments(cls, parser: Any) -> None:
-        parser.add_argument("--companies", type=int, default=20)
-        parser.add_argument("--contacts", type=int, default=60)
-        parser.add_argument("--sites", type=int, default=30)
-        parser.add_argument("--configurations", type=int, default=80)
-        parser.add_argument("--members", type=int, default=5)
-        parser.add_argument("--malformed-every", type=int, default=0, help="Make every Nth record malformed.")
-
-    @classmethod
-    def from_options(cls, options: dict) -> Any:
-        from integrations.connectwise.simulator import ConnectWiseSimulator, Size
-        from integrations.demo import DEMO_IDENTIFIERS
-
-        size = Size(options["companies"], options["contacts"], options["sites"], options["configurations"],
-                    options["members"])  # fmt: skip
-        simulator = ConnectWiseSimulator(
-            size, seed=options["seed"], malformed_every=options["malformed_every"], identifiers=DEMO_IDENTIFIERS
-        )
-        simulator.banner = cls.banner
-        return simulator
-
-    @staticmethod
-    def banner(url: str) -> str:
-        from integrations.connectwise.simulator import DEMO_CLIENT_ID, DEMO_COMPANY, DEMO_PRIVATE_KEY, DEMO_PUBLIC_KEY
-
-        return (
-            f"ConnectWise simulator on {url}/ (company {DEMO_COMPANY}, public key {DEMO_PUBLIC_KEY}, private key "
-            f"{DEMO_PRIVATE_KEY}, clientId {DEMO_CLIENT_ID})"
-        )
 
 
 class Command(BaseCommand):
