@@ -233,6 +233,8 @@ def _write(context, mapper: Mapper, items: list[Item]) -> None:
         bulk.update(mapper.model, to_update, names)
     mapper.after_save(items)
     _index(mapper.model, [*to_create, *to_update])  # bulk writes send no signal; after_save: an asset's MAC
+    if to_update:  # a changed name reaches the documents that fold it in (a renamed client's tickets)
+        search.reindex_owners(mapper.model, to_update)
     content_type = _content_type(mapper.model)
     new_records, old_records = [], []
     for item in items:

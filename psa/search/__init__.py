@@ -128,3 +128,18 @@ def reindex(model: type[Model], ids: Iterable[Any]) -> int:
     if gone:
         index.remove(searchable, gone)
     return index.write(searchable, found)
+
+
+def reindex_owners(model: type[Model], objs: Iterable[Any]) -> int:
+    """After writes of ``model`` that send no signal, re-index what other searchables fold in from those rows (a
+    renamed client's tickets), as the ``related`` hooks do on a save. Returns how many entries were written."""
+    from psa.search import index
+
+    objs = list(objs)
+    written = 0
+    for searchable in _registry.values():
+        owners = searchable.related.get(model)
+        if owners is not None and objs:
+            ids = sorted({pk for obj in objs for pk in owners(obj) if pk is not None}, key=str)
+            written += index.write_ids(searchable, ids)
+    return written

@@ -163,11 +163,17 @@ def _related(searchable: Searchable, owners):
     def handler(sender, instance, raw=False, origin=None, **kwargs):
         if raw or isinstance(origin, searchable.model):
             return  # loaddata; or deleted with its owner (a ticket's comments), whose entry goes with it
-        ids = [pk for pk in owners(instance) if pk is not None]
-        for start in range(0, len(ids), RELATED_CHUNK):  # a renamed client may own many tickets
-            write(searchable, list(searchable.rebuild().filter(pk__in=ids[start : start + RELATED_CHUNK])))
+        write_ids(searchable, [pk for pk in owners(instance) if pk is not None])
 
     return handler
+
+
+def write_ids(searchable: Searchable, ids: list) -> int:
+    """Re-index ``ids`` of ``searchable``, a chunk per query (a renamed client may own many tickets)."""
+    written = 0
+    for start in range(0, len(ids), RELATED_CHUNK):
+        written += write(searchable, list(searchable.rebuild().filter(pk__in=ids[start : start + RELATED_CHUNK])))
+    return written
 
 
 def connect(searchable: Searchable) -> None:

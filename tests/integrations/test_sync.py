@@ -311,3 +311,23 @@ def test_abandoned_running_runs_are_closed(source, settings):
     dead.refresh_from_db()
     alive.refresh_from_db()
     assert dead.status == "failed" and "worker stopped" in dead.message and alive.status == "running"
+
+
+def test_a_company_renamed_in_connectwise_re_indexes_its_tickets(source, sim, cw):
+    """A sync writes without signals; the tickets' search documents, which hold the client's name, follow anyway."""
+    from tests.tickets.factories import make_ticket
+
+    run_job(source, "connectwise.companies", client=cw)
+    client = Client.objects.get(cw_company_id=102)
+    ticket = make_ticket(client, title="Printer jam")
+    other = make_ticket(Client.objects.get(cw_company_id=103), title="Printer jam")
+    entry = SearchEntry.objects.get(kind="ticket", object_id=ticket.pk)
+    assert entry.texts["client_name"] == client.name
+
+    sim.clock = lambda: datetime(2026, 3, 1, tzinfo=UTC)
+    sim.touch("companies", 102, name="Renamed Dental")
+    run_job(source, "connectwise.companies", client=cw)
+
+    entry.refresh_from_db()
+    assert entry.texts["client_name"] == "Renamed Dental"
+    assert SearchEntry.objects.get(kind="ticket", object_id=other.pk).texts["client_name"] == other.client.name
