@@ -396,9 +396,9 @@ def confirm(attempt: SsoLogin, typed_code: str) -> bool:
                 confirmed_at=now, updated_at=now
             )
         )
-    failures = attempt.confirm_failures + 1
-    SsoLogin.objects.filter(pk=attempt.pk).update(confirm_failures=models.F("confirm_failures") + 1)
-    if failures >= settings.SSO_CONFIRM_ATTEMPTS:
+    counted = SsoLogin.objects.filter(pk=attempt.pk)
+    counted.update(confirm_failures=models.F("confirm_failures") + 1)
+    if counted.values_list("confirm_failures", flat=True).get() >= settings.SSO_CONFIRM_ATTEMPTS:
         _fail(attempt, "confirm_code_wrong")
         raise SsoRefused("confirm_code_wrong", "Too many wrong codes. Start signing in again from your app.", attempt)
     return False

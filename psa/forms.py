@@ -115,12 +115,14 @@ class SerializerForm(forms.Form):
         self.locked = self.lock_fields(probe)
 
     def lock_fields(self, probe: serializers.Serializer) -> frozenset[str]:
-        """Disable the fields a registered lock claims on this row; they show their stored value and are not sent."""
+        """Disable the fields a registered lock claims on this row; they show their stored value and are not sent.
+        Locks name model fields (``name``); each is read under the form field whose source it is (``product_name``)."""
         if self.instance is None:
             return frozenset()
+        by_source = {field.source: name for name, field in self.serializer_fields.items()}
         notes: dict[str, str] = {}
         for lock in FIELD_LOCKS:
-            notes.update(lock(self.instance))
+            notes.update({by_source.get(name, name): note for name, note in lock(self.instance).items()})
         locked = frozenset(name for name in notes if name in self.fields)
         if locked:
             current = self.initial_from(probe.data)

@@ -78,7 +78,10 @@ def test_enrol_in_two_factor_then_sign_in_with_a_code_and_with_a_recovery_code(p
     assert AuditEvent.objects.filter(action="two_factor_failed", actor=None).count() == 1
 
 
-def test_single_sign_on_through_the_provider_simulator(page, live_server):
+@pytest.fixture
+def sam_at_the_provider(live_server):
+    """The provider simulator on loopback, configured as provider ``sim``, and user ``sam`` whose address it vouches
+    for; yields ``(simulator, sam)``."""
     simulator = OpenIdSimulator(users=[SimulatedUser("sub-sam", "sam@example.com", "Sam Sso")])
     server = simulator.serve()
     oidc.forget(simulator.issuer)  # on Redis the cache outlives a test; ports get reused
@@ -89,40 +92,34 @@ def test_single_sign_on_through_the_provider_simulator(page, live_server):
         sam = make_user(["user.read", "obj.*"], login="sam")
         sam.email = "sam@example.com"
         sam.save()
-
-        page.goto("/login/")
-        page.get_by_role("link", name="Sign in with Simulated IdP").click()
-        page.get_by_role("button", name="Continue as sam@example.com").click()  # the provider's own page
-        page.wait_for_url(f"{live_server.url}/")
-        page.goto("/profile/")
-        assert page.locator(".details").get_by_text("sam@example.com").is_visible()
-        assert "POST /token" in simulator.requests and "GET /jwks" in simulator.requests
-        assert AuditEvent.objects.filter(action="sso_linked", object_id=str(sam.pk)).count() == 1
+        yield simulator, sam
     finally:
         server.shutdown()
 
 
+def test_single_sign_on_through_the_provider_simulator(page, live_server, sam_at_the_provider):
+    simulator, sam = sam_at_the_provider
+
+    page.goto("/login/")
+    page.get_by_role("link", name="Sign in with Simulated IdP").click()
+    page.get_by_role("button", name="Continue as sam@example.com").click()  # the provider's own page
+    page.wait_for_url(f"{live_server.url}/")
+    page.goto("/profile/")
+    assert page.locator(".details").get_by_text("sam@example.com").is_visible()
+    assert "POST /token" in simulator.requests and "GET /jwks" in simulator.requests
+    assert AuditEvent.objects.filter(action="sso_linked", object_id=str(sam.pk)).count() == 1
+
+
+@pytest.mark.usefixtures("sam_at_the_provider")
 def test_an_api_clients_single_sign_on_waits_for_the_code_it_shows(page, live_server):
-    simulator = OpenIdSimulator(users=[SimulatedUser("sub-sam", "sam@example.com", "Sam Sso")])
-    server = simulator.serve()
-    oidc.forget(simulator.issuer)  # on Redis the cache outlives a test; ports get reused
-    try:
-        provider = SsoProvider(key="sim", name="Simulated IdP", issuer=simulator.issuer, client_id=DEMO_CLIENT_ID)
-        provider.set_client_secret(DEMO_CLIENT_SECRET)
-        provider.save()
-        sam = make_user(["user.read", "obj.*"], login="sam")
-        sam.email = "sam@example.com"
-        sam.save()
-        started = httpx.get(f"{live_server.url}/api/v1/auth/uri", params={"provider": "sim"}).json()["data"]
+    started = httpx.get(f"{live_server.url}/api/v1/auth/uri", params={"provider": "sim"}).json()["data"]
 
-        page.goto(started["uri"])
-        page.get_by_role("button", name="Continue as sam@example.com").click()
-        page.get_by_role("heading", name="Sign an app in as sam?").wait_for()
-        page.get_by_role("textbox", name="Code shown in the app").fill(started["userCode"])
-        page.get_by_role("button", name="Sign the app in").click()
-        page.get_by_role("heading", name="You are signed in").wait_for()
+    page.goto(started["uri"])
+    page.get_by_role("button", name="Continue as sam@example.com").click()
+    page.get_by_role("heading", name="Sign an app in as sam?").wait_for()
+    page.get_by_role("textbox", name="Code shown in the app").fill(started["userCode"])
+    page.get_by_role("button", name="Sign the app in").click()
+    page.get_by_role("heading", name="You are signed in").wait_for()
 
-        tokens = httpx.post(f"{live_server.url}/api/v1/auth/token", json={"callbackKey": started["callbackKey"]})
-        assert tokens.status_code == 200 and tokens.json()["data"]["user"]["login"] == "sam"
-    finally:
-        server.shutdown()
+    tokens = httpx.post(f"{live_server.url}/api/v1/auth/token", json={"callbackKey": started["callbackKey"]})
+    assert tokens.status_code == 200 and tokens.json()["data"]["user"]["login"] == "sam"

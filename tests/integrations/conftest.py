@@ -87,3 +87,14 @@ def loopback():
         yield simulator, f"http://127.0.0.1:{server.port}"
     finally:
         server.shutdown()
+
+
+def run_on(source: Source, sim, job: str):
+    """Run ``job`` of ``source`` once against ``sim`` in-process, closing the client after."""
+    from integrations.sync import run_job
+
+    client = make_cw_client(sim)
+    try:
+        return run_job(source, job, client=client)
+    finally:
+        client.close()

@@ -14,10 +14,9 @@ from django.test import Client as BrowserClient
 from catalog.models import Product
 from integrations.connectwise.simulator import ConnectWiseSimulator, Size
 from integrations.models import ExternalRecord
-from integrations.sync import run_job
 from sales.models import Opportunity
 from tests.factories import api_for, make_user
-from tests.integrations.conftest import make_cw_client, make_source
+from tests.integrations.conftest import make_source, run_on
 
 pytestmark = pytest.mark.django_db
 READ = ["sales.opportunity.read", "obj.opportunity.*"]
@@ -30,22 +29,14 @@ def sim():
                                      opportunities=4))  # fmt: skip
 
 
-def _run(source, sim, job):
-    client = make_cw_client(sim)
-    try:
-        return run_job(source, job, client=client)
-    finally:
-        client.close()
-
-
 @pytest.fixture
 def scanned(sim):
     """Opportunities synced, then opportunity 5001 deleted upstream and the deletion scan run."""
     source = make_source()
-    _run(source, sim, "connectwise.opportunities")
+    run_on(source, sim, "connectwise.opportunities")
     Opportunity.objects.update(is_closed=False)  # every one open, so only the archive decides what a list shows
     sim.remove("opportunities", GONE)
-    run = _run(source, sim, "connectwise.deletions")
+    run = run_on(source, sim, "connectwise.deletions")
     assert run.status == "succeeded" and run.deleted == 1
     return source
 
@@ -62,7 +53,7 @@ def test_an_opportunity_deleted_upstream_is_archived_not_deleted(sim, scanned):
     assert not Opportunity.objects.exclude(cw_opportunity_id=GONE).filter(archived_at__isnull=False).exists()
     record = ExternalRecord.objects.get(source=scanned, kind="opportunity", external_id=str(GONE))
     assert record.deleted_at is not None and record.object_id == str(gone.pk)
-    again = _run(scanned, sim, "connectwise.deletions")
+    again = run_on(scanned, sim, "connectwise.deletions")
     assert again.deleted == 0 and Opportunity.objects.get(pk=gone.pk).archived_at == gone.archived_at
 
 
@@ -101,17 +92,17 @@ def test_the_pages_hide_archived_opportunities_and_say_so_on_their_page(scanned)
 def test_an_opportunity_served_again_upstream_is_live_again(sim, scanned):
     record = copy.deepcopy(sim.data["opportunities"][5002]) | {"id": GONE, "name": "Back again"}
     sim.add("opportunities", record)
-    _run(scanned, sim, "connectwise.deletions")
-    _run(scanned, sim, "connectwise.opportunities")
+    run_on(scanned, sim, "connectwise.deletions")
+    run_on(scanned, sim, "connectwise.opportunities")
     back = Opportunity.objects.get(cw_opportunity_id=GONE)
     assert back.archived_at is None and back.name == "Back again"
 
 
 def test_a_catalog_item_deleted_upstream_is_deactivated_and_leaves_the_procurement_list(sim):
     source = make_source()
-    _run(source, sim, "connectwise.catalog")
+    run_on(source, sim, "connectwise.catalog")
     sim.remove("catalog", 50002)
-    assert _run(source, sim, "connectwise.deletions").deleted == 1
+    assert run_on(source, sim, "connectwise.deletions").deleted == 1
     item = Product.objects.get(external_source="connectwise", external_id="50002")
     assert item.is_active is False and Product.objects.filter(external_source="connectwise").count() == 4
     api, *_ = api_for(["procurement.catalog.read", "obj.catalogItem.*"])

@@ -9,11 +9,10 @@ from accounts.models import User
 from catalog.models import Product
 from integrations.connectwise.simulator import ConnectWiseSimulator, Size
 from integrations.models import ExternalRecord
-from integrations.sync import run_job
 from sales.models import Opportunity
 from tests.catalog.factories import make_product
 from tests.factories import make_user
-from tests.integrations.conftest import make_cw_client, make_source
+from tests.integrations.conftest import make_source, run_on
 
 pytestmark = pytest.mark.django_db
 
@@ -26,17 +25,9 @@ def sim():
                                      opportunities=4))  # fmt: skip
 
 
-def _run(source, sim, job):
-    client = make_cw_client(sim)
-    try:
-        return run_job(source, job, client=client)
-    finally:
-        client.close()
-
-
 def test_catalog_sync_maps_the_fields_and_a_resync_writes_nothing(sim):
     source = make_source()
-    run = _run(source, sim, "connectwise.catalog")
+    run = run_on(source, sim, "connectwise.catalog")
     assert run.status == "succeeded" and run.created == 12
     item = Product.objects.get(external_source="connectwise", external_id="50001")
     record = sim.data["catalog"][50001]
@@ -47,13 +38,13 @@ def test_catalog_sync_maps_the_fields_and_a_resync_writes_nothing(sim):
     assert item.unit_price == round(record["price"] * 100) and item.cost == round(record["cost"] * 100)
     assert item.cw_last_updated is not None and item.is_taxable is True
     assert Product.objects.get(external_id="50010").is_active is False  # inactiveFlag
-    again = _run(source, sim, "connectwise.catalog")
+    again = run_on(source, sim, "connectwise.catalog")
     assert (again.created, again.updated, again.unchanged) == (0, 0, 12)
 
 
 def test_catalog_sync_reads_the_stock_of_the_inventory_items_it_stored(sim):
     source = make_source()
-    _run(source, sim, "connectwise.catalog")
+    run_on(source, sim, "connectwise.catalog")
     inventory = Product.objects.filter(external_source="connectwise", product_class="Inventory")
     assert inventory.count() > 0
     assert all(item.on_hand == sim.on_hand[int(item.external_id)] for item in inventory)
@@ -63,12 +54,12 @@ def test_catalog_sync_reads_the_stock_of_the_inventory_items_it_stored(sim):
 
 def test_catalog_sync_is_incremental_and_rereads_stock_only_for_changed_items(sim):
     source = make_source()
-    _run(source, sim, "connectwise.catalog")
+    run_on(source, sim, "connectwise.catalog")
     Product.objects.filter(external_id__in=["50001", "50002"]).update(on_hand=3)
     sim.on_hand[50002] = 11
     sim.touch("catalog", 50002, price=12.5)
     calls = len(sim.log("quantityOnHand"))
-    run = _run(source, sim, "connectwise.catalog")
+    run = run_on(source, sim, "connectwise.catalog")
     assert run.updated == 1 and len(sim.log("quantityOnHand")) == calls + 1
     pages = [r for r in sim.log("procurement/catalog") if r.path.endswith("procurement/catalog")]
     assert "lastUpdated>" in pages[-1].query["conditions"]
@@ -79,7 +70,7 @@ def test_catalog_sync_is_incremental_and_rereads_stock_only_for_changed_items(si
 
 @override_settings(CONNECTWISE_STOCK_PER_RUN=2)
 def test_the_stock_pass_is_bounded_per_run(sim):
-    _run(make_source(), sim, "connectwise.catalog")
+    run_on(make_source(), sim, "connectwise.catalog")
     assert len(sim.log("quantityOnHand")) == 2
 
 
@@ -87,7 +78,7 @@ def test_a_local_product_with_the_same_sku_is_adopted_and_others_stay(sim):
     local = make_product("Our own switch", sku="item-00003")
     untouched = make_product("Local only", sku="LOCAL-1")
     source = make_source()
-    _run(source, sim, "connectwise.catalog")
+    run_on(source, sim, "connectwise.catalog")
     local.refresh_from_db()
     assert local.external_id == "50003" and local.name == sim.data["catalog"][50003]["description"]
     assert Product.objects.filter(sku__iexact="ITEM-00003").count() == 1
@@ -98,16 +89,16 @@ def test_a_local_product_with_the_same_sku_is_adopted_and_others_stay(sim):
 def test_a_malformed_catalog_item_is_one_error():
     sim = ConnectWiseSimulator(Size(companies=2, contacts=2, sites=2, configurations=1, members=1, catalog_items=10,
                                     opportunities=1), malformed_every=5)  # fmt: skip
-    run = _run(make_source(), sim, "connectwise.catalog")
+    run = run_on(make_source(), sim, "connectwise.catalog")
     assert run.status == "partial" and run.failed == 2 and run.created == 8
     assert "description" in run.errors[0]["message"]
 
 
 def test_deleted_catalog_items_are_deactivated(sim):
     source = make_source()
-    _run(source, sim, "connectwise.catalog")
+    run_on(source, sim, "connectwise.catalog")
     sim.remove("catalog", 50004)
-    _run(source, sim, "connectwise.deletions")
+    run_on(source, sim, "connectwise.deletions")
     assert Product.objects.get(external_id="50004").is_active is False
 
 
@@ -117,7 +108,7 @@ def test_opportunities_link_client_contact_site_and_sales_rep(sim):
     rep = make_user([], login="rep")
     User.objects.filter(pk=rep.pk).update(cw_identifier=member["identifier"].upper())
     for job in (*BASE_JOBS, "connectwise.opportunities"):
-        _run(source, sim, job)
+        run_on(source, sim, job)
     opportunity = Opportunity.objects.get(cw_opportunity_id=5001)
     record = sim.data["opportunities"][5001]
     assert opportunity.name == record["name"] and opportunity.source_id == source.pk
@@ -129,13 +120,13 @@ def test_opportunities_link_client_contact_site_and_sales_rep(sim):
     assert opportunity.expected_close_date is not None
     statuses = ExternalRecord.objects.filter(source=source, kind="opportunity_status")
     assert statuses.count() == 5
-    again = _run(source, sim, "connectwise.opportunities")
+    again = run_on(source, sim, "connectwise.opportunities")
     assert (again.created, again.updated) == (0, 0)
 
 
 def test_an_opportunity_of_a_company_not_synced_keeps_its_reference(sim):
     source = make_source()
-    run = _run(source, sim, "connectwise.opportunities")
+    run = run_on(source, sim, "connectwise.opportunities")
     assert run.status == "succeeded"
     opportunity = Opportunity.objects.get(cw_opportunity_id=5002)
     assert opportunity.client_id is None and opportunity.company_ref["id"] == sim.data["opportunities"][5002][
