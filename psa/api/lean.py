@@ -424,7 +424,7 @@ class ColumnPage:
         names = [*self.own, *(f"{field.name}__{c}" for field, columns in joined for c in columns)]
         width = len(self.own)
         objects = []
-        for row in self.queryset.prefetch_related(None).values_list(*names)[window]:
+        for row in self._rows(names, window):
             obj = _light(model, db, dict(zip(self.own, row[:width], strict=True)))
             at = width
             for field, columns in joined:
@@ -444,6 +444,16 @@ class ColumnPage:
         if self.prefetch and objects:
             models.prefetch_related_objects(objects, *self.prefetch)
         return objects
+
+    def _rows(self, names: list[str], window: slice) -> Any:
+        """The page's tuples: the page's ids found by the filtered, sorted query alone, the columns (and joins) read
+        for those ids only, as the floor's SQL does; joined into the query that finds the page, the joins let
+        SQLite's planner pick an index that serves them instead of the filter or the sort."""
+        query = self.queryset.query
+        ordering = query.order_by or (self.queryset.model._meta.ordering if query.default_ordering else ())
+        page = self.queryset.prefetch_related(None).values("pk")[window]
+        manager = self.queryset.model._base_manager.db_manager(self.queryset.db)
+        return manager.filter(pk__in=page).order_by(*ordering).values_list(*names)
 
 
 def _attach_apart(objects: list[models.Model], field: Any, columns: list[str], db: str) -> None:
