@@ -383,12 +383,14 @@ def _light(model: type[models.Model], db: str, values: dict[str, Any]) -> models
 
 class ColumnPage:
     """A filtered, sorted queryset whose page is fetched as tuples of the named ``columns`` (``title``, a relation
-    ``client`` for its id, ``contact__first_name`` for a column of a related row) and built into light instances.
+    ``client`` for its id, ``contact__first_name`` for a column of a related row, ``tags__text`` for a column of
+    the rows of a many-to-many relation) and built into light instances.
 
     Relations are read as the model path reads them in a list, so the query plan stays the same: a nullable one
     through the query's LEFT JOIN; a required one by one more query by id (an INNER JOIN lets SQLite's planner
     start from the small table and sort every row); one to a reference table (:mod:`psa.references`) from the
-    cache. ``prefetch`` lookups (many-to-many) are prefetched onto the page as usual. The pagination reads it as it
+    cache; a many-to-many one by one more query, as its prefetch would be. ``prefetch`` lookups are prefetched onto
+    the page as usual. The pagination reads it as it
     reads a queryset (``count()`` and one slice).
     """
 
@@ -399,9 +401,13 @@ class ColumnPage:
         self.joined: dict[str, list[str]] = {}  # nullable relation: its columns, read through the LEFT JOIN
         self.apart: dict[str, list[str]] = {}  # required relation: its columns, read by id in one more query
         self.referenced: list[str] = []
+        self.many: dict[str, list[str]] = {}  # many-to-many relation: its rows' columns, read in one more query
         for column in columns:
             name, _, rest = column.partition("__")
             field = meta.get_field(name)
+            if field.many_to_many and rest and "__" not in rest:
+                self.many.setdefault(name, []).append(rest)
+                continue
             self.own.append(field.attname)
             if not rest:
                 continue
@@ -441,6 +447,8 @@ class ColumnPage:
         for name, columns in self.apart.items():
             _attach_apart(objects, meta.get_field(name), columns, db)
         references.attach(objects, self.referenced)
+        for name, columns in self.many.items():
+            _attach_many(objects, meta.get_field(name), columns, db)
         if self.prefetch and objects:
             models.prefetch_related_objects(objects, *self.prefetch)
         return objects
@@ -473,3 +481,33 @@ def _attach_apart(objects: list[models.Model], field: Any, columns: list[str], d
         related = found.get(obj.__dict__[field.attname])
         if related is not None:
             field.set_cached_value(obj, related)
+
+
+def _attach_many(objects: list[models.Model], field: Any, columns: list[str], db: str) -> None:
+    """Fill the prefetch cache of the many-to-many ``field`` on ``objects`` with light rows (only ``columns``), from
+    one query on the through table, in the related model's default order (what its prefetch would read)."""
+    if not objects:
+        return
+    related = field.related_model
+    through = field.remote_field.through._meta
+    source, target = field.m2m_field_name(), field.m2m_reverse_field_name()
+    source_column, target_column = through.get_field(source).attname, through.get_field(target).attname
+    ordering = [
+        f"{'-' if order.startswith('-') else ''}{target}__{order.lstrip('-')}"
+        for order in related._meta.ordering
+        if isinstance(order, str)
+    ]
+    rows = (
+        field.remote_field.through._base_manager.using(db)
+        .filter(**{f"{source_column}__in": [obj.pk for obj in objects]})
+        .order_by(*ordering, target_column)
+        .values_list(source_column, target_column, *(f"{target}__{c}" for c in columns))
+    )
+    names = (related._meta.pk.attname, *columns)
+    found: dict[Any, list[models.Model]] = {obj.pk: [] for obj in objects}
+    for owner, *values in rows:
+        found[owner].append(_light(related, db, dict(zip(names, values, strict=True))))
+    for obj in objects:
+        cached = models.QuerySet(model=related, using=db)
+        cached._result_cache, cached._prefetch_done = found[obj.pk], True
+        obj._prefetched_objects_cache = {field.name: cached}

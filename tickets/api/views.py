@@ -146,7 +146,7 @@ FIELD_COLUMNS = {
     "category_id": ("category",), "category_name": ("category__name",),
     "subcategory_id": ("subcategory",), "subcategory_name": ("subcategory__name",),
     "assigned_to": ("assigned_to",), "assigned_to_name": tuple(f"assigned_to__{c}" for c in _USER_NAME),
-    "tags": (),  # prefetched (FIELD_PREFETCHES)
+    "tags": ("tags__text", "tags__background_color", "tags__text_color"),
     "due_date": ("due_date",), "is_overdue": ("is_closed", "due_date"), "source": ("source",),
     "entered_by": ("entered_by",), "entered_by_name": tuple(f"entered_by__{c}" for c in _USER_NAME),
     "updated_by": ("updated_by",), "updated_by_name": tuple(f"updated_by__{c}" for c in _USER_NAME),
@@ -159,9 +159,7 @@ def column_page(queryset, fields: tuple[str, ...]) -> lean.ColumnPage | None:
     """The list's page as a column fetch of what ``fields`` read, or ``None`` when a field needs the whole row."""
     if not settings.LEAN_LISTS or any(name not in FIELD_COLUMNS for name in fields):
         return None
-    columns = [column for name in fields for column in FIELD_COLUMNS[name]]
-    prefetch = tuple(dict.fromkeys(item for name in fields for item in FIELD_PREFETCHES.get(name, ())))
-    return lean.ColumnPage(queryset, columns, prefetch)
+    return lean.ColumnPage(queryset, [column for name in fields for column in FIELD_COLUMNS[name]])
 
 
 def check_filters(request, queryset):
