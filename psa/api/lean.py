@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from operator import attrgetter
 from typing import Any
 
@@ -394,7 +394,7 @@ class ColumnPage:
     reads a queryset (``count()`` and one slice).
     """
 
-    def __init__(self, queryset: models.QuerySet, columns: Any, prefetch: tuple = ()) -> None:
+    def __init__(self, queryset: models.QuerySet, columns: Iterable[str], prefetch: tuple = ()) -> None:
         self.queryset, self.prefetch = queryset, prefetch
         meta = queryset.model._meta
         self.own = [meta.pk.attname]
