@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from importlib import import_module
+from pathlib import Path
 
+from django.apps import apps
 from django.utils.module_loading import autodiscover_modules
 
 
@@ -58,7 +61,7 @@ def field_nodes(scope: str, fields: Iterable[str], label: str) -> None:
 def autodiscover() -> None:
     """Load every app's ``permissions.py``, then declare the field nodes of every gated serializer."""
     autodiscover_modules("permissions")
-    autodiscover_modules("api.serializers")
+    import_serializer_modules()
     from psa import gating
     from psa.api.serializers import GatedModelSerializer
 
@@ -69,6 +72,15 @@ def autodiscover() -> None:
         if scope and f"obj.{scope}.*" not in _nodes:
             fields = [name for name in serializer.Meta.fields if name != "id"]
             field_nodes(scope, fields, serializer.gating_label or scope.capitalize())
+
+
+def import_serializer_modules() -> None:
+    """Import every app's ``api/*serializers.py`` (``serializers.py``, ``time_serializers.py``...): a gated serializer
+    declares its field nodes only once its module is loaded, and a module reached only through the URLconf would
+    leave its nodes out of the registry in any process that has not served a request yet."""
+    for app in apps.get_app_configs():
+        for path in sorted((Path(app.path) / "api").glob("*serializers.py")):
+            import_module(f"{app.name}.api.{path.stem}")
 
 
 def _subclasses(cls: type) -> list[type]:

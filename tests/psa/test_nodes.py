@@ -100,3 +100,29 @@ def test_an_inactive_user_holds_no_nodes():
 
     assert user.effective_nodes() == frozenset()
     assert not user.has_node("client.read")
+
+
+def test_every_gated_serializer_declares_its_nodes_at_start_up_before_any_url_is_loaded(tmp_path):
+    """A fresh process (a worker, a management command) has not loaded the URLconf: its registry must still hold
+    the field nodes of serializers in modules only views import, such as tickets/api/time_serializers.py."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import django; django.setup()\n"
+        "import sys\n"
+        "from psa import nodes\n"
+        "from psa.api.serializers import GatedModelSerializer\n"
+        "assert not any(name.endswith('.urls') for name in sys.modules if name.startswith(('tickets', 'psa.api'))), "
+        "'the URLconf is already loaded'\n"
+        "missing = [s.__qualname__ for s in nodes._subclasses(GatedModelSerializer)\n"
+        "           if s.gating_scope and f'obj.{s.gating_scope}.*' not in nodes._nodes]\n"
+        "assert 'obj.time_entry.notes' in nodes._nodes, 'time entry field nodes are missing'\n"
+        "print('missing', missing)\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "psa.settings", "PSA_DATA_DIR": str(tmp_path)}
+    env.pop("PSA_DATABASE_URL", None)
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "missing []"
