@@ -162,21 +162,26 @@ def _upsert_sql() -> str:
     merged) a segment per entry, twice (most of a bulk sync's index time). One statement flushes once. On PostgreSQL
     the batch is one parameter instead of a statement bound on the client per entry."""
     columns = [*COLUMNS, "texts"]
-    updates = [f"{c} = excluded.{c}" for c in columns if c not in ("kind", "object_id")]
+    updated = [c for c in columns if c not in ("kind", "object_id")]
     if connection.vendor == "postgresql":
         casts = ["", "::uuid", "::uuid", "::boolean", *[""] * (len(COLUMNS) - 4)]
         select = [f"(e.value ->> {i}){cast}" for i, cast in enumerate(casts)]
         select += [f"e.value -> {len(COLUMNS)}", f"(e.value ->> {len(COLUMNS) + 1})::tsvector"]
         columns.append("document")
-        updates.append("document = excluded.document")
+        updated.append("document")
         source = "jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS e(value, position) ORDER BY e.position"
     else:
         select = [f"json_extract(e.value, '$[{i}]')" for i in range(len(columns))]
         # WHERE true: SQLite's grammar needs it between a SELECT and its upsert clause.
         source = "json_each(%s) AS e WHERE true ORDER BY e.key"
+    # An entry whose content did not change is not written again: no new row version, no index maintenance (on
+    # SQLite the update trigger would delete and re-add it in both FTS5 tables), as a re-sync's unchanged documents.
+    distinct = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+    changed = " OR ".join(f"psa_searchentry.{c} {distinct} excluded.{c}" for c in updated)
     return (
         f"INSERT INTO psa_searchentry ({', '.join(columns)}) SELECT {', '.join(select)} FROM {source} "
-        f"ON CONFLICT (kind, object_id) DO UPDATE SET {', '.join(updates)}"
+        f"ON CONFLICT (kind, object_id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in updated)} "
+        f"WHERE {changed}"
     )
 
 
