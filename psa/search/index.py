@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import orjson
@@ -23,7 +23,10 @@ from psa.search import GROUPS, Document, Searchable
 from psa.search import text as t
 
 RELATED_CHUNK = 500  # objects re-indexed per query after a related row's write (SQLite caps a query's parameters)
-WRITE_CHUNK = 2000  # entries per statement: bounds the size of one statement's JSON, not a parameter limit
+# Entries per statement, and the size of its JSON past which the next entry goes in another: they bound one
+# statement's memory, not a parameter limit.
+WRITE_CHUNK = 2000
+WRITE_BYTES = 16 * 1024 * 1024
 COLUMNS = ("kind", "object_id", "client_id", "is_active", "title", "identifiers", *(f"words_{g}" for g in GROUPS))
 
 
@@ -140,18 +143,30 @@ def _uuid(value: Any, native: bool) -> Any:
     return str(value) if native else value.hex
 
 
-def _payload(rows: Iterable[list], literals: Iterable[str]) -> bytes:
-    """The rows to write as one JSON array (one statement's only parameter)."""
+def _payloads(built: list[tuple[list, str]]) -> Iterator[str]:
+    """The rows to write as JSON arrays, each one statement's only parameter: at most ``WRITE_CHUNK`` entries and,
+    past the first entry, ``WRITE_BYTES`` (a rebuild's chunk of long tickets would otherwise be one huge value)."""
     native = connection.features.has_native_uuid_field
     postgresql = connection.vendor == "postgresql"
-    out = []
-    for row, literal in zip(rows, literals, strict=True):
+    pending: list[bytes] = []
+    size = 0
+    for row, literal in built:
         kind, object_id, client_id, *rest, texts = row
         entry = [kind, _uuid(object_id, native), _uuid(client_id, native), *rest, orjson.Fragment(_texts_json(texts))]
         if postgresql:
             entry.append(literal)
-        out.append(entry)
-    return orjson.dumps(out)
+        encoded = orjson.dumps(entry)
+        if pending and (len(pending) >= WRITE_CHUNK or size + len(encoded) > WRITE_BYTES):
+            yield _array(pending)
+            pending, size = [], 0
+        pending.append(encoded)
+        size += len(encoded)
+    if pending:
+        yield _array(pending)
+
+
+def _array(encoded: list[bytes]) -> str:
+    return (b"[" + b",".join(encoded) + b"]").decode()
 
 
 def _upsert_sql() -> str:
@@ -202,10 +217,11 @@ def write(searchable: Searchable, objects: Iterable[Any]) -> int:
             continue
         rows[obj.pk] = built
     built_rows = list(rows.values())
-    for start in range(0, len(built_rows), WRITE_CHUNK):
-        chunk = built_rows[start : start + WRITE_CHUNK]
+    if built_rows:
+        sql = _upsert_sql()
         with connection.cursor() as cursor:
-            cursor.execute(_upsert_sql(), [_payload((r for r, _ in chunk), (lit for _, lit in chunk)).decode()])
+            for payload in _payloads(built_rows):
+                cursor.execute(sql, [payload])
     if dropped:
         remove(searchable, dropped)
     return len(built_rows)

@@ -360,6 +360,25 @@ def test_a_sync_indexes_every_row_as_saving_it_one_by_one_would(source, sim, cw)
             assert str(asset.pk) in found(query)["asset"], query
 
 
+@pytest.mark.parametrize(("chunk", "size", "statements"), [(3, 1 << 20, 4), (1000, 1, 10)])
+def test_entries_written_in_several_statements_keep_their_order(source, cw, monkeypatch, chunk, size, statements):
+    """A batch too long (entries) or too large (bytes) for one statement is split; the entries keep the objects'
+    order, and a duplicate is written once, at its first place."""
+    sync_all(source, cw)
+    synced = entries()
+    assets = list(Asset.objects.prefetch_related("interfaces").order_by("created_at", "id"))
+    SearchEntry.objects.filter(kind="asset").delete()
+    monkeypatch.setattr(search_index, "WRITE_CHUNK", chunk)
+    monkeypatch.setattr(search_index, "WRITE_BYTES", size)
+    with CaptureQueriesContext(connection) as captured:
+        assert search_index.write(search.for_model(Asset), [*assets, assets[0]]) == len(assets)
+    # 10 entries: by 3, 3 + 3 + 3 + 1; by 1 byte, one each (an entry larger than the bound still goes, alone)
+    assert len([q for q in captured if "psa_searchentry" in q["sql"]]) == statements
+    written = SearchEntry.objects.filter(kind="asset").order_by("id").values_list("object_id", flat=True)
+    assert list(written) == [asset.pk for asset in assets]
+    assert entries() == synced
+
+
 def test_re_indexing_an_unchanged_entry_writes_nothing(source, cw):
     """Neither a new row version nor index maintenance for an entry whose content is the same (a re-sync of a
     record whose searchable fields did not change); a changed one is written in place, keeping its order."""
