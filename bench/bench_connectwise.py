@@ -9,9 +9,9 @@ Usage (from the repository root)::
 
 By default the simulator serves on a loopback port from a child process, as a real ConnectWise would be elsewhere:
 the figures are our process's wall and CPU time, and the simulator's CPU time is reported beside them. The first
-sync is also broken down into phases (HTTP, JSON decoding, hashing, comparison, mapping, writes, search index,
-commits, progress), each as the wall and CPU time spent in it; the HTTP phase runs in the read-ahead thread, so its
-wall time overlaps the others'.
+sync is also broken down into phases (HTTP, JSON decoding, hashing, comparison, mapping, writes, search documents
+(building the entries), search index (writing them), commits, progress), each as the wall and CPU time spent in it
+in our process; the HTTP phase runs in the read-ahead thread, so its wall time overlaps the others'.
 
 Four scenarios, each on a freshly flushed database of its own (``PSA_DATA_DIR`` defaults to ``var/bench-cw``;
 ``PSA_DATABASE_URL`` from the environment is ignored unless given with ``--database-url``):
@@ -249,6 +249,7 @@ class Phases:
         from django.db.backends.base.base import BaseDatabaseWrapper
 
         from integrations import http, mirror, sync
+        from psa.search import index
 
         self.wrap(http.ApiClient, "request", "http")
         self.wrap(http.ApiClient, "decode", "json decode", static=True)
@@ -257,6 +258,7 @@ class Phases:
         self.wrap(mirror, "_mapped", "mapping")
         self.wrap(mirror, "_write", "writes")
         self.wrap(mirror, "_index", "search index")
+        self.wrap(index, "row_of", "search documents")  # the Python half of "search index": the words, the rows
         self.wrap(BaseDatabaseWrapper, "commit", "commit")
         self.wrap(sync.SyncContext, "progress", "progress")
         return self

@@ -9,10 +9,13 @@ left empty (FTS5: a filler word), so a phrase never spans two fields on either e
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterable
+import uuid
+from collections.abc import Iterable, Iterator
 from typing import Any
 
+import orjson
 from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save
 
@@ -20,6 +23,10 @@ from psa.search import GROUPS, Document, Searchable
 from psa.search import text as t
 
 RELATED_CHUNK = 500  # objects re-indexed per query after a related row's write (SQLite caps a query's parameters)
+# Entries per statement, and the size of its JSON past which the next entry goes in another: they bound one
+# statement's memory, not a parameter limit.
+WRITE_CHUNK = 2000
+WRITE_BYTES = 16 * 1024 * 1024
 COLUMNS = ("kind", "object_id", "client_id", "is_active", "title", "identifiers", *(f"words_{g}" for g in GROUPS))
 
 
@@ -31,21 +38,76 @@ def row_of(searchable: Searchable, obj: Any, tsvector: bool | None = None) -> tu
         return None
     if tsvector is None:
         tsvector = connection.vendor == "postgresql"
-    per_group: dict[str, list[str]] = {g: [] for g in GROUPS}
+    texts = document.texts
+    found: list[tuple[str, list[list[str]]]] = []  # per group, the word lists of its fields that have words
+    total = 0
+    for group, names in _layout(searchable.fields):
+        fields = []
+        for name in names:
+            field_words = t.words(texts.get(name) or "")
+            if field_words:
+                fields.append(field_words)
+                total += len(field_words)
+        found.append((group, fields))
+    # Most documents (a client, a contact, an asset) are far below the caps: no word can reach
+    # MAX_POSITIONS_PER_WORD and no position MAX_POSITION (at most one empty position per word), so the words are
+    # joined as they are. Only long documents (a ticket with its comments) take the word-by-word way.
+    per_group, literal = (_short if total <= t.MAX_POSITIONS_PER_WORD else _capped)(found, tsvector)
+    values = [
+        searchable.kind,
+        obj.pk,
+        document.client_id,
+        document.is_active,
+        document.title[:300],
+        t.identifiers_column(document.identifiers),
+        *per_group,
+    ]
+    return [*values, {name: value for name, value in texts.items() if value}], literal
+
+
+@functools.lru_cache(maxsize=256)
+def _layout(fields: tuple) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The field names of each group, in the groups' order (the order positions are given in)."""
+    return tuple((g, tuple(f.name for f in fields if f.group == g)) for g in GROUPS)
+
+
+def _short(found: list[tuple[str, list[list[str]]]], tsvector: bool) -> tuple[list[str], str]:
+    """The ``words_*`` columns and the tsvector literal of a document below every cap."""
+    per_group = [f" {t.FILLER} ".join(" ".join(words) for words in fields) for _, fields in found]
+    if not tsvector:
+        return per_group, ""
+    lexemes: dict[str, list[str]] = {}
+    position = 0
+    for group, fields in found:
+        weight = group.upper()
+        for words in fields:
+            if position:
+                position += 1  # the empty position between two fields
+            for word in words:
+                position += 1
+                seen = lexemes.get(word)
+                if seen is None:
+                    lexemes[word] = [f"{position}{weight}"]
+                else:
+                    seen.append(f"{position}{weight}")
+    return per_group, _literal(lexemes)
+
+
+def _capped(found: list[tuple[str, list[list[str]]]], tsvector: bool) -> tuple[list[str], str]:
+    """The ``words_*`` columns and the tsvector literal, word by word within PostgreSQL's caps (positions per word,
+    last position): what the index does not keep is a filler, so phrases never join across it on either engine."""
+    per_group = []
     lexemes: dict[str, list[str]] = {}  # word: its weighted positions ("12B"), for the tsvector
     position = 0
-    for group in GROUPS:
-        out = per_group[group]
+    for group, fields in found:
+        out: list[str] = []
         weight = group.upper()
-        for item in (f for f in searchable.fields if f.group == group):
-            found = t.words(document.texts.get(item.name) or "")
-            if not found:
-                continue
+        for words in fields:
             if position:
                 position += 1  # the empty position between two fields
                 if out:
                     out.append(t.FILLER)
-            for word in found:
+            for word in words:
                 position += 1
                 if position > t.MAX_POSITION:
                     break
@@ -57,64 +119,112 @@ def row_of(searchable: Searchable, obj: Any, tsvector: bool | None = None) -> tu
                     out.append(word)
                 else:
                     out.append(t.FILLER)
-    values = [
-        searchable.kind,
-        obj.pk,
-        document.client_id,
-        document.is_active,
-        document.title[:300],
-        t.identifiers_column(document.identifiers),
-        *(" ".join(per_group[g]) for g in GROUPS),
-    ]
-    literal = " ".join(f"'{word}':{','.join(ps)}" for word, ps in lexemes.items()) if tsvector else ""
-    texts = {name: value for name, value in document.texts.items() if value}
-    return [*values, json.dumps(texts)], literal
+        per_group.append(" ".join(out))
+    return per_group, _literal(lexemes) if tsvector else ""
 
 
-def _prepared(values: list) -> list:
-    from psa.models import SearchEntry
+def _literal(lexemes: dict[str, list[str]]) -> str:
+    return " ".join(f"'{word}':{','.join(ps)}" for word, ps in lexemes.items())
 
-    out = []
-    for name, value in zip((*COLUMNS, "texts"), values, strict=True):
-        if name in ("object_id", "client_id"):
-            value = SearchEntry._meta.get_field(name).get_db_prep_value(value, connection)
-        out.append(value)
-    return out
+
+def _texts_json(texts: dict) -> str:
+    try:
+        return orjson.dumps(texts).decode()
+    except TypeError:  # what orjson refuses (an integer past 64 bits): the standard library
+        return json.dumps(texts)
+
+
+def _uuid(value: Any, native: bool) -> Any:
+    """An id as the entry's UUID column stores it (SQLite: 32 hex digits) and JSON can carry it."""
+    if value is None:
+        return None
+    if type(value) is not uuid.UUID:
+        value = uuid.UUID(str(value))
+    return str(value) if native else value.hex
+
+
+def _payloads(built: list[tuple[list, str]]) -> Iterator[str]:
+    """The rows to write as JSON arrays, each one statement's only parameter: at most ``WRITE_CHUNK`` entries and,
+    past the first entry, ``WRITE_BYTES`` (a rebuild's chunk of long tickets would otherwise be one huge value)."""
+    native = connection.features.has_native_uuid_field
+    postgresql = connection.vendor == "postgresql"
+    pending: list[bytes] = []
+    size = 0
+    for row, literal in built:
+        kind, object_id, client_id, *rest, texts = row
+        entry = [kind, _uuid(object_id, native), _uuid(client_id, native), *rest, orjson.Fragment(_texts_json(texts))]
+        if postgresql:
+            entry.append(literal)
+        encoded = orjson.dumps(entry)
+        if pending and (len(pending) >= WRITE_CHUNK or size + len(encoded) > WRITE_BYTES):
+            yield _array(pending)
+            pending, size = [], 0
+        pending.append(encoded)
+        size += len(encoded)
+    if pending:
+        yield _array(pending)
+
+
+def _array(encoded: list[bytes]) -> str:
+    return (b"[" + b",".join(encoded) + b"]").decode()
 
 
 def _upsert_sql() -> str:
+    """One statement writing a whole batch of entries from a JSON array of rows, in the array's order.
+
+    One statement, not one per entry: on SQLite the FTS5 tables flush their pending terms into a new segment at every
+    statement savepoint, and each execution of an upsert with triggers opens one, so a statement per entry wrote (and
+    merged) a segment per entry, twice (most of a bulk sync's index time). One statement flushes once. On PostgreSQL
+    the batch is one parameter instead of a statement bound on the client per entry."""
     columns = [*COLUMNS, "texts"]
-    placeholders = ["%s"] * len(columns)
-    updates = [f"{c} = excluded.{c}" for c in columns if c not in ("kind", "object_id")]
+    updated = [c for c in columns if c not in ("kind", "object_id")]
     if connection.vendor == "postgresql":
+        casts = ["", "::uuid", "::uuid", "::boolean", *[""] * (len(COLUMNS) - 4)]
+        select = [f"(e.value ->> {i}){cast}" for i, cast in enumerate(casts)]
+        select += [f"e.value -> {len(COLUMNS)}", f"(e.value ->> {len(COLUMNS) + 1})::tsvector"]
         columns.append("document")
-        placeholders.append("%s::tsvector")
-        updates.append("document = excluded.document")
+        updated.append("document")
+        source = "jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS e(value, position) ORDER BY e.position"
+    else:
+        select = [f"json_extract(e.value, '$[{i}]')" for i in range(len(columns))]
+        # WHERE true: SQLite's grammar needs it between a SELECT and its upsert clause.
+        source = "json_each(%s) AS e WHERE true ORDER BY e.key"
+    # An entry whose content did not change is not written again: no new row version, no index maintenance (on
+    # SQLite the update trigger would delete and re-add it in both FTS5 tables), as a re-sync's unchanged documents.
+    distinct = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+    changed = " OR ".join(f"psa_searchentry.{c} {distinct} excluded.{c}" for c in updated)
     return (
-        f"INSERT INTO psa_searchentry ({', '.join(columns)}) VALUES ({', '.join(placeholders)}) "
-        f"ON CONFLICT (kind, object_id) DO UPDATE SET {', '.join(updates)}"
+        f"INSERT INTO psa_searchentry ({', '.join(columns)}) SELECT {', '.join(select)} FROM {source} "
+        f"ON CONFLICT (kind, object_id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in updated)} "
+        f"WHERE {changed}"
     )
 
 
 def write(searchable: Searchable, objects: Iterable[Any]) -> int:
-    """Index (or re-index) ``objects``, keeping each one's place in the order; returns how many."""
-    params, dropped = [], []
+    """Index (or re-index) ``objects``, keeping each one's place in the order; returns how many.
+
+    An object given twice is written once, at its first place, with what it holds at its last."""
+    rows: dict[Any, tuple[list, str]] = {}
+    dropped = []
     objects = list(objects)
     if searchable.prepare is not None and objects:
         searchable.prepare(objects)
     for obj in objects:
         built = row_of(searchable, obj)
         if built is None:
+            rows.pop(obj.pk, None)
             dropped.append(obj.pk)
             continue
-        row = _prepared(built[0])
-        params.append([*row, built[1]] if connection.vendor == "postgresql" else row)
-    if params:
+        rows[obj.pk] = built
+    built_rows = list(rows.values())
+    if built_rows:
+        sql = _upsert_sql()
         with connection.cursor() as cursor:
-            cursor.executemany(_upsert_sql(), params)
+            for payload in _payloads(built_rows):
+                cursor.execute(sql, [payload])
     if dropped:
         remove(searchable, dropped)
-    return len(params)
+    return len(built_rows)
 
 
 def remove(searchable: Searchable, object_ids: Iterable[Any]) -> None:

@@ -15,7 +15,9 @@ from integrations import locks
 from integrations.connectwise.simulator import ConnectWiseSimulator, Size
 from integrations.models import ExternalRecord, SyncRun
 from integrations.sync import run_job, run_jobs
+from psa import search
 from psa.models import SearchEntry
+from psa.search import index as search_index
 from tests.factories import api_for, make_client, make_user
 from tests.integrations.conftest import make_cw_client
 
@@ -311,6 +313,96 @@ def test_abandoned_running_runs_are_closed(source, settings):
     dead.refresh_from_db()
     alive.refresh_from_db()
     assert dead.status == "failed" and "worker stopped" in dead.message and alive.status == "running"
+
+
+INDEXED_BY_SYNC = (Client, Contact, Location, Asset)
+ENTRY_COLUMNS = ("kind", "object_id", "client_id", "is_active", "title", "identifiers", "words_a", "words_b",
+                 "words_c", "words_d", "texts")  # fmt: skip
+
+
+def entries() -> dict:
+    """Every entry of the kinds a sync writes, by (kind, object id), as a search reads it (the tsvector too)."""
+    kinds = [search.for_model(model).kind for model in INDEXED_BY_SYNC]
+    found = {}
+    for row in SearchEntry.objects.filter(kind__in=kinds).values_list(*ENTRY_COLUMNS):
+        found[row[:2]] = row
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT kind, object_id, document::text FROM psa_searchentry WHERE kind = ANY(%s)", [kinds])
+            for kind, object_id, document in cursor.fetchall():
+                found[(kind, object_id)] += (document,)
+    return found
+
+
+def test_a_sync_indexes_every_row_as_saving_it_one_by_one_would(source, sim, cw):
+    """The sync writes each batch's entries in one statement, from objects it never re-reads: the index it leaves is
+    the one saving every row by itself (the per-row signal path) gives, and each row is found by what names it."""
+    sync_all(source, cw)
+    synced = entries()
+    assert len(synced) == sum(model.objects.count() for model in INDEXED_BY_SYNC) > 30
+    SearchEntry.objects.filter(kind__in=[kind for kind, _ in synced]).delete()
+    for model in INDEXED_BY_SYNC:
+        for obj in model.objects.order_by("created_at", "id"):
+            obj.save()  # post_save: the entry written alone, from the row as saved
+    assert entries() == synced
+    api, *_ = api_for(["*"])
+    found = lambda query: {  # noqa: E731
+        group["type"]: {r["id"] for r in group["results"]}
+        for group in api.get("/api/v1/search", {"q": query, "limit": 50}).json()["data"]
+    }
+    for client in Client.objects.exclude(cw_company_id=None):
+        assert str(client.pk) in found(f'"{client.name}"')["client"], client.name
+    for contact in Contact.objects.filter(client__cw_company_id__isnull=False):
+        assert str(contact.pk) in found(f'"{contact.name}"')["contact"], contact.name
+    for asset in Asset.objects.prefetch_related("interfaces"):
+        (interface,) = asset.interfaces.all()
+        for query in (f'"{asset.name}"', asset.serial, interface.mac, interface.mac.replace(":", "-").upper()):
+            assert str(asset.pk) in found(query)["asset"], query
+
+
+@pytest.mark.parametrize(("chunk", "size", "statements"), [(3, 1 << 20, 4), (1000, 1, 10)])
+def test_entries_written_in_several_statements_keep_their_order(source, cw, monkeypatch, chunk, size, statements):
+    """A batch too long (entries) or too large (bytes) for one statement is split; the entries keep the objects'
+    order, and a duplicate is written once, at its first place."""
+    sync_all(source, cw)
+    synced = entries()
+    assets = list(Asset.objects.prefetch_related("interfaces").order_by("created_at", "id"))
+    SearchEntry.objects.filter(kind="asset").delete()
+    monkeypatch.setattr(search_index, "WRITE_CHUNK", chunk)
+    monkeypatch.setattr(search_index, "WRITE_BYTES", size)
+    with CaptureQueriesContext(connection) as captured:
+        assert search_index.write(search.for_model(Asset), [*assets, assets[0]]) == len(assets)
+    # 10 entries: by 3, 3 + 3 + 3 + 1; by 1 byte, one each (an entry larger than the bound still goes, alone)
+    assert len([q for q in captured if "psa_searchentry" in q["sql"]]) == statements
+    written = SearchEntry.objects.filter(kind="asset").order_by("id").values_list("object_id", flat=True)
+    assert list(written) == [asset.pk for asset in assets]
+    assert entries() == synced
+
+
+def test_re_indexing_an_unchanged_entry_writes_nothing(source, cw):
+    """Neither a new row version nor index maintenance for an entry whose content is the same (a re-sync of a
+    record whose searchable fields did not change); a changed one is written in place, keeping its order."""
+    sync_all(source, cw)
+    asset = Asset.objects.prefetch_related("interfaces").get(serial="SN00000001")
+    searchable = search.for_model(Asset)
+    entry = SearchEntry.objects.get(kind="asset", object_id=asset.pk)
+
+    def rows_changed() -> int:
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("SELECT xmin::text FROM psa_searchentry WHERE id = %s", [entry.pk])
+                return cursor.fetchone()[0]
+            cursor.execute("SELECT total_changes()")  # counts the FTS5 trigger's writes as well
+            return cursor.fetchone()[0]
+
+    before = rows_changed()
+    assert search_index.write(searchable, [asset, asset]) == 1
+    assert rows_changed() == before
+    asset.name = "Renamed here"
+    search_index.write(searchable, [asset])
+    assert rows_changed() != before
+    changed = SearchEntry.objects.get(kind="asset", object_id=asset.pk)
+    assert (changed.pk, changed.title) == (entry.pk, "Renamed here") and "renamed" in changed.words_a.split()
 
 
 def test_a_company_renamed_in_connectwise_re_indexes_its_tickets(source, sim, cw):
