@@ -106,7 +106,8 @@ def harness_world_shared(django_db_setup, django_db_blocker):
     """The route harness's world, built once per module inside a transaction that is rolled back at the end.
 
     Building it costs more than most checks made with it. Each test runs in a savepoint inside that transaction
-    (pytest-django's ``db``), so whatever a test writes is gone before the next one starts.
+    (pytest-django's ``db``), so whatever a test writes is gone before the next one starts. A module using it holds
+    no transactional test (``transaction=True``, ``live_server``): its flush would run inside this transaction.
     """
     from django.db import transaction
 
