@@ -1,5 +1,6 @@
 import pytest
 from django.conf import settings
+from django.contrib.auth.hashers import get_hashers, get_hashers_by_algorithm
 
 from tests.factories import api_for, make_client
 
@@ -18,6 +19,11 @@ settings.SSO_RATE_LIMIT = "1000000/min"
 # test taking longer than the default would otherwise reload the caller at a random point and change a query count).
 settings.CALLER_CACHE_SECONDS = 3600
 settings.REFERENCE_CACHE_SECONDS = 3600
+# Passwords are hashed with a fast hasher: the default PBKDF2 takes about 0.3 CPU seconds per hash, paid by every
+# sign-in and password change of the suite. No test depends on the algorithm (only on check_password answering).
+settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+get_hashers.cache_clear()
+get_hashers_by_algorithm.cache_clear()
 
 
 @pytest.fixture
@@ -73,3 +79,55 @@ def fresh_process_caches():
     ContentType.objects.clear_cache()
     yield
     generations.clear_local_caches()
+
+
+# --- the route harness's world (tests/test_route_harness.py), shared by the harness modules ---------------------------
+
+# Caches keyed by an integration source's id, outside the database on Redis (the database cache is rolled back with
+# each test): a world built per test had fresh sources, so each test started without them; a shared world forgets them.
+SOURCE_CACHE_PATTERNS = ("integrations:live:*", "integrations:cw-live:*", "unifi:session:*")
+
+
+def _forget_source_caches() -> None:
+    from django.core.cache import cache
+    from django.core.cache.backends.redis import RedisCache
+
+    if not isinstance(cache, RedisCache):
+        return
+    redis = cache._cache.get_client(write=True)
+    for pattern in SOURCE_CACHE_PATTERNS:
+        stale = list(redis.scan_iter(match=cache.make_key(pattern)))
+        if stale:
+            redis.delete(*stale)
+
+
+@pytest.fixture(scope="module")
+def harness_world_shared(django_db_setup, django_db_blocker):
+    """The route harness's world, built once per module inside a transaction that is rolled back at the end.
+
+    Building it costs more than most checks made with it. Each test runs in a savepoint inside that transaction
+    (pytest-django's ``db``), so whatever a test writes is gone before the next one starts. A module using it holds
+    no transactional test (``transaction=True``, ``live_server``): its flush would run inside this transaction.
+    """
+    from django.db import transaction
+
+    from tests.test_route_harness import World
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        world = World()
+        yield world
+        transaction.set_rollback(True)
+    _forget_source_caches()
+
+
+@pytest.fixture
+def harness_world(harness_world_shared, db):
+    """A test's own copy of the shared world: the objects as they were built (a test's writes were rolled back in the
+    database, and its changes to the copy die with it), with fresh objects outside the database (``World.external``).
+    """
+    import copy
+
+    world = copy.deepcopy(harness_world_shared)
+    world.build_external()
+    yield world
+    _forget_source_caches()

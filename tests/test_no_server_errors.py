@@ -17,7 +17,7 @@ import pytest
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.urls import Resolver404, resolve
 
-from tests.test_route_harness import AUTHENTICATED_ROUTES, BODIES, Route, build_url, build_world, caller
+from tests.test_route_harness import AUTHENTICATED_ROUTES, BODIES, Route, build_url, caller
 
 BAD_IDS = ["not-a-uuid", "0" * 31 + "g", "-" * 32, "0" * 33 + "---", "\x00", "x" * 300, "%ff%fe", "123"]
 # NUL in a query is refused for every route at once by psa.middleware (tests/psa/test_input_bounds.py).
@@ -87,8 +87,8 @@ def _bad_bodies(body: dict) -> list[tuple[str, str]]:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("route", AUTHENTICATED_ROUTES, ids=_id)
-def test_no_input_gives_a_server_error(route):
-    world = build_world()
+def test_no_input_gives_a_server_error(route, harness_world):
+    world = harness_world
     client, world.caller_key = caller(["*"])
     client.raise_request_exception = False
     url = build_url(route, world)

@@ -107,8 +107,8 @@ ROUTES = collect_routes()
 
 
 def _load_extensions() -> list:
-    """``tests/<app>/harness.py`` modules: each has ``build(world)``, and may have ``BODIES``, ``ROW_FACTORIES`` and
-    ``PUBLIC_ROUTES``."""
+    """``tests/<app>/harness.py`` modules: each has ``build(world)``, and may have ``build_external(world)``,
+    ``BODIES``, ``ROW_FACTORIES`` and ``PUBLIC_ROUTES``."""
     import tests
 
     found = []
@@ -134,6 +134,9 @@ class World:
     """One object per model in client A (in scope), and one in client B (out of scope) where client-owned.
 
     The core objects are built here; each app adds its own in ``tests/<app>/harness.py`` (see ``EXTENSIONS``).
+    Tests share one world per module (the ``harness_world`` fixture in tests/conftest.py): each test's database
+    writes are rolled back, but objects outside the database (a simulator's) are not, so an app makes those in
+    ``build_external(world)``, which runs again for each test.
     """
 
     def __init__(self) -> None:
@@ -160,6 +163,13 @@ class World:
         self.add(JobRun, JobRun.objects.create(task_id="harness-task", task_name="psa.tasks.heartbeat"))
         for extension in EXTENSIONS:
             extension.build(self)
+        self.build_external()
+
+    def build_external(self) -> None:
+        """The objects outside the database (in a simulator), fresh for each test."""
+        for extension in EXTENSIONS:
+            if hasattr(extension, "build_external"):
+                extension.build_external(self)
 
     def add(self, model: type, visible: Any, hidden: Any = None) -> None:
         self.objects[model] = visible
@@ -182,7 +192,13 @@ class World:
 
 
 def build_world() -> World:
+    """A world of its own (the fuzz seed's); tests take the ``world`` fixture, one world per module."""
     return World()
+
+
+@pytest.fixture
+def world(harness_world):
+    return harness_world
 
 
 def _kwarg_value(route: Route, name: str, obj: Any, world: World, out_of_scope: bool) -> str:
@@ -331,8 +347,7 @@ def test_every_node_a_route_checks_is_registered():
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("route", [r for r in ROUTES if r.name in PUBLIC_ROUTES], ids=_id)
-def test_public_route_answers_without_credentials(route):
-    world = build_world()
+def test_public_route_answers_without_credentials(route, world):
     response = api_client().generic(route.method, build_url(route, world))
     assert response.status_code == PUBLIC_ROUTES[route.name]
     assert_rate_limit_headers(response)
@@ -364,8 +379,7 @@ def _bad_credentials(world: World) -> dict[str, dict]:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("route", AUTHENTICATED_ROUTES, ids=_id)
-def test_bad_credentials_get_one_identical_401(route):
-    world = build_world()
+def test_bad_credentials_get_one_identical_401(route, world):
     url = build_url(route, world)
     body = body_for(route, world)
     seen = {}
@@ -380,8 +394,7 @@ def test_bad_credentials_get_one_identical_401(route):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("route", GUARDED_ROUTES, ids=_id)
-def test_missing_any_required_node_is_403(route):
-    world = build_world()
+def test_missing_any_required_node_is_403(route, world):
     required = route.required_nodes
     for missing in required:
         held = [n for n in required if n != missing] + FIELD_NODES
@@ -394,8 +407,7 @@ def test_missing_any_required_node_is_403(route):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("route", AUTHENTICATED_ROUTES, ids=_id)
-def test_exactly_the_required_nodes_succeed(route):
-    world = build_world()
+def test_exactly_the_required_nodes_succeed(route, world):
     client, world.caller_key = caller((route.required_nodes or []) + FIELD_NODES)
     response = call(client, route, build_url(route, world), body_for(route, world))
     assert 200 <= response.status_code < 300, f"{response.status_code} {response.content[:400]}"
@@ -408,8 +420,7 @@ def _scoped_routes() -> list[Route]:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("route", [r for r in _scoped_routes() if r.kwarg_names], ids=_id)
-def test_client_scoped_key_gets_404_for_other_clients_objects(route):
-    world = build_world()
+def test_client_scoped_key_gets_404_for_other_clients_objects(route, world):
     client, world.caller_key = caller(["*"], key_clients=[world.client_a, world.disposable_client])
     before = AuditEvent.objects.count()
     response = call(client, route, build_url(route, world, out_of_scope=True), body_for(route, world))
@@ -427,8 +438,7 @@ def test_client_scoped_key_gets_404_for_other_clients_objects(route):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("route", [r for r in _scoped_routes() if r.action == "list"], ids=_id)
-def test_client_scoped_lists_never_show_other_clients(route):
-    world = build_world()
+def test_client_scoped_lists_never_show_other_clients(route, world):
     for key_scope, user_scope in (([world.client_a], []), ([], [world.client_a])):
         client, world.caller_key = caller(["*"], clients=user_scope, key_clients=key_scope)
         response = client.get(build_url(route, world), {"limit": 100})
@@ -488,8 +498,7 @@ LIST_QUERY_CEILINGS = {"/api/v1/sales/opportunities": 5}
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("route", [r for r in GUARDED_ROUTES if r.method == "GET" and r.action == "list"], ids=_id)
-def test_list_query_count_does_not_grow_with_rows(route):
-    world = build_world()
+def test_list_query_count_does_not_grow_with_rows(route, world):
     client, world.caller_key = caller(["*"])
     url = build_url(route, world)
     client.get(url)  # the first use of a key writes last_used_at; measure the steady state
@@ -523,8 +532,7 @@ def _documented_params(url: str, method: str) -> frozenset[str]:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("route", AUTHENTICATED_ROUTES, ids=_id)
-def test_an_unknown_query_parameter_is_a_400_naming_it(route):
-    world = build_world()
+def test_an_unknown_query_parameter_is_a_400_naming_it(route, world):
     client, world.caller_key = caller((route.required_nodes or []) + FIELD_NODES)
     url = build_url(route, world)
     response = call(client, route, url + "?harness_unknown=1", body_for(route, world))
@@ -537,8 +545,7 @@ def test_an_unknown_query_parameter_is_a_400_naming_it(route):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("route", [r for r in AUTHENTICATED_ROUTES if r.method == "GET"], ids=_id)
-def test_every_documented_query_parameter_is_accepted(route):
-    world = build_world()
+def test_every_documented_query_parameter_is_accepted(route, world):
     client, world.caller_key = caller((route.required_nodes or []) + FIELD_NODES)
     url = build_url(route, world)
     for name in sorted(_documented_params(url, route.method)):
@@ -645,10 +652,9 @@ WRITE_ROUTES = [r for r in GUARDED_ROUTES if r.method in ("POST", "PUT", "PATCH"
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("route", WRITE_ROUTES, ids=_id)
-def test_a_client_scoped_key_changes_nothing_outside_its_scope(route):
+def test_a_client_scoped_key_changes_nothing_outside_its_scope(route, world):
     """A key limited to client A, whose owner holds every node: each write acts within A or is refused (403/404),
     and no row outside A changes, apart from the caller's own profile and keys (each no wider than A)."""
-    world = build_world()
     client, world.caller_key = caller(["*"], key_clients=[world.client_a, world.disposable_client])
     scope = {world.client_a.pk, world.disposable_client.pk}
     url, body = build_url(route, world), body_for(route, world)
@@ -673,8 +679,7 @@ def test_a_client_scoped_key_changes_nothing_outside_its_scope(route):
     [r for r in WRITE_ROUTES if r.model in (User, Role) and r.action != "check_permission"],
     ids=_id,
 )
-def test_a_client_scoped_key_cannot_change_users_or_roles_whatever_nodes_it_holds(route):
-    world = build_world()
+def test_a_client_scoped_key_cannot_change_users_or_roles_whatever_nodes_it_holds(route, world):
     client, world.caller_key = caller(["*"], key_clients=[world.client_a])
 
     response = call(client, route, build_url(route, world), body_for(route, world))

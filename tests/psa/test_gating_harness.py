@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django.db import models, transaction
+from django.db import models
 from django.test import Client as BrowserClient
 from django.urls import reverse
 
@@ -254,21 +254,11 @@ def _assert_absent(sentinel: str, where: str, response) -> None:
     assert sentinel not in body.decode(errors="replace"), f"{where} shows the gated value"
 
 
-@pytest.fixture(scope="module")
-def shared_world(django_db_setup, django_db_blocker):
-    """One world for the module, built once (it is the same for every case) and rolled back at the end; each test
-    runs in a savepoint inside it, so a case's sentinel is gone before the next case writes its own."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        world = World()
-        yield world
-        transaction.set_rollback(True)
-
-
 @pytest.fixture
-def world(shared_world, db):
-    for obj in [*shared_world.objects.values(), *shared_world.hidden.values()]:
-        obj.refresh_from_db()  # the last case's writes were rolled back in the database, not in memory
-    return shared_world
+def world(harness_world):
+    """One world for the module (tests/conftest.py), built once: each test runs in a savepoint inside it, so a case's
+    sentinel is gone before the next case writes its own."""
+    return harness_world
 
 
 def _case_id(case: GatedField) -> str:

@@ -103,8 +103,8 @@ def _first_difference(lean_body: bytes, serializer_body: bytes) -> str:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("route", LIST_ROUTES, ids=harness._id)
-def test_the_lean_path_answers_exactly_as_the_serializer_path(route):
-    world = harness.build_world()
+def test_the_lean_path_answers_exactly_as_the_serializer_path(route, harness_world):
+    world = harness_world
     if route.model in harness.ROW_FACTORIES:
         harness._add_rows(route, world, 3)
     if route.name == "ticket-list":
@@ -124,8 +124,8 @@ def test_the_lean_path_answers_exactly_as_the_serializer_path(route):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("route", DETAIL_ROUTES, ids=harness._id)
-def test_the_lean_path_answers_a_detail_exactly_as_the_serializer_path(route):
-    world = harness.build_world()
+def test_the_lean_path_answers_a_detail_exactly_as_the_serializer_path(route, harness_world):
+    world = harness_world
     url = harness.build_url(route, world)
     answered = set()
     for kind, (client, key) in _callers(route, world).items():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-import yaml
 
 from tests.factories import api_client, api_for, make_client
 from tests.psa.helpers import data_of, error_of, error_paths
@@ -80,7 +79,7 @@ def test_the_schema_takes_format_and_nothing_else(admin_api):
 
 def test_ticket_search_documents_and_takes_the_list_filters(admin_api):
     api, _, _ = admin_api
-    schema = yaml.safe_load(api.get("/api/v1/schema/").content)
+    schema = api.get("/api/v1/schema/", HTTP_ACCEPT="application/json").json()  # YAML: ~4 CPU s to parse
     documented = {p["name"] for p in schema["paths"]["/api/v1/tickets/search"]["get"]["parameters"]}
 
     assert {"query", "include_closed", "limit", "is_open", "client_id"} <= documented
@@ -91,7 +90,7 @@ def test_ticket_search_documents_and_takes_the_list_filters(admin_api):
 
 def test_ticket_stats_document_the_list_filters(admin_api):
     api, _, _ = admin_api
-    schema = yaml.safe_load(api.get("/api/v1/schema/").content)
+    schema = api.get("/api/v1/schema/", HTTP_ACCEPT="application/json").json()  # YAML: ~4 CPU s to parse
     documented = {p["name"] for p in schema["paths"]["/api/v1/tickets/stats"]["get"]["parameters"]}
 
     assert {"is_open", "assigned_to", "board_id", "tags", "updated_from"} <= documented

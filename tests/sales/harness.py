@@ -37,6 +37,11 @@ def build(world) -> None:
     mirror(source, "company", payload["company"]["id"], world.client_a)
     visible = _opportunity(source, world.client_a, 5001, payload)
     world.add(Opportunity, visible, _opportunity(source, world.client_b, 5002))
+
+
+def build_external(world) -> None:
+    """A note of opportunity 5001 in the simulator, fresh for each test (a test may delete it)."""
+    sim, _base_url = shared_simulator()
     with sim.lock:
         note = sim._add_note(5001, "Harness note")
     world.add_kwarg("note_id", SimpleNamespace(pk=note["id"]), SimpleNamespace(pk=note["id"]))
