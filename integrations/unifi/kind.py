@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
@@ -10,14 +9,13 @@ import ssl
 import uuid
 from typing import Any
 
-import certifi
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings as django_settings
 from django.core.cache import cache
 
 from integrations import registry
-from integrations.http import AuthenticationError, IntegrationError, UpstreamError
+from integrations.http import AuthenticationError, IntegrationError, UpstreamError, tls_context
 from integrations.registry import Check, Job, SecretField, SettingField
 from integrations.unifi import jobs
 from integrations.unifi.client import CLASSIC, UNIFI_OS, UnifiClient
@@ -69,19 +67,13 @@ def verify_setting(source) -> bool | str:
     return value
 
 
-@functools.lru_cache(maxsize=16)
-def _tls_context(cafile: str | None) -> ssl.SSLContext:
-    # Loading a CA bundle costs tens of milliseconds (hundreds on a busy host); a context is safe to share.
-    return ssl.create_default_context(cafile=cafile or certifi.where())
-
-
 def tls_verify(source) -> bool | ssl.SSLContext:
     """What the client's ``verify`` gets: nothing to verify over plain http, else a shared context per CA bundle."""
     setting = verify_setting(source)
     if setting is False or source.base_url.lower().startswith("http://"):
         return False
     try:
-        return _tls_context(None if setting is True else setting)
+        return tls_context(None if setting is True else setting)
     except (OSError, ssl.SSLError) as exc:
         raise UpstreamError(f"The CA bundle in verify_tls cannot be used ({type(exc).__name__}).") from None
 

@@ -225,3 +225,25 @@ def test_read_ahead_stops_the_producer_when_the_consumer_stops():
         if page == 3:
             break
     assert closed.is_set()  # read_ahead joined the producer, which closed the generator
+
+
+def test_every_verifying_client_shares_one_tls_context_per_ca_bundle():
+    import ssl
+
+    from integrations.http import tls_context
+
+    first, second = ApiClient("https://cw.example"), ApiClient("https://hudu.example")
+    try:
+        shared = tls_context()
+        assert isinstance(shared, ssl.SSLContext) and shared.verify_mode == ssl.CERT_REQUIRED
+        assert shared.check_hostname is True
+        for client in (first, second):  # the pool's context: built once, not loaded from the bundle per client
+            assert client.http._transport._pool._ssl_context is shared
+    finally:
+        first.close()
+        second.close()
+    unverified = ApiClient("https://console.local", verify=False)
+    try:
+        assert unverified.http._transport._pool._ssl_context is not shared
+    finally:
+        unverified.close()
