@@ -82,6 +82,21 @@ class Server:
             time.sleep(0.3)
         raise SystemExit(f"{path} never answered 200; see {self.log.name}")
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) its workers have used so far: load-independent, unlike requests per second."""
+        total = 0.0
+        try:
+            children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
+        except OSError:
+            return 0.0
+        for pid in children:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
+
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(timeout=30)
@@ -190,13 +205,19 @@ def main() -> None:
                     for server in servers.values():  # every worker builds what it caches before the timed runs
                         warm_up(f"http://127.0.0.1:{server.port}{path}", plaintext, args.connections)
                     rates: dict[str, list[float]] = {server: [] for server in servers}
+                    cpu: dict[str, list[float]] = {server: [] for server in servers}
                     for _ in range(args.rounds):
                         for server_name, server in servers.items():
                             url = f"http://127.0.0.1:{server.port}{path}"
-                            rates[server_name].append(load(url, plaintext, args.duration, args.connections))
+                            before = server.cpu_seconds()
+                            rate = load(url, plaintext, args.duration, args.connections)
+                            rates[server_name].append(rate)
+                            cpu[server_name].append((server.cpu_seconds() - before) / (rate * args.duration) * 1e6)
                     a, d, f = (statistics.median(rates[n]) for n in ("app", "django", "floor"))
+                    ca, cd, cf = (statistics.median(cpu[n]) for n in ("app", "django", "floor"))
                     print(f"{name:18} {worker_class:8} {a:>9.0f} {d:>12.0f} {f:>11.0f} {a / f:>9.2f} {d / f:>12.2f} "
-                          f"{a / d:>10.2f}   (load {_load()})", flush=True)  # fmt: skip
+                          f"{a / d:>10.2f}   worker CPU µs/request app {ca:.0f}, Django {cd:.0f}, floor {cf:.0f}"
+                          f"   (load {_load()})", flush=True)  # fmt: skip
             finally:
                 for server in servers.values():
                     server.stop()
