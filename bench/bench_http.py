@@ -1,5 +1,9 @@
 #!/usr/bin/env python
-"""HTTP requests per second: gunicorn (2 workers) serving PSA against the raw WSGI floor (bench/floor_app.py), by wrk.
+"""HTTP requests per second: gunicorn (2 workers) serving PSA against two references, by wrk.
+
+The references do the same API-key lookup, query and orjson serialisation: the raw WSGI floor (bench/floor_app.py),
+and the same work in plain Django views (bench/django_floor.py: the whole middleware stack and URL resolving, no
+DRF), which shows where Django itself sits between the floor and the API route.
 
     .venv/bin/python bench/bench_http.py --data-dir var/bench-tickets          # data made by bench_tickets.py
     .venv/bin/python bench/bench_http.py --database-url postgres://...         # the same against PostgreSQL
@@ -42,6 +46,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
     parser.add_argument("--worker-classes", default="sync,gthread")
+    parser.add_argument("--routes", default="clients,asset,tickets")
     return parser.parse_args()
 
 
@@ -69,13 +74,28 @@ class Server:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"http://127.0.0.1:{self.port}{path}", headers=headers, timeout=10).status_code == 200:
+                if httpx.get(f"http://127.0.0.1:{self.port}{path}", headers=headers, timeout=60).status_code == 200:
                     return
             except httpx.TransportError:
                 if self.proc.poll() is not None:
                     raise SystemExit(f"gunicorn exited; see {self.log.name}") from None
             time.sleep(0.3)
         raise SystemExit(f"{path} never answered 200; see {self.log.name}")
+
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) its workers have used so far: load-independent, unlike requests per second."""
+        total = 0.0
+        try:
+            children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
+        except OSError:
+            return 0.0
+        for pid in children:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -94,6 +114,17 @@ def load(url: str, key: str, duration: int, connections: int) -> float:
             raise SystemExit(f"{url} answered errors under load:\n{out}")
         return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     return _python_load(url, key, duration, connections)
+
+
+def warm_up(url: str, key: str, connections: int) -> None:
+    """Load ``url`` until its rate settles: each worker's first API request builds the table of documented query
+    parameters from the OpenAPI schema (seconds on a loaded machine), which must not fall into a timed run."""
+    previous = 0.0
+    for _ in range(15):
+        rate = load(url, key, 2, connections)
+        if previous and abs(rate - previous) <= 0.2 * max(rate, previous):
+            return
+        previous = rate
 
 
 def _python_load(url: str, key: str, duration: int, connections: int) -> float:
@@ -147,40 +178,55 @@ def main() -> None:
         **os.environ, "PSA_DEBUG": "0", "PSA_LOG_LEVEL": "WARNING", "PSA_API_RATE_LIMIT": "100000000/min",
         "FLOOR_PEPPER": settings.API_KEY_PEPPERS[key.pepper_version], "PYTHONPATH": str(ROOT / "bench"),
     }  # fmt: skip
-    routes = [
-        ("clients limit=25", "/api/v1/clients?limit=25"),
-        ("one asset by id", f"/api/v1/assets/{asset_id}"),
-        ("tickets limit=50", "/api/v1/tickets?limit=50"),
-    ]
+    all_routes = {
+        "clients": ("clients limit=25", "/api/v1/clients?limit=25"),
+        "asset": ("one asset by id", f"/api/v1/assets/{asset_id}"),
+        "tickets": ("tickets limit=50", "/api/v1/tickets?limit=50"),
+    }
+    routes = [all_routes[name] for name in args.routes.split(",")]
     print(f"HTTP benchmark: {connection.vendor}, {args.workers} gunicorn workers each, "
           f"{'wrk' if shutil.which('wrk') else 'Python load generator'} -c{args.connections}, "
-          f"{args.duration} s x {args.rounds} rounds interleaved")  # fmt: skip
-    print(f"{'route':20} {'workers':8} {'app req/s':>10} {'floor req/s':>12} {'ratio':>6}")
+          f"{args.duration} s x {args.rounds} rounds interleaved; load average {_load()}")  # fmt: skip
+    print(f"{'route':18} {'workers':8} {'app req/s':>9} {'Django req/s':>12} {'floor req/s':>11} "
+          f"{'app/floor':>9} {'Django/floor':>12} {'app/Django':>10}")  # fmt: skip
     log_dir = Path(args.data_dir)
+    apps = {"app": "psa.wsgi:application", "django": "django_floor:application", "floor": "floor_app:application"}
     try:
         for worker_class in args.worker_classes.split(","):
-            app = Server(
-                "psa.wsgi:application", env, args.workers, worker_class, args.threads, log_dir / "http-app.log"
-            )
-            floor = Server("floor_app:application", env, args.workers, worker_class, args.threads, log_dir / "http-floor.log")  # fmt: skip
+            servers = {
+                name: Server(target, env, args.workers, worker_class, args.threads, log_dir / f"http-{name}.log")
+                for name, target in apps.items()
+            }
             try:
-                for server in (app, floor):
+                for server in servers.values():
                     for _name, path in routes:
                         server.wait(path, {"X-API-Key": plaintext})
                 for name, path in routes:
-                    for server in (app, floor):  # every worker builds what it caches before the timed runs
-                        load(f"http://127.0.0.1:{server.port}{path}", plaintext, 2, args.connections)
-                    ours, theirs = [], []
+                    for server in servers.values():  # every worker builds what it caches before the timed runs
+                        warm_up(f"http://127.0.0.1:{server.port}{path}", plaintext, args.connections)
+                    rates: dict[str, list[float]] = {server: [] for server in servers}
+                    cpu: dict[str, list[float]] = {server: [] for server in servers}
                     for _ in range(args.rounds):
-                        ours.append(load(f"http://127.0.0.1:{app.port}{path}", plaintext, args.duration, args.connections))  # fmt: skip
-                        theirs.append(load(f"http://127.0.0.1:{floor.port}{path}", plaintext, args.duration, args.connections))  # fmt: skip
-                    a, f = statistics.median(ours), statistics.median(theirs)
-                    print(f"{name:20} {worker_class:8} {a:>10.0f} {f:>12.0f} {a / f:>6.2f}", flush=True)
+                        for server_name, server in servers.items():
+                            url = f"http://127.0.0.1:{server.port}{path}"
+                            before = server.cpu_seconds()
+                            rate = load(url, plaintext, args.duration, args.connections)
+                            rates[server_name].append(rate)
+                            cpu[server_name].append((server.cpu_seconds() - before) / (rate * args.duration) * 1e6)
+                    a, d, f = (statistics.median(rates[n]) for n in ("app", "django", "floor"))
+                    ca, cd, cf = (statistics.median(cpu[n]) for n in ("app", "django", "floor"))
+                    print(f"{name:18} {worker_class:8} {a:>9.0f} {d:>12.0f} {f:>11.0f} {a / f:>9.2f} {d / f:>12.2f} "
+                          f"{a / d:>10.2f}   worker CPU µs/request app {ca:.0f}, Django {cd:.0f}, floor {cf:.0f}"
+                          f"   (load {_load()})", flush=True)  # fmt: skip
             finally:
-                app.stop()
-                floor.stop()
+                for server in servers.values():
+                    server.stop()
     finally:
         key.delete()
+
+
+def _load() -> str:
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
 
 
 if __name__ == "__main__":

@@ -51,6 +51,7 @@ def parse_args():
     parser.add_argument("--regenerate", action="store_true")
     parser.add_argument("--reindex", action="store_true", help="rebuild the search index even if it is complete")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--only", default="", help="run only the routes whose name contains this (e.g. quokka)")
     return parser.parse_args()
 
 
@@ -299,6 +300,7 @@ def bench(args) -> list[tuple]:
         ("baseline", "baseline: /tickets limit=25 (same serializer)", "/api/v1/tickets", {"is_open": "true"},
          ticket_list_floor()),
     ]  # fmt: skip
+    cases = [case for case in cases if args.only in case[1]]
     samples = {name: ([], []) for _, name, *_ in cases}
     queries, rows = {}, {}
     for _, name, url, params, floor in cases:  # warm-up, query count

@@ -4,8 +4,8 @@ A *generation* is a counter per name (``access``: keys, users, roles, scopes; ``
 published where every web process reads it without a database query:
 
 - with Redis (``PSA_REDIS_URL``): one ``GET`` of a key in the shared cache;
-- otherwise (the embedded set-up, whose processes all run on one machine): one read of a small file in
-  ``PSA_DATA_DIR/generations``.
+- otherwise (the embedded set-up, whose processes all run on one machine): one read of a small file,
+  ``PSA_DATA_DIR/generations/all``, holding every generation.
 
 A change bumps its generation at once and again when the transaction commits (a process that read the old rows in
 between sees a newer generation afterwards). A cache entry remembers the generation it was loaded under and is used
@@ -15,6 +15,7 @@ only while that generation is still current and its time to live (a backstop, in
 from __future__ import annotations
 
 import fcntl
+import os
 import threading
 import time
 from collections.abc import Callable, Hashable, Iterator
@@ -33,8 +34,8 @@ REFERENCE = "reference"  # small lookup tables (boards, statuses, priorities)
 
 _local: dict[str, int] = {}  # this process's own bumps, seen at once even if publishing fails
 _lock = threading.Lock()
-# Within one request (request_scope) each published generation is read once: with Redis, all of them in one round
-# trip. Another process's change is then seen from the next request on; this process's own bumps at once (_local).
+# Within one request (request_scope) each published generation is read once: all of them in one Redis round trip
+# or one file read. Another process's change is then seen from the next request on; this process's own bumps at once.
 _NAMES = ("access", "reference", "ratelimit-rare")
 _request_reads: ContextVar[dict[str, int] | None] = ContextVar("psa_generation_reads", default=None)
 
@@ -44,19 +45,30 @@ def _shared_cache() -> RedisCache | None:
     return cache if isinstance(cache, RedisCache) else None
 
 
-def _path(name: str) -> Path:
-    return Path(settings.DATA_DIR) / "generations" / name
+def _dir() -> Path:
+    return Path(settings.DATA_DIR) / "generations"
+
+
+def _read_file() -> dict[str, int]:
+    """Every generation from the one file that holds them all (one read per request, as one Redis round trip)."""
+    try:
+        with open(_dir() / "all", "rb") as handle:
+            text = handle.read().decode()
+    except OSError:
+        return {}
+    found = {}
+    for line in text.splitlines():
+        name, _, value = line.partition("=")
+        if value.isdigit():
+            found[name] = int(value)
+    return found
 
 
 def _read_published(name: str) -> int:
     redis = _shared_cache()
     if redis is not None:
         return int(redis.get(f"psa:generation:{name}", 0))
-    try:
-        with open(_path(name), "rb") as handle:
-            return int(handle.read() or 0)
-    except (OSError, ValueError):
-        return 0
+    return _read_file().get(name, 0)
 
 
 def _publish(name: str) -> None:
@@ -66,27 +78,26 @@ def _publish(name: str) -> None:
         redis.add(key, 0, timeout=None)
         redis.incr(key)
         return
-    path = _path(name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # A counter (not a timestamp: file times tick in milliseconds), incremented under an exclusive lock.
-    with open(path, "a+b") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        handle.seek(0)
-        try:
-            value = int(handle.read() or 0)
-        except ValueError:
-            value = 0
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(value + 1).encode())
+    directory = _dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    # Counters (not timestamps: file times tick in milliseconds), incremented under an exclusive lock and replaced
+    # whole by a rename, so a reader sees the old file or the new one, never a half-written one.
+    with open(directory / "lock", "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        values = _read_file()
+        values[name] = values.get(name, 0) + 1
+        temporary = directory / f"all.{os.getpid()}.{threading.get_ident()}"
+        temporary.write_bytes("".join(f"{n}={v}\n" for n, v in sorted(values.items())).encode())
+        os.replace(temporary, directory / "all")
 
 
 def _read_for_request(name: str, reads: dict[str, int]) -> dict[str, int]:
-    """``name``'s published generation; with Redis, every other one not read yet in the same round trip."""
+    """``name``'s published generation and every other one not read yet, in one round trip or one file read."""
+    names = [n for n in dict.fromkeys((name, *_NAMES)) if n not in reads]
     redis = _shared_cache()
     if redis is None:
-        return {name: _read_published(name)}
-    names = [n for n in dict.fromkeys((name, *_NAMES)) if n not in reads]
+        published = _read_file()
+        return {n: published.get(n, 0) for n in names}
     found = redis.get_many([f"psa:generation:{n}" for n in names])
     return {n: int(found.get(f"psa:generation:{n}", 0)) for n in names}
 

@@ -101,6 +101,9 @@ SEARCH_MAX_PAGE = env_int("PSA_SEARCH_MAX_PAGE", 100)  # deeper pages of a searc
 SEARCH_COMMENT_CHARS = env_int("PSA_SEARCH_COMMENT_CHARS", 100_000)  # of a ticket's comments, newest first
 # PostgreSQL: a type's newest entries searched first, newest first, before the GIN index is asked for older ones.
 SEARCH_RECENT_WINDOW = env_int("PSA_SEARCH_RECENT_WINDOW", 2_000)
+# PostgreSQL: a single word the planner expects in at most this many entries of a type is looked up in the GIN index
+# directly, without first reading the newest PSA_SEARCH_RECENT_WINDOW entries.
+SEARCH_RARE_ESTIMATE = env_int("PSA_SEARCH_RARE_ESTIMATE", 1_000)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from django import forms
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import F, Model
+from django.http import QueryDict
+from django_filters.filterset import BaseFilterSet as DjangoBaseFilterSet
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import mixins, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import BaseFilterBackend
+from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
@@ -23,6 +27,7 @@ from psa import writes
 from psa.access import restrict
 from psa.api import lean
 from psa.api.query_params import QueryParamGuard
+from psa.filtersets import BaseFilterSet, UtcDateTimesMixin
 
 UUID_REGEX = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
 
@@ -81,11 +86,18 @@ def _ordering(model, path: str, descending: bool):
     return F(path).desc() if descending else F(path).asc()
 
 
+def _plain_retrieve(view) -> bool:
+    """A standard retrieve: DRF's own ``get_object`` (one row, by ``get``) serves it."""
+    return getattr(view, "action", None) == "retrieve" and type(view).get_object is GenericAPIView.get_object
+
+
 class SortBackend(BaseFilterBackend):
     """``sort`` (one of the view's ``sort_fields``) and ``order`` (``asc``/``desc``), always ending on the pk."""
 
     def filter_queryset(self, request, queryset, view):
         fields: dict[str, str] = getattr(view, "sort_fields", {})
+        if _plain_retrieve(view) and "sort" not in request.query_params and "order" not in request.query_params:
+            return queryset  # get_object() fetches with get(), which drops any ordering: building one is wasted
         order = request.query_params.get("order")
         if order is not None and order not in ("asc", "desc"):
             raise ValidationError({"order": ["Must be 'asc' or 'desc'."]})
@@ -117,6 +129,78 @@ class SortBackend(BaseFilterBackend):
         return params
 
 
+# The filterset methods whose behaviour without any of the filterset's parameters is known: nothing is filtered.
+_PLAIN_METHODS = {
+    "__init__": (BaseFilterSet.__init__, DjangoBaseFilterSet.__init__),
+    "filter_queryset": (
+        BaseFilterSet.filter_queryset, UtcDateTimesMixin.filter_queryset, DjangoBaseFilterSet.filter_queryset,
+    ),
+    "qs": (DjangoBaseFilterSet.qs,),
+    "form": (DjangoBaseFilterSet.form,),
+    "errors": (DjangoBaseFilterSet.errors,),
+    "is_valid": (DjangoBaseFilterSet.is_valid,),
+    "get_form_class": (BaseFilterSet.get_form_class, DjangoBaseFilterSet.get_form_class),
+}  # fmt: skip
+_idle_filtersets: dict[type, bool] = {}
+
+
+def _idle_without_parameters(filterset_class, queryset) -> bool:
+    """Whether ``filterset_class`` filters nothing when a request sends none of its parameters.
+
+    True only if it overrides none of the filterset's own steps (so no default applies when a parameter is left
+    out, as procurement's "active only" does), its form is a plain form (no ``clean`` of its own), no filter is
+    required, and an instance given no data returns the very queryset it was given (every filter, its own or a
+    project's, passes an empty value through). Decided once per class.
+    """
+    idle = _idle_filtersets.get(filterset_class)
+    if idle is None:
+        idle = _probe_idle(filterset_class, queryset)
+        _idle_filtersets[filterset_class] = idle
+    return idle
+
+
+def _probe_idle(filterset_class, queryset) -> bool:
+    for name, allowed in _PLAIN_METHODS.items():
+        if next(c.__dict__[name] for c in filterset_class.__mro__ if name in c.__dict__) not in allowed:
+            return False
+    if filterset_class._meta.form is not forms.Form:
+        return False
+    if any(f.extra.get("required") for f in filterset_class.base_filters.values()):
+        return False
+    probe = filterset_class(data=QueryDict(), queryset=queryset.none())
+    try:
+        return probe.is_valid() and probe.filter_queryset(probe.queryset) is probe.queryset
+    except Exception:
+        return False
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend, skipping the filterset when the request sends none of its parameters and the
+    filterset then filters nothing (:func:`_idle_without_parameters`).
+
+    Building a filterset's form (a deep copy of every filter's form field) and validating it was the largest fixed
+    cost of a retrieve, which no filter parameter ever reaches (the query parameter guard refuses them there), and
+    of a list asked for without filters. Whenever a parameter of the filterset is sent, it runs as before.
+    """
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is None:
+            return queryset
+        declared = getattr(view, "filterset_class", None) is filterset_class  # not a class made per request
+        idle = declared and not _reads_any(filterset_class, request.query_params)
+        if idle and _idle_without_parameters(filterset_class, queryset):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
+
+
+def _reads_any(filterset_class, sent) -> bool:
+    # A filter may read more than its own name (a range's ``<name>_after``): any parameter starting with a filter's
+    # name counts as sent to it.
+    names = filterset_class.base_filters
+    return any(param in names or any(param.startswith(f"{name}_") for name in names) for param in sent)
+
+
 class PsaAPIView(QueryParamGuard, NodeGuard, APIView):
     """A non-model endpoint; declare ``action_nodes`` by HTTP method, and query parameters with ``extend_schema``."""
 
@@ -142,7 +226,7 @@ class AuditedWritesMixin:
 
 class PsaGenericViewSet(QueryParamGuard, AuditedWritesMixin, NodeGuard, GenericViewSet):
     lookup_value_regex = UUID_REGEX
-    filter_backends = [DjangoFilterBackend, SortBackend]
+    filter_backends = [FilterBackend, SortBackend]
     sort_fields: ClassVar[dict[str, str]] = {}
     default_sort: ClassVar[str | None] = None
 

@@ -20,6 +20,7 @@ from psa.api.exceptions import EnvelopedResponse
 from psa.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, EnvelopePagination, _positive_int
 from psa.api.query_params import filterset_parameters
 from psa.api.viewsets import UUID_REGEX, PsaModelViewSet
+from psa.search import lookup
 from psa.utils import is_uuid
 from tickets import search as ticket_search
 from tickets import services
@@ -386,15 +387,14 @@ class TicketViewSet(PsaModelViewSet):
             found = ticket_search.find(
                 request, parsed, limit, open_only=include_closed == "false", within=tickets if filtered else None
             )
-            by_id = {
-                row.pk: row
-                for row in optimise(Ticket.objects.filter(pk__in=[i for i, _ in found]), LIST_DEFAULT_FIELDS)
-            }
+            page = optimise(Ticket.objects.filter(pk__in=[i for i, _ in found]), LIST_DEFAULT_FIELDS)
+            by_id = {row.pk: row for row in lookup.fetch_found(page)}
             rows = [by_id[i] for i, _ in found if i in by_id]
             ranks = [rank for i, rank in found if i in by_id]
-        data = s.TicketSerializer(
-            rows, many=True, fields=LIST_DEFAULT_FIELDS, context=self.get_serializer_context()
-        ).data
+        options = {"fields": LIST_DEFAULT_FIELDS, "context": self.get_serializer_context()}
+        data = lean.lean_data(self, rows, options)  # the list's own plan (psa.api.lean): the same dicts, faster
+        if data is None:
+            data = s.TicketSerializer(rows, many=True, **options).data
         for item, rank in zip(data, ranks, strict=True):
             item["rank"] = rank
         meta = {
