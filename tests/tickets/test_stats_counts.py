@@ -288,3 +288,18 @@ def test_concurrent_writers_in_one_group_lose_no_update():
     assert errors == []
     assert Ticket.objects.count() == 16
     check([[client.pk]])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_flush_leaves_no_counts_behind():
+    from django.core.management import call_command
+
+    from tickets.defaults import create_defaults
+
+    create_defaults()
+    for _ in range(3):
+        make_ticket(make_client())
+    assert TicketGroupCount.objects.exists()
+    # SQLite's flush deletes table by table in no fixed order: the counts may go before the tickets do.
+    call_command("flush", interactive=False, verbosity=0)
+    assert not TicketGroupCount.objects.exists() and not ClientTicketGroupCount.objects.exists()

@@ -81,7 +81,12 @@ SQLITE = [
     f"{sqlite_add('old', '-')} {sqlite_add('new', '')} {sqlite_drop_empty('old')} END",
     f"CREATE TRIGGER tickets_group_counts_delete AFTER DELETE ON {TICKETS} BEGIN "
     f"{sqlite_add('old', '-')} {sqlite_drop_empty('old')} "
-    + " ".join(f"DELETE FROM {table} WHERE NOT EXISTS (SELECT 1 FROM {TICKETS});" for table in TABLES)
+    # When no ticket is left, nothing is counted. The bound is NULL (no row: one seek, not a scan of the counts)
+    # while any ticket is left, and 0 (every row) when none is.
+    + " ".join(
+        f"DELETE FROM {table} WHERE id >= (SELECT CASE WHEN EXISTS (SELECT 1 FROM {TICKETS}) THEN NULL ELSE 0 END);"
+        for table in TABLES
+    )
     + " END",
 ]
 SQLITE_FILL = f"""
