@@ -58,7 +58,7 @@ def dashboard_counts(request) -> dict | None:
     if not has_node(request, "ticket.read"):
         return None
     tickets = restrict(Ticket.objects.all(), request)
-    stats = counted_ticket_stats(tickets, client_scope(request))  # the caller's whole scope: the maintained counts
+    stats = counted_ticket_stats(client_scope(request))  # the caller's whole scope: the maintained counts
     mine = tickets.filter(assigned_to=request.user, is_closed=False).count()
     return {"my_open": mine, "unassigned": stats["unassigned_tickets"], "overdue": stats["overdue_tickets"], **stats}
 
