@@ -20,8 +20,9 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
-import orjson
 from django.conf import settings
+
+from psa.utils import loads_json
 
 logger = logging.getLogger("integrations.http")
 
@@ -248,9 +249,10 @@ class ApiClient:
     @staticmethod
     def decode(response: httpx.Response) -> Any:
         """The JSON body. orjson reads UTF-8 (what JSON is sent as) several times faster than the standard library,
-        which still gets what orjson refuses (another declared charset, NaN) before the answer counts as malformed."""
+        which still gets what orjson refuses (another declared charset, NaN) before the answer counts as malformed.
+        A body with a long number is read by the standard parser, which keeps integers beyond 64 bits exact."""
         try:
-            return orjson.loads(response.content)
+            return loads_json(response.content)
         except ValueError:
             pass
         try:

@@ -11,7 +11,8 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models.functions import Upper
-from rest_framework.exceptions import ValidationError
+from rest_framework import status
+from rest_framework.exceptions import APIException, ValidationError
 
 from accounts.models import User
 from catalog.models import Product
@@ -40,12 +41,33 @@ def _ref(value: Any) -> dict | None:
     return {k: value[k] for k in ("id", "identifier", "name") if k in value}
 
 
+class OpportunityArchived(APIException):
+    """An opportunity deleted in ConnectWise has no live parts left to read or change: say so, without asking."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "archived"
+
+
+def ensure_live(opportunity) -> None:
+    """Raise :class:`OpportunityArchived` for an opportunity the deletion scan archived (cached parts included)."""
+    if opportunity.archived_at is not None:
+        raise OpportunityArchived(
+            f"This opportunity was deleted in ConnectWise ({opportunity.archived_at:%Y-%m-%d}); its products, notes "
+            "and contacts went with it. Refresh it if ConnectWise has it again."
+        )
+
+
+def _connectwise(opportunity, what: str):
+    ensure_live(opportunity)
+    return connectwise(opportunity.source, what)
+
+
 # --- products ---------------------------------------------------------------------------------------------------
 
 
 def _fetch_products(opportunity) -> dict:
     cw_id = opportunity.cw_opportunity_id
-    with connectwise(opportunity.source, "The opportunity") as api:
+    with _connectwise(opportunity, "The opportunity") as api:
         lines = api.forecast_items(cw_id)
         products = api.get_list("procurement/products", conditions=cw.condition("opportunity/id", "=", cw_id))
     return {"lines": lines, "products": products}
@@ -122,6 +144,7 @@ def shape_products(data: dict) -> list[dict]:
 
 
 def products(opportunity) -> tuple[list[dict], bool]:
+    ensure_live(opportunity)
     data, from_cache = cached(
         opportunity.source, ("products", opportunity.cw_opportunity_id), lambda: _fetch_products(opportunity)
     )
@@ -147,7 +170,7 @@ def resequence(request, opportunity, ordered_ids: list[int]) -> dict:
         raise ValidationError({"ordered_ids": [f"List every line of the opportunity once ({'; '.join(parts)})."]})
     changes = [(line, position) for position, line in enumerate(ordered_ids, 1) if current[line] != position]
     done: list[int] = []
-    with connectwise(source, "The opportunity") as api:
+    with _connectwise(opportunity, "The opportunity") as api:
         for line, position in changes:
             try:
                 api.patch(f"sales/opportunities/{cw_id}/forecast/{line}", {"sequenceNumber": position})
@@ -237,8 +260,10 @@ def _notes_path(opportunity, note_id: int | None = None) -> str:
 
 
 def notes(opportunity) -> tuple[list[dict], bool]:
+    ensure_live(opportunity)
+
     def fetch() -> list[dict]:
-        with connectwise(opportunity.source, "The opportunity") as api:
+        with _connectwise(opportunity, "The opportunity") as api:
             return api.get_list(_notes_path(opportunity))
 
     rows, from_cache = cached(opportunity.source, ("notes", opportunity.cw_opportunity_id), fetch)
@@ -246,7 +271,7 @@ def notes(opportunity) -> tuple[list[dict], bool]:
 
 
 def note(opportunity, note_id: int) -> dict:
-    with connectwise(opportunity.source, "The note") as api:
+    with _connectwise(opportunity, "The note") as api:
         return shape_notes([api.get_object(_notes_path(opportunity, note_id))])[0]
 
 
@@ -256,7 +281,7 @@ def _audit_note(request, opportunity, action: str, note_id: Any, changes: dict) 
 
 
 def create_note(request, opportunity, values: dict) -> dict:
-    with connectwise(opportunity.source, "The opportunity") as api:
+    with _connectwise(opportunity, "The opportunity") as api:
         created = api.post(_notes_path(opportunity), values)
     forget(opportunity.source, "notes", opportunity.cw_opportunity_id)
     _audit_note(request, opportunity, "create", created.get("id"),
@@ -265,7 +290,7 @@ def create_note(request, opportunity, values: dict) -> dict:
 
 
 def update_note(request, opportunity, note_id: int, values: dict) -> dict:
-    with connectwise(opportunity.source, "The note") as api:
+    with _connectwise(opportunity, "The note") as api:
         before = api.get_object(_notes_path(opportunity, note_id))
         updated = api.patch(_notes_path(opportunity, note_id), values)
     if not isinstance(updated, dict):
@@ -278,7 +303,7 @@ def update_note(request, opportunity, note_id: int, values: dict) -> dict:
 
 
 def delete_note(request, opportunity, note_id: int) -> None:
-    with connectwise(opportunity.source, "The note") as api:
+    with _connectwise(opportunity, "The note") as api:
         before = api.get_object(_notes_path(opportunity, note_id))
         api.delete(_notes_path(opportunity, note_id))
     forget(opportunity.source, "notes", opportunity.cw_opportunity_id)
@@ -290,8 +315,10 @@ def delete_note(request, opportunity, note_id: int) -> None:
 
 
 def contacts(opportunity) -> tuple[list[dict], bool]:
+    ensure_live(opportunity)
+
     def fetch() -> list[dict]:
-        with connectwise(opportunity.source, "The opportunity") as api:
+        with _connectwise(opportunity, "The opportunity") as api:
             return api.get_list(f"sales/opportunities/{opportunity.cw_opportunity_id}/contacts")
 
     rows, from_cache = cached(opportunity.source, ("contacts", opportunity.cw_opportunity_id), fetch)

@@ -53,9 +53,11 @@ def _live_part(call, *args):
 def opportunity_detail(request, pk):
     opportunity = _opportunity(request, pk)
     hydration = hydrate([opportunity], detail=True)
-    products, products_error = _live_part(live.products, opportunity)
-    notes, notes_error = _live_part(live.notes, opportunity)
-    contacts, contacts_error = _live_part(live.contacts, opportunity)
+    # An archived opportunity's live parts are gone in ConnectWise: the page says so once, asking nothing.
+    archived = opportunity.archived_at is not None
+    products, products_error = (None, "") if archived else _live_part(live.products, opportunity)
+    notes, notes_error = (None, "") if archived else _live_part(live.notes, opportunity)
+    contacts, contacts_error = (None, "") if archived else _live_part(live.contacts, opportunity)
     context = {
         "section": "sales",
         "opportunity": opportunity,

@@ -14,10 +14,11 @@ from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 from rest_framework.utils import json
 
+from psa.utils import has_long_number
+
 # A JSON string literal (escapes included); removed before counting brackets so that "[[[" inside text is not nesting.
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKETS = re.compile(r"[\[\]{}]")
-_LONG_NUMBER = re.compile(r"\d{19}")
 _DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 
@@ -52,9 +53,7 @@ class BoundedJSONParser(JSONParser):
         limit = settings.MAX_JSON_DEPTH
         if nesting_depth(text) > limit:
             raise ParseError(f"JSON is nested deeper than {limit} levels.")
-        if not _LONG_NUMBER.search(
-            text
-        ):  # orjson reads integers beyond 64 bits as floats; the standard parser does not
+        if not has_long_number(text):  # orjson reads integers beyond 64 bits as floats; the standard parser does not
             try:
                 return orjson.loads(text)
             except orjson.JSONDecodeError:

@@ -64,8 +64,10 @@ SEQUENCE_BODY = {
         }
     },
 }
-LIVE_LIST = {200: _live({"type": "array", "items": {"type": "object"}}), **UPSTREAM}
-LIVE_ONE = {200: _live({"type": "object"}), **UPSTREAM}
+# The live parts of an opportunity the deletion scan archived are gone with it in ConnectWise: 409, nothing asked.
+ARCHIVED = {409: documented_error("ARCHIVED: the opportunity was deleted in ConnectWise")}
+LIVE_LIST = {200: _live({"type": "array", "items": {"type": "object"}}), **UPSTREAM, **ARCHIVED}
+LIVE_ONE = {200: _live({"type": "object"}), **UPSTREAM, **ARCHIVED}
 NOTE = OpenApiParameter("note_id", int, OpenApiParameter.PATH, description="The note's ConnectWise id")
 
 
@@ -224,7 +226,7 @@ class OpportunityViewSet(PsaReadOnlyViewSet):
         return _live_response(*live.notes(self.get_object()))
 
     @extend_schema(summary="Add a note in ConnectWise", request=NoteCreateSerializer, responses={
-        201: LIVE_ONE[200], **UPSTREAM})  # fmt: skip
+        201: LIVE_ONE[200], **UPSTREAM, **ARCHIVED})  # fmt: skip
     @notes.mapping.post
     def create_note(self, request, pk=None):
         opportunity = self.get_object()
@@ -248,7 +250,7 @@ class OpportunityViewSet(PsaReadOnlyViewSet):
         body.is_valid(raise_exception=True)
         return _live_response(live.update_note(request, opportunity, int(note_id), body.validated_data), False)
 
-    @extend_schema(summary="Delete a note in ConnectWise", parameters=[NOTE], responses={204: None, **UPSTREAM},
+    @extend_schema(summary="Delete a note in ConnectWise", parameters=[NOTE], responses={204: None, **UPSTREAM, **ARCHIVED},
                    operation_id="sales_opportunity_note_delete")  # fmt: skip
     @note.mapping.delete
     def delete_note(self, request, pk=None, note_id=None):

@@ -127,6 +127,31 @@ class Database:
         return {"PSA_DATABASE_URL": self.url} if self.url else {}
 
 
+class RedisDatabase:
+    """The fuzz run's own Redis database (``PSA_FUZZ_REDIS_DB`` on ``PSA_REDIS_URL``'s server, default 15): the
+    server's cache entries and the Celery messages its sync routes queue never land in a developer's database.
+    It is emptied before and after the run, as the throwaway SQL database is dropped."""
+
+    def __init__(self) -> None:
+        self.url = os.environ.get("PSA_REDIS_URL", "").strip()
+        if self.url:
+            number = env_int("PSA_FUZZ_REDIS_DB", 15)
+            self.url = urlunsplit(urlsplit(self.url)._replace(path=f"/{number}"))
+
+    def flush(self) -> None:
+        if self.url:
+            import redis
+
+            client = redis.Redis.from_url(self.url)
+            try:
+                client.flushdb()
+            finally:
+                client.close()
+
+    def env(self) -> dict[str, str]:
+        return {"PSA_REDIS_URL": self.url} if self.url else {}
+
+
 def load_exceptions() -> list[dict]:
     """The reviewed exceptions: each names an operation (or a phase), a check and why the check is wrong about us.
 
@@ -323,12 +348,14 @@ def main() -> int:
     shutil.rmtree(data_dir, ignore_errors=True)
     data_dir.mkdir(parents=True, mode=0o700)
     report_dir = data_dir / "report"
-    database = Database(data_dir)
+    database, redis_database = Database(data_dir), RedisDatabase()
     env = {**os.environ, "PSA_DATA_DIR": str(data_dir), "PSA_LOG_LEVEL": "WARNING", **UNLIMITED_ENV}
     env.update(database.env())
+    env.update(redis_database.env())
     env.pop("PSA_CELERY_EAGER", None)
     started = time.monotonic()
     database.create()
+    redis_database.flush()
     server = seeder = None
     try:
         log("migrating and seeding a throwaway database")
@@ -368,6 +395,7 @@ def main() -> int:
         if seeder is not None:
             seeder.stop()
         database.drop()
+        redis_database.flush()
     tested, failing, by_check = summarize(report_dir / "junit.xml")
     log(f"{tested} operations, {failing} failing, in {time.monotonic() - started:.0f} s")
     for title, count in by_check.most_common():

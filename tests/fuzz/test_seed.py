@@ -73,3 +73,14 @@ def test_the_hudu_simulator_answers_on_the_url_the_seed_gives():
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 200
     assert url.startswith("http://127.0.0.1:")
+
+
+def test_the_fuzz_server_gets_a_redis_database_of_its_own(monkeypatch):
+    monkeypatch.setenv("PSA_REDIS_URL", "redis://:secret@127.0.0.1:6390/0")
+    assert run_schemathesis.RedisDatabase().env() == {"PSA_REDIS_URL": "redis://:secret@127.0.0.1:6390/15"}
+    monkeypatch.setenv("PSA_FUZZ_REDIS_DB", "9")
+    assert run_schemathesis.RedisDatabase().env() == {"PSA_REDIS_URL": "redis://:secret@127.0.0.1:6390/9"}
+    monkeypatch.delenv("PSA_REDIS_URL")
+    without = run_schemathesis.RedisDatabase()
+    assert without.env() == {}
+    without.flush()  # nothing to empty: no server is asked

@@ -173,6 +173,14 @@ def test_decoding_falls_back_for_what_orjson_refuses():
         ApiClient.decode(_answer(b'[{"id": 1, "name": "trunc'))
 
 
+def test_an_integer_beyond_64_bits_is_read_exactly():
+    body = b'[{"id": 123456789012345678901234567, "small": 7, "serial": "00000000000000000000"}]'
+    decoded = ApiClient.decode(_answer(body))
+    assert decoded == [{"id": 123456789012345678901234567, "small": 7, "serial": "00000000000000000000"}]
+    assert isinstance(decoded[0]["id"], int)  # orjson alone gives 1.2345678901234568e+26
+    assert ApiClient.decode(_answer(b'{"id": 18446744073709551615}')) == {"id": 2**64 - 1}
+
+
 def test_read_ahead_yields_everything_in_order_from_another_thread():
     threads = []
 

@@ -233,3 +233,30 @@ def test_unauthenticated_and_forbidden(world):
     assert api.post(f"{url}/refresh").status_code == 403
     assert api.post(f"{url}/notes", {"text": "x"}, format="json").status_code == 403
     assert api.patch(f"{url}/products/sequence", {"ordered_ids": [1]}, format="json").status_code == 403
+
+
+def test_an_archived_opportunitys_live_parts_answer_409_without_asking_connectwise(world):
+    from django.test import Client as BrowserClient
+    from django.utils import timezone
+
+    from tests.factories import make_user
+
+    opportunity = _open(world)
+    cw_id = opportunity.cw_opportunity_id
+    api, *_ = api_for([*READ, "sales.opportunity.note.create", "sales.opportunity.product.update"])
+    base = f"/api/v1/sales/opportunities/{opportunity.pk}"
+    assert api.get(f"{base}/products").status_code == 200  # cached now: the archive must refuse the cache too
+    Opportunity.objects.filter(pk=opportunity.pk).update(archived_at=timezone.now())
+    asked = len(world.sim.log(f"opportunities/{cw_id}"))
+    for method, path, body in [
+        ("get", "products", None), ("get", "notes", None), ("get", "contacts", None), ("get", "notes/1", None),
+        ("post", "notes", {"text": "Too late"}), ("patch", "products/sequence", {"ordered_ids": [1]}),
+    ]:  # fmt: skip
+        response = getattr(api, method)(f"{base}/{path}", body, format="json")
+        assert response.status_code == 409, (path, response.content[:300])
+        assert response.json()["error"]["code"] == "ARCHIVED" and "deleted in ConnectWise" in response.content.decode()
+    browser = BrowserClient()
+    browser.force_login(make_user([*READ, "obj.client.*"]))
+    page = browser.get(f"/sales/{opportunity.pk}/").content.decode()
+    assert "deleted in ConnectWise" in page and 'id="products"' not in page and 'id="notes"' not in page
+    assert len(world.sim.log(f"opportunities/{cw_id}")) == asked  # neither the API nor the page asked ConnectWise

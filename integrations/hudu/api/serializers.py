@@ -1,7 +1,5 @@
-"""The gate over an asset's Hudu custom fields: ``obj.hudu_asset.fields`` for the values (``obj.hudu_asset.*`` for
-them and what no field shows, such as the layout's name).
-
-No route serves it yet; declaring it registers the nodes, and the asset page reads the fields through the gate.
+"""An asset's Hudu custom fields (``GET /assets/{asset_id}/hudu``), gated like every other field: the values need
+``obj.hudu_asset.fields``; the asset page reads them through the same gate.
 """
 
 from __future__ import annotations
@@ -16,5 +14,5 @@ class HuduAssetFieldsSerializer(GatedModelSerializer):
 
     class Meta:
         model = HuduAssetFields
-        fields = ["fields", "updated_at"]
+        fields = ["asset_id", "hudu_id", "layout_name", "url", "fields", "updated_at"]
         read_only_fields = fields

@@ -4,11 +4,13 @@ UI (Integrations → the Hudu source), not in this API."""
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from rest_framework import mixins, serializers
 from rest_framework.response import Response
 
 from integrations.hudu import status
-from psa.api.viewsets import PsaAPIView
+from integrations.hudu.api.serializers import HuduAssetFieldsSerializer
+from integrations.hudu.models import HuduAssetFields
+from psa.api.viewsets import PsaAPIView, PsaGenericViewSet
 
 
 class HuduStatusSerializer(serializers.Serializer):
@@ -31,3 +33,23 @@ class HuduStatusView(PsaAPIView):
         """``connected`` once the key was accepted and no newest run failed; ``error`` when one did;
         ``not_connected`` without an enabled source with a key. Never shows the key."""
         return Response(HuduStatusSerializer(status.current()).data)
+
+
+class HuduAssetFieldsViewSet(PsaGenericViewSet, mixins.RetrieveModelMixin):
+    """``GET /assets/{asset_id}/hudu``: what the asset's Hudu layout says of it (404 when Hudu knows no such asset,
+    or the asset is outside the caller's clients)."""
+
+    queryset = HuduAssetFields.objects.all()
+    serializer_class = HuduAssetFieldsSerializer
+    lookup_field = "asset_id"
+    lookup_url_kwarg = "asset_id"
+    action_nodes = {"retrieve": ["asset.read"]}
+
+    @extend_schema(
+        summary="An asset's Hudu custom fields",
+        description="The custom fields of the asset's Hudu layout, in layout order, as the last Hudu sync read them "
+        "(`[{label, value, field_type}]`). Password fields are never kept: their entries say `withheld` and carry "
+        "no value. Read-only: Hudu masters them.",
+    )
+    def retrieve(self, request, *args, **kwargs):
+        return super().retrieve(request, *args, **kwargs)
