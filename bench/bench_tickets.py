@@ -4,6 +4,7 @@
     .venv/bin/python bench/bench_tickets.py --tickets 20000 --comments 100000 --runs 10
     PSA_DATABASE_URL=postgres://... .venv/bin/python bench/bench_tickets.py   # the same against PostgreSQL
     .venv/bin/python bench/bench_tickets.py --floor [--profile]  # issue 14's table: each route beside its floor
+    .venv/bin/python bench/bench_tickets.py --stats              # /tickets/stats on each path beside its floors
 
 Data goes to its own database (``$PSA_DATA_DIR``, default ``var/bench-tickets``) and is generated only when that database
 holds fewer tickets than asked for (``--regenerate`` starts over). Requests go through Django in-process (no HTTP
@@ -45,6 +46,11 @@ def parse_args():
         help="the issue's table: each route beside a raw-SQL + orjson floor, interleaved",
     )
     parser.add_argument("--profile", action="store_true", help="with --floor: where a list request spends its time")
+    parser.add_argument(
+        "--stats",
+        action="store_true",
+        help="/tickets/stats counted (no filter) and by SQL (a filter) beside hand-written SQL, interleaved",
+    )
     parser.add_argument(
         "--cpu",
         action="store_true",
@@ -233,6 +239,71 @@ def _cpu_clock(connection):
     return lambda: time.process_time() + int(path.read_text().split()[0]) / 1e9
 
 
+def stats_bench(args) -> None:
+    """``/tickets/stats`` on each path, interleaved with two floors: hand-written SQL counting the tickets (what the
+    SQL path does at the least) and summing the maintained group counts (what the counted path does at the least).
+    Wall and CPU time (this process's: SQLite's work runs in it, PostgreSQL's does not), medians."""
+    from django.conf import settings
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from floor_app import Floor
+    from rest_framework.test import APIClient
+
+    from accounts.models import ApiKey, User
+    from clients.models import Client
+
+    tech = User.objects.get(login="bench-tech-0")
+    tech.permissions = ["ticket.*", "obj.*"]
+    tech.save(update_fields=["permissions"])
+    expires = datetime.now(UTC) + timedelta(days=1)
+    key, plaintext = ApiKey.issue(tech, "bench stats", expires)
+    scoped_key, scoped_plain = ApiKey.issue(tech, "bench stats scoped", expires)
+    scoped_key.allowed_clients.set(Client.objects.filter(name__startswith="Bench ").order_by("name")[:50])
+    api, scoped = APIClient(), APIClient()
+    api.credentials(HTTP_X_API_KEY=plaintext)
+    scoped.credentials(HTTP_X_API_KEY=scoped_plain)
+    connection.ensure_connection()
+    floor = Floor(connection.connection, connection.vendor, settings.API_KEY_PEPPERS[key.pepper_version])
+    url = "/api/v1/tickets/stats"
+    routes = [
+        ("unfiltered (counted)", api, {}),
+        ("key scoped to 50 clients (counted)", scoped, {}),
+        ("is_open, assigned_to=me (SQL)", api, {"is_open": "true", "assigned_to": "me"}),
+        ("entered_from=1970, every ticket (SQL)", api, {"entered_from": "1970-01-01"}),
+    ]
+    cases = [(f"/tickets/stats {name}", lambda c=client, p=params: c.get(url, p)) for name, client, params in routes]
+    cases.append(("floor: count the tickets", lambda: floor.authenticate(plaintext) and floor.stats()))
+    if "tickets_ticketgroupcount" in connection.introspection.table_names():
+        now = datetime.now(UTC)
+        cases.append(("floor: sum the counts", lambda: floor.authenticate(plaintext) and floor.counted_stats(now)))
+    queries = {}
+    for name, client, params in routes:
+        for _ in range(2):
+            response = client.get(url, params)
+            assert response.status_code == 200, (name, response.status_code, response.content[:300])
+        with CaptureQueriesContext(connection) as captured:
+            client.get(url, params)
+        queries[f"/tickets/stats {name}"] = sum("ratelimitcounter" not in q["sql"].lower() for q in captured)
+    load = os.getloadavg()[0]
+    wall: dict[str, list[float]] = {name: [] for name, _ in cases}
+    cpu: dict[str, list[float]] = {name: [] for name, _ in cases}
+    for _ in range(args.runs):
+        for name, call in cases:
+            started, started_cpu = time.perf_counter(), time.process_time()
+            call()
+            wall[name].append((time.perf_counter() - started) * 1000)
+            cpu[name].append((time.process_time() - started_cpu) * 1000)
+    print(f"\nload average {load:.1f} -> {os.getloadavg()[0]:.1f}; {args.runs} interleaved runs")
+    print(f"{'case':50} {'p50 ms':>8} {'p95 ms':>8} {'CPU ms':>8} {'queries':>8}")
+    for name, _ in cases:
+        print(
+            f"{name:50} {statistics.median(wall[name]):>8.1f} {percentile(wall[name], 0.95):>8.1f} "
+            f"{statistics.median(cpu[name]):>8.1f} {queries.get(name, '-'):>8}"
+        )
+    key.delete()
+    scoped_key.delete()
+
+
 def profile_list(api, params: dict, requests: int = 200) -> None:
     """Where a list request's fixed Python cost goes: cProfile over many requests, per request."""
     import cProfile
@@ -275,6 +346,9 @@ def main():
         print(f"  generated {name}: {seconds:.1f} s")
     if args.floor:
         floor_bench(args)
+        return
+    if args.stats:
+        stats_bench(args)
         return
     results = bench(args)
     print(f"\n{'request':58} {'rows':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")

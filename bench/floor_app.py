@@ -177,6 +177,29 @@ class Floor:
             }
         )
 
+    def counted_stats(self, now) -> bytes:
+        """The stats from the maintained group counts (tickets.stats_models): the counts summed, the clock's counts
+        as index ranges."""
+        month = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        stamp = (lambda t: t.strftime("%Y-%m-%d %H:%M:%S.%f")) if self.vendor == "sqlite" else (lambda t: t)
+        clock = self.query(
+            "SELECT (SELECT COUNT(*) FROM tickets_ticket WHERE entered_at >= %s),"
+            " (SELECT COUNT(*) FROM tickets_ticket WHERE is_closed IN (%s) AND due_date >= %s)",
+            (stamp(month), False, stamp(now)),
+        )[0]
+        groups = self.query(
+            "SELECT board_id, status_id, priority_id, is_closed, is_assigned, tickets, with_due_date, resolved,"
+            " resolution_ms FROM tickets_ticketgroupcount"
+        )
+        return orjson.dumps(
+            {
+                "data": {
+                    "clock": list(clock),
+                    "groups": [[self._out_id(g[0]), self._out_id(g[1]), *g[3:]] for g in groups],
+                }
+            }
+        )
+
 
 def connect(database_url: str | None, data_dir: str | None):
     """A DB-API connection and its vendor, from the same settings the app reads."""

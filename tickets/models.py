@@ -426,4 +426,5 @@ class TicketChange(BaseModel):
 from tickets.asset_link_models import TicketAssetLink  # noqa: E402, F401
 from tickets.bundle_models import BundleMirror, TicketBundle, TicketBundleChild  # noqa: E402, F401
 from tickets.document_models import Document, DocumentAssociation  # noqa: E402, F401
+from tickets.stats_models import ClientTicketGroupCount, TicketGroupCount  # noqa: E402, F401
 from tickets.time_models import TicketMaterial, TimeEntry, TimeTrackingSession  # noqa: E402, F401

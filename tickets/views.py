@@ -21,14 +21,14 @@ from rest_framework.exceptions import ValidationError as ApiValidationError
 from accounts.models import User
 from clients.models import Client
 from psa import gating
-from psa.access import has_node, restrict
+from psa.access import client_scope, has_node, restrict
 from psa.views import paginate, query_without_page, require_nodes
 from tickets import services
 from tickets.api.serializers import TicketSerializer, can_see_client
 from tickets.filtersets import TicketFilterSet
 from tickets.forms import CommentForm, TicketCreateForm
 from tickets.models import Board, Category, Comment, Priority, Status, Tag, Ticket
-from tickets.stats import ticket_stats
+from tickets.stats import counted_ticket_stats
 
 DEFAULT_LIST_QUERY = "assigned_to=me&is_open=true"
 SORTS = {
@@ -58,7 +58,7 @@ def dashboard_counts(request) -> dict | None:
     if not has_node(request, "ticket.read"):
         return None
     tickets = restrict(Ticket.objects.all(), request)
-    stats = ticket_stats(tickets)
+    stats = counted_ticket_stats(client_scope(request))  # the caller's whole scope: the maintained counts
     mine = tickets.filter(assigned_to=request.user, is_closed=False).count()
     return {"my_open": mine, "unassigned": stats["unassigned_tickets"], "overdue": stats["overdue_tickets"], **stats}
 

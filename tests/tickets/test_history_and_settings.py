@@ -252,10 +252,13 @@ def test_sub_resource_queries_do_not_grow(tech, client_a):
     assert Ticket.objects.count() == 11
 
 
-def test_stats_take_two_queries_whatever_the_rows(tech, client_a):
+def test_stats_take_one_query_unfiltered_and_two_filtered_whatever_the_rows(tech, client_a):
     make_ticket(client_a)
     one = _queries(tech, "/api/v1/tickets/stats")
+    filtered = _queries(tech, "/api/v1/tickets/stats", {"is_open": "true"})
     for i in range(5):
         make_ticket(client_a, tags=[f"s{i}"], assigned_to=make_user(["ticket.read"]))
-    # The totals in one aggregate and the breakdowns in one group-by; names come from the reference cache.
-    assert _queries(tech, "/api/v1/tickets/stats") == one == 2
+    # Unfiltered: the maintained group counts and the clock's counts in one statement. Filtered: the totals in one
+    # aggregate and the breakdowns in one group-by. Names come from the reference cache.
+    assert _queries(tech, "/api/v1/tickets/stats") == one == 1
+    assert _queries(tech, "/api/v1/tickets/stats", {"is_open": "true"}) == filtered == 2
