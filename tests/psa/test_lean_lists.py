@@ -160,8 +160,8 @@ def test_a_serializer_with_its_own_representation_keeps_the_serializer_path():
     ("fields", "queries"),
     [("mobile_list", 4), (None, 3)],  # count, page, the clients' names, (the tags)
 )
-def test_a_ticket_list_reads_only_the_columns_its_fields_need(fields, queries):
-    world = harness.build_world()
+def test_a_ticket_list_reads_only_the_columns_its_fields_need(fields, queries, harness_world):
+    world = harness_world  # this module's shared world: a second build would clash with its unique names
     _add_ticket_relations(world)
     client, world.caller_key = harness.caller(["*"])
     params = {"limit": 100, **({"fields": fields} if fields else {})}

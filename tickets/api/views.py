@@ -25,6 +25,7 @@ from psa.search import lookup
 from psa.utils import is_uuid
 from tickets import search as ticket_search
 from tickets import services
+from tickets.api import comment_serializers, config_serializers
 from tickets.api import serializers as s
 from tickets.filtersets import (
     BoardFilterSet,
@@ -339,7 +340,7 @@ class TicketViewSet(PsaModelViewSet):
         "GET /tickets (is_open, assigned_to, board_id, tags, updated_from, ...). Without a filter they come from "
         "counts kept up to date on every write; with one, from SQL aggregates over the matching tickets.",
         parameters=filterset_parameters(TicketFilterSet),
-        responses=s.TicketStatsSerializer,
+        responses=config_serializers.TicketStatsSerializer,
     )
     @action(detail=False, methods=["get"], filterset_class=None)
     def stats(self, request):
@@ -417,7 +418,7 @@ class TicketViewSet(PsaModelViewSet):
     @extend_schema(
         summary="Ticket statuses (all boards, or one)",
         parameters=[OpenApiParameter("board_id", OpenApiTypes.UUID)],
-        responses=s.StatusSerializer(many=True),
+        responses=config_serializers.StatusSerializer(many=True),
     )
     @action(detail=False, methods=["get"], filterset_class=None, pagination_class=None)  # a plain list
     def statuses(self, request):
@@ -427,13 +428,15 @@ class TicketViewSet(PsaModelViewSet):
             if not is_uuid(board_id):
                 raise ValidationError({"board_id": ["Give a board id."]})
             statuses = Status.objects.select_related("board").filter(board_id=board_id)
-        data = s.StatusSerializer(statuses, many=True, context=self.get_serializer_context()).data
+        data = config_serializers.StatusSerializer(statuses, many=True, context=self.get_serializer_context()).data
         return Response(data)
 
-    @extend_schema(summary="Ticket priorities", responses=s.PrioritySerializer(many=True))
+    @extend_schema(summary="Ticket priorities", responses=config_serializers.PrioritySerializer(many=True))
     @action(detail=False, methods=["get"], filterset_class=None, pagination_class=None)  # a plain list
     def priorities(self, request):
-        data = s.PrioritySerializer(Priority.objects.all(), many=True, context=self.get_serializer_context()).data
+        data = config_serializers.PrioritySerializer(
+            Priority.objects.all(), many=True, context=self.get_serializer_context()
+        ).data
         return Response(data)
 
     # ---- status and assignment -------------------------------------------------------------------------------
@@ -561,7 +564,7 @@ class TicketViewSet(PsaModelViewSet):
                 description="1 to 100, default 25; without page and limit the whole thread (PSA_MAX_THREAD_COMMENTS)",
             ),
         ],
-        responses=s.CommentSerializer(many=True),
+        responses=comment_serializers.CommentSerializer(many=True),
     )
     @action(detail=True, methods=["get"], filterset_class=None, pagination_class=CommentPagination)
     def comments(self, request, pk=None):
@@ -570,18 +573,18 @@ class TicketViewSet(PsaModelViewSet):
         comments = self._comments(ticket).prefetch_related("reactions")
         comments = comments.order_by("created_at", "id") if order == "asc" else comments.order_by("-created_at", "-id")
         page = self.paginate_queryset(comments)
-        data = s.CommentSerializer(page, many=True, context=self.get_serializer_context()).data
+        data = comment_serializers.CommentSerializer(page, many=True, context=self.get_serializer_context()).data
         return self.get_paginated_response(data)
 
     @extend_schema(
         summary="Add a comment; a reply (parent_comment_id) takes the visibility of its thread's root",
-        request=s.CommentCreateSerializer,
-        responses={201: s.CommentSerializer},
+        request=comment_serializers.CommentCreateSerializer,
+        responses={201: comment_serializers.CommentSerializer},
     )
     @comments.mapping.post
     def add_comment(self, request, pk=None):
         ticket = self._ticket()
-        body = s.CommentCreateSerializer(data=request.data)
+        body = comment_serializers.CommentCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
         parent = None
@@ -598,7 +601,8 @@ class TicketViewSet(PsaModelViewSet):
         )  # fmt: skip
         comment = Comment.objects.select_related("author_user", "author_contact").get(pk=comment.pk)
         return Response(
-            s.CommentSerializer(comment, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED
+            comment_serializers.CommentSerializer(comment, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
         )
 
     def _comment(self, ticket: Ticket, comment_id) -> Comment:
@@ -607,8 +611,8 @@ class TicketViewSet(PsaModelViewSet):
     @extend_schema(
         summary="Edit a comment (its author only; system comments cannot be edited)",
         parameters=[COMMENT_ID],
-        request=s.CommentUpdateSerializer,
-        responses=s.CommentSerializer,
+        request=comment_serializers.CommentUpdateSerializer,
+        responses=comment_serializers.CommentSerializer,
     )
     @action(
         detail=True,
@@ -618,7 +622,7 @@ class TicketViewSet(PsaModelViewSet):
     )
     def comment_detail(self, request, pk=None, comment_id=None):
         comment = self._comment(self._ticket(), comment_id)
-        body = s.CommentUpdateSerializer(data=request.data)
+        body = comment_serializers.CommentUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         if comment.is_system:
             raise PermissionDenied("System comments cannot be edited.")
@@ -628,13 +632,13 @@ class TicketViewSet(PsaModelViewSet):
             request, comment, body.validated_data["comment_text"], body.validated_data.get("is_resolution")
         )
         comment = self._comment(comment.ticket, comment.pk)
-        return Response(s.CommentSerializer(comment, context=self.get_serializer_context()).data)
+        return Response(comment_serializers.CommentSerializer(comment, context=self.get_serializer_context()).data)
 
     @extend_schema(
         summary="Toggle the caller's reaction on a comment",
         parameters=[COMMENT_ID],
-        request=s.ReactionSerializer,
-        responses=s.ReactionResultSerializer,
+        request=comment_serializers.ReactionSerializer,
+        responses=comment_serializers.ReactionResultSerializer,
     )
     @action(
         detail=True,
@@ -644,7 +648,7 @@ class TicketViewSet(PsaModelViewSet):
     )
     def comment_reactions(self, request, pk=None, comment_id=None):
         comment = self._comment(self._ticket(), comment_id)
-        body = s.ReactionSerializer(data=request.data)
+        body = comment_serializers.ReactionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         added = services.toggle_reaction(request, comment, body.validated_data["emoji"])
         return Response({"added": added})
@@ -654,7 +658,7 @@ class TicketViewSet(PsaModelViewSet):
     @extend_schema(
         summary="Every change to the ticket: who, when, which field, old and new values",
         parameters=[ORDER, OpenApiParameter("field", OpenApiTypes.STR, description="Only changes of this field")],
-        responses=s.TicketChangeSerializer(many=True),
+        responses=comment_serializers.TicketChangeSerializer(many=True),
     )
     @action(detail=True, methods=["get"], filterset_class=None)
     def history(self, request, pk=None):
@@ -667,7 +671,7 @@ class TicketViewSet(PsaModelViewSet):
         changes = changes.order_by("created_at", "id") if order == "asc" else changes.order_by("-created_at", "-id")
         page = self.paginate_queryset(changes)
         return self.get_paginated_response(
-            s.TicketChangeSerializer(page, many=True, context=self.get_serializer_context()).data
+            comment_serializers.TicketChangeSerializer(page, many=True, context=self.get_serializer_context()).data
         )
 
 
@@ -715,7 +719,7 @@ class DefaultFlagMixin:
 
 class BoardViewSet(DefaultFlagMixin, PsaModelViewSet):
     queryset = Board.objects.all()
-    serializer_class = s.BoardSerializer
+    serializer_class = config_serializers.BoardSerializer
     filterset_class = BoardFilterSet
     action_nodes = SETTINGS_NODES
     sort_fields = {
@@ -729,7 +733,7 @@ class BoardViewSet(DefaultFlagMixin, PsaModelViewSet):
 
 class StatusViewSet(DefaultFlagMixin, PsaModelViewSet):
     queryset = Status.objects.select_related("board")
-    serializer_class = s.StatusSerializer
+    serializer_class = config_serializers.StatusSerializer
     filterset_class = StatusFilterSet
     action_nodes = SETTINGS_NODES
     sort_fields = {"name": "name", "order_number": "order", "created_at": "created_at"}
@@ -746,7 +750,7 @@ class StatusViewSet(DefaultFlagMixin, PsaModelViewSet):
 
 class PriorityViewSet(DefaultFlagMixin, PsaModelViewSet):
     queryset = Priority.objects.all()
-    serializer_class = s.PrioritySerializer
+    serializer_class = config_serializers.PrioritySerializer
     filterset_class = PriorityFilterSet
     action_nodes = SETTINGS_NODES
     sort_fields = {"priority_name": "name", "order_number": "order", "created_at": "created_at"}
@@ -755,7 +759,7 @@ class PriorityViewSet(DefaultFlagMixin, PsaModelViewSet):
 
 class CategoryViewSet(PsaModelViewSet):
     queryset = Category.objects.all()
-    serializer_class = s.CategorySerializer
+    serializer_class = config_serializers.CategorySerializer
     filterset_class = CategoryFilterSet
     action_nodes = {**SETTINGS_NODES, "ticket_categories": ["ticket.read"]}
     sort_fields = {"category_name": "name", "display_order": "display_order", "created_at": "created_at"}
@@ -763,7 +767,7 @@ class CategoryViewSet(PsaModelViewSet):
 
     @extend_schema(
         summary="Ticket categories (AlgaPSA's path; the same list as GET /categories)",
-        responses=s.CategorySerializer(many=True),
+        responses=config_serializers.CategorySerializer(many=True),
     )
     @action(detail=False, methods=["get"], url_path="ticket")
     def ticket_categories(self, request):
@@ -772,7 +776,7 @@ class CategoryViewSet(PsaModelViewSet):
 
 class TagViewSet(PsaModelViewSet):
     queryset = Tag.objects.all()
-    serializer_class = s.TagSerializer
+    serializer_class = config_serializers.TagSerializer
     filterset_class = TagFilterSet
     action_nodes = SETTINGS_NODES
     sort_fields = {"tag_text": "text", "created_at": "created_at"}
