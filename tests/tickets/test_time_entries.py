@@ -186,6 +186,17 @@ def test_ticket_time_entries_have_the_mobile_totals(ticket):
     assert data["othersVisibleCount"] == 3 and data["othersHiddenCount"] == 0 and len(data["entries"]) == 3
 
 
+def test_ticket_time_entries_show_only_the_entry_fields_the_caller_may_see(ticket):
+    nodes = [n for n in TECH if n != "obj.*"] + ["obj.time_entry.work_date", "obj.time_entry.duration_minutes"]
+    api, me, _ = api_for(nodes)
+    make_entry(ticket, me, minutes=20, notes="Replaced the fuser")
+    response = api.get(f"/api/v1/tickets/{ticket.pk}/time-entries")
+    assert response.status_code == 200 and "Replaced the fuser" not in response.content.decode()
+    (entry,) = response.json()["data"]["entries"]
+    assert set(entry) == {"entry_id", "work_date", "duration_minutes"}  # is_own goes with user_id
+    assert response.json()["data"]["ownTotalMinutes"] == 20  # totals are counts, not fields of an entry
+
+
 def test_ticket_time_entries_list_is_capped_but_totals_are_not(ticket, settings):
     settings.TICKET_TIME_ENTRIES_MAX = 2
     api, me, _ = api_for(TECH)

@@ -19,6 +19,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
+from psa import gating
 from psa.access import has_node, restrict
 from psa.api.schema import documented_error
 from psa.api.viewsets import UUID_REGEX, PsaAPIView, PsaModelViewSet
@@ -206,8 +207,13 @@ def ticket_time_summary(request, ticket: Ticket) -> dict:
         visible_minutes, visible_count = others_minutes, others_count
     else:
         visible_minutes, visible_count = 0, 0
+    hidden = summary_fields_hidden(request)  # the API and the ticket page both list what this returns
+    items = [_summary_item(entry, me) for entry in rows]
+    for item in items if hidden else ():
+        for name in hidden:
+            del item[name]
     return {
-        "entries": [_summary_item(entry, me) for entry in rows],
+        "entries": items,
         "ownTotalMinutes": own_minutes,
         "ownEntryCount": own_count,
         "othersTotalMinutes": others_minutes,
@@ -245,5 +251,15 @@ class TicketTimeEntriesView(PsaAPIView):
     )
     def get(self, request, ticket_id):
         ticket = get_object_or_404(restrict(Ticket.objects.all(), request), pk=ticket_id)
-        data = ticket_time_summary(request, ticket)
-        return Response(s.TicketTimeSummarySerializer(data).data)
+        return Response(s.TicketTimeSummarySerializer(ticket_time_summary(request, ticket)).data)
+
+
+def summary_fields_hidden(request) -> frozenset[str]:
+    """The summary item's fields the caller may not see: the same gate as the entry's own serializer. ``entry_id``
+    is the entry's id (always visible, as ``id`` is); ``is_own`` goes with ``user_id``."""
+    gated = frozenset(s.TicketTimeEntrySerializer().fields) & frozenset(s.TimeEntrySerializer.Meta.fields)
+    gated -= {"entry_id"}
+    shown = gating.visible_fields(request, s.TimeEntrySerializer.gating_scope, gated,
+                                  s.TimeEntrySerializer.gating_derived)  # fmt: skip
+    hidden = gated - shown
+    return hidden | {"is_own"} if "user_id" in hidden else hidden

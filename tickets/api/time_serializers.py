@@ -146,22 +146,30 @@ class TimeEntrySerializer(GatedModelSerializer):
 
 
 class TicketTimeEntrySerializer(PassiveSerializer):
-    """One entry as ``GET /tickets/{id}/time-entries`` lists it (AlgaPSA's ``TicketTimeEntrySummaryItem``)."""
+    """One entry as ``GET /tickets/{id}/time-entries`` lists it (AlgaPSA's ``TicketTimeEntrySummaryItem``).
 
-    entry_id = serializers.UUIDField()
-    user_id = serializers.UUIDField()
-    user_name = serializers.CharField(allow_null=True)
-    start_time = serializers.DateTimeField()
-    end_time = serializers.DateTimeField()
-    work_date = serializers.DateField()
-    duration_minutes = serializers.IntegerField()
-    billable_duration = serializers.IntegerField()
-    is_billable = serializers.BooleanField()
-    notes = serializers.CharField(allow_null=True)
-    approval_status = serializers.CharField()
-    service_id = serializers.UUIDField(allow_null=True)
-    service_name = serializers.CharField(allow_null=True)
-    is_own = serializers.BooleanField()
+    Each field is gated by the time entry's own node (``obj.time_entry.notes``...), as in ``GET /time-entries``, so
+    none is required: a field the caller may not see is left out (``is_own`` goes with ``user_id``).
+    """
+
+    entry_id = serializers.UUIDField(required=False)
+    user_id = serializers.UUIDField(required=False)
+    user_name = serializers.CharField(required=False, allow_null=True)
+    start_time = serializers.DateTimeField(required=False)
+    end_time = serializers.DateTimeField(required=False)
+    work_date = serializers.DateField(required=False)
+    duration_minutes = serializers.IntegerField(required=False)
+    billable_duration = serializers.IntegerField(required=False)
+    is_billable = serializers.BooleanField(required=False)
+    notes = serializers.CharField(required=False, allow_null=True)
+    approval_status = serializers.CharField(required=False)
+    service_id = serializers.UUIDField(required=False, allow_null=True)
+    service_name = serializers.CharField(required=False, allow_null=True)
+    is_own = serializers.BooleanField(required=False)
+
+    def to_representation(self, instance: dict) -> dict:
+        # A field left out of the item stays out (DRF would answer null for a nullable one).
+        return {name: value for name, value in super().to_representation(instance).items() if name in instance}
 
 
 class TicketTimeSummarySerializer(PassiveSerializer):
