@@ -114,7 +114,15 @@ def _fts5(kind: str, query: t.Query, groups: tuple[str, ...]) -> str:
 
 
 def _word_matches(
-    kind: str, where: str, params: list, query: t.Query, groups: tuple[str, ...], skip: list, limit: int, offset: int
+    kind: str,
+    where: str,
+    params: list,
+    query: t.Query,
+    groups: tuple[str, ...],
+    skip: list,
+    limit: int,
+    offset: int,
+    rare: bool | None = None,
 ) -> list:
     from psa.models import SearchEntry
 
@@ -131,7 +139,9 @@ def _word_matches(
                 "ts_filter(e.document, %s::\"char\"[]) @@ websearch_to_tsquery('simple', %s)"
             )
             values = [query.websearch(positive_only=True), list(groups), query.websearch()]
-        if _rare_on_postgresql(kind, query, values[0]):
+        if rare is None:
+            rare = _rare_on_postgresql(kind, query, values[0])
+        if rare:
             sql = f"SELECT e.* FROM psa_searchentry e WHERE {match} AND {where} ORDER BY e.id DESC LIMIT %s OFFSET %s"
             values = [*values, *params, limit, offset]
         else:
@@ -145,7 +155,7 @@ def _word_matches(
     return list(SearchEntry.objects.raw(sql, values))
 
 
-def _rare_on_postgresql(kind: str, query: t.Query, positive: str) -> bool:
+def _rare_on_postgresql(kind: str | None, query: t.Query, positive: str) -> bool:
     """Whether one word is rare enough for the GIN index alone: the planner expects at most
     ``PSA_SEARCH_RARE_ESTIMATE`` entries of the kind to hold it.
 
@@ -159,11 +169,13 @@ def _rare_on_postgresql(kind: str, query: t.Query, positive: str) -> bool:
     single = len(query.clauses) == 1 and len(query.clauses[0]) == 1 and len(query.clauses[0][0].words) == 1
     if not single:
         return False
+    # kind None: the estimate over every kind, at least each kind's own, so one EXPLAIN serves a global search.
+    kind_sql, kind_params = (" AND e.kind = %s", [kind]) if kind is not None else ("", [])
     with connection.cursor() as cursor:
         cursor.execute(
             "EXPLAIN (FORMAT JSON) SELECT 1 FROM psa_searchentry e "
-            "WHERE e.document @@ websearch_to_tsquery('simple', %s) AND e.kind = %s",
-            [positive, kind],
+            f"WHERE e.document @@ websearch_to_tsquery('simple', %s){kind_sql}",
+            [positive, *kind_params],
         )
         plan = cursor.fetchone()[0]
     plan = plan[0] if isinstance(plan, list) else json.loads(plan)[0]
@@ -212,9 +224,11 @@ def find(
     active_only: bool = False,
     within: QuerySet | None = None,
     snippets: bool = True,
+    rare: bool | None = None,
 ) -> Page:
     """One page of ``searchable``'s objects matching ``query`` that the caller may see (``snippets=False``: hits
-    without a snippet, for a caller that shows none)."""
+    without a snippet, for a caller that shows none; ``rare``: PostgreSQL's rare-word decision, made once for a
+    search over several kinds)."""
     where, params = _filters(request, searchable, active_only, within)
     offset = (page - 1) * limit
     end = offset + limit  # the page is [offset, end) of identifier matches followed by word matches
@@ -229,7 +243,7 @@ def find(
         word_offset = max(0, offset - found)
         word_limit = end + 1 - (found + word_offset)
         skip = [entry.id for _, entry in identified]
-        matched = _word_matches(searchable.kind, where, params, query, groups, skip, word_limit, word_offset)
+        matched = _word_matches(searchable.kind, where, params, query, groups, skip, word_limit, word_offset, rare)
         chosen += [(2, entry) for entry in matched[: limit - len(chosen)]]
         found += word_offset + len(matched)
     hits = [_hit(request, searchable, query, tier, entry, groups, snippets) for tier, entry in chosen]
@@ -262,9 +276,11 @@ def search_all(
     request, query: t.Query, *, kinds: list[Searchable] | None = None, page: int = 1, limit: int | None = None
 ) -> list[Page]:
     limit = limit or settings.SEARCH_PER_GROUP
-    return [
-        find(request, s, query, page=page, limit=limit) for s in (kinds if kinds is not None else readable(request))
-    ]
+    searchables = kinds if kinds is not None else readable(request)
+    rare = None  # decided per kind by find(), unless one estimate over every kind can decide for all of them
+    if connection.vendor == "postgresql" and query.has_words and len(searchables) > 1:
+        rare = _rare_on_postgresql(None, query, query.websearch(positive_only=True))
+    return [find(request, s, query, page=page, limit=limit, rare=rare) for s in searchables]
 
 
 def matching_ids(request, searchable: Searchable, query: t.Query) -> tuple[str, list]:
