@@ -76,6 +76,7 @@ def test_the_hudu_simulator_answers_on_the_url_the_seed_gives():
 
 
 def test_the_fuzz_server_gets_a_redis_database_of_its_own(monkeypatch):
+    monkeypatch.delenv("PSA_FUZZ_REDIS_DB", raising=False)  # the default, whatever the caller's shell sets
     monkeypatch.setenv("PSA_REDIS_URL", "redis://:secret@127.0.0.1:6390/0")
     assert run_schemathesis.RedisDatabase().env() == {"PSA_REDIS_URL": "redis://:secret@127.0.0.1:6390/15"}
     monkeypatch.setenv("PSA_FUZZ_REDIS_DB", "9")
