@@ -165,12 +165,17 @@ def column_page(queryset, fields: tuple[str, ...]) -> lean.ColumnPage | None:
     return lean.ColumnPage(queryset, [column for name in fields for column in FIELD_COLUMNS[name]])
 
 
-def check_filters(request, queryset):
-    """The list filters applied to ``queryset``; a bad value is a 400 naming the parameter."""
+def valid_filters(request, queryset) -> TicketFilterSet:
+    """The list filters bound to ``queryset`` and validated; a bad value is a 400 naming the parameter."""
     filterset = TicketFilterSet(request.query_params, queryset=queryset, request=request)
     if not filterset.is_valid():
         raise translate_validation(filterset.errors)
-    return filterset.qs
+    return filterset
+
+
+def check_filters(request, queryset):
+    """The list filters applied to ``queryset``."""
+    return valid_filters(request, queryset).qs
 
 
 class CommentPagination(EnvelopePagination):
@@ -344,10 +349,7 @@ class TicketViewSet(PsaModelViewSet):
     )
     @action(detail=False, methods=["get"], filterset_class=None)
     def stats(self, request):
-        tickets = restrict(Ticket.objects.all(), request)
-        filterset = TicketFilterSet(request.query_params, queryset=tickets, request=request)
-        if not filterset.is_valid():
-            raise translate_validation(filterset.errors)
+        filterset = valid_filters(request, restrict(Ticket.objects.all(), request))
         if any(value not in EMPTY_VALUES for value in filterset.form.cleaned_data.values()):
             return Response(ticket_stats(filterset.qs))
         # No filter: the caller's whole scope, which the maintained group counts answer (the same figures).
