@@ -10,8 +10,8 @@ mariadb-server nginx``) and says what is missing instead of starting. It starts 
 
 1. a MariaDB of its own in a work directory (own socket and loopback port), ITFlow installed into a copy of the
    source by ITFlow's own CLI installer (``scripts/setup_cli.php``: ``config.php``, ``db.sql``, the seed rows);
-2. our benchmark rows (``--data-dir``, SQLite, made by ``bench_tickets.py`` or ``bench_search.py``) copied into
-   ITFlow's tables (``itflow_rows.py``), and an API key stored the way ITFlow looks it up, run as a Technician
+2. our benchmark rows (``--data-dir``, made by ``bench_tickets.py`` or ``bench_search.py``; on PostgreSQL with
+   ``--database-url``) copied into ITFlow's tables (``itflow_rows.py``), and an API key stored the way ITFlow looks it up, run as a Technician
    (non-admin, every client: as our bench-tech-0);
 3. PHP-FPM (``pm = static``, 2 children) behind nginx (one worker, keep-alive), both on loopback;
 4. our gunicorn (2 workers; ``sync`` then ``gthread``, started by bench_http.py's ``Server``), both checked to
@@ -49,7 +49,9 @@ ROW_NAMES = {
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--itflow-src", help="an ITFlow checkout (never written to; a copy is installed)")
-    parser.add_argument("--data-dir", default=str(ROOT / "var" / "bench-tickets"), help="our SQLite bench data")
+    parser.add_argument("--data-dir", default=str(ROOT / "var" / "bench-tickets"), help="our bench data (PSA_DATA_DIR)")
+    parser.add_argument("--database-url", default="", help="ours on PostgreSQL (the data made there by the bench)")
+    parser.add_argument("--redis-url", default="")
     parser.add_argument("--work-dir", help="where the servers live (default: a new temporary directory)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, config) at the end")
     parser.add_argument("--skip-if-missing", action="store_true", help="exit 0 when a prerequisite is missing")
@@ -66,14 +68,15 @@ def parse_args() -> argparse.Namespace:
 def check_prerequisites(args: argparse.Namespace) -> dict[str, str]:
     tools, missing = itflow_stack.find_tools()
     missing = itflow_stack.check_source(args.itflow_src) + missing
-    data = Path(args.data_dir) / "psa.sqlite3"
-    if not data.is_file():
+    data = Path(args.data_dir) if args.database_url else Path(args.data_dir) / "psa.sqlite3"
+    if not data.exists():
         missing.append(f"benchmark data: {data} does not exist (make it with bench/bench_tickets.py or "
-                       "bench_search.py, or copy /work/benchdata/sqlite, and pass --data-dir)")  # fmt: skip
+                       "bench_search.py, and pass its directory as --data-dir)")  # fmt: skip
     if not shutil.which("wrk"):
         print("note: wrk is not installed; the Python load generator is used (apt-get install -y wrk)")
     if missing:
-        print("bench_itflow.py cannot run the ITFlow comparison:\n  - " + "\n  - ".join(missing))
+        verdict = "skipped" if args.skip_if_missing else "cannot run"
+        print(f"bench_itflow.py: the ITFlow comparison {verdict}:\n  - " + "\n  - ".join(missing))
         raise SystemExit(0 if args.skip_if_missing else 2)
     return tools
 
@@ -109,14 +112,33 @@ def set_up_itflow(args: argparse.Namespace, stack: itflow_stack.Stack) -> tuple[
     started = time.perf_counter()
     stack.start_mariadb()
     stack.install_itflow(Path(args.itflow_src))
-    with itflow_stack.open_bench_sqlite(Path(args.data_dir)) as db:
-        loaded = itflow_rows.load_rows(db, stack)
+    loaded = itflow_rows.load_rows(_query, stack)
     key = stack.add_api_key(loaded.caller_user_id)
     stack.start_php_fpm(args.workers)
     stack.start_nginx()
     counts = ", ".join(f"{n:,} {table}" for table, n in loaded.counts.items())
     print(f"ITFlow set up in {time.perf_counter() - started:.0f} s: {counts} (work directory {stack.work})")
     return key, loaded.counts
+
+
+def _query(sql: str) -> list[tuple]:
+    """Rows from the database our server uses, through Django's connection."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return cursor.fetchall()
+
+
+def _database_cpu() -> float:
+    """CPU seconds used so far by the PostgreSQL backends serving our database (persistent connections, one per
+    worker thread), when the server runs on this machine; 0 on SQLite, whose work runs in the workers."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return 0.0
+    pids = _query("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+    return itflow_stack.cpu_seconds([pid for (pid,) in pids])
 
 
 def time_route(ours, our_url: str, their_url: str, stack, key: str, their_key: str, args) -> tuple:
@@ -126,7 +148,7 @@ def time_route(ours, our_url: str, their_url: str, stack, key: str, their_key: s
     rates: dict[str, list[float]] = {"ours": [], "itflow": []}
     cpu: dict[str, list[float]] = {"ours": [], "itflow": []}
     sides = {
-        "ours": (our_url, key, ours.cpu_seconds),
+        "ours": (our_url, key, lambda: ours.cpu_seconds() + _database_cpu()),
         "itflow": (their_url, their_key, lambda: itflow_stack.cpu_seconds(stack.server_pids())),
     }
     for _ in range(args.rounds):
@@ -141,7 +163,7 @@ def time_route(ours, our_url: str, their_url: str, stack, key: str, their_key: s
 def main() -> None:
     args = parse_args()
     tools = check_prerequisites(args)
-    bench_http.configure_django(args.data_dir)
+    bench_http.configure_django(args.data_dir, args.database_url, args.redis_url)
     work = Path(args.work_dir or tempfile.mkdtemp(prefix="psa-itflow-"))
     work.mkdir(parents=True, exist_ok=True)
     work.chmod(0o755)  # nginx's and PHP-FPM's workers reach the sockets in it
@@ -167,11 +189,15 @@ def main() -> None:
 
 
 def _compare(args, stack, routes, theirs, plaintext, their_key, env, work) -> None:
-    print(f"HTTP, PSA (SQLite, gunicorn {args.workers} workers) vs ITFlow (nginx + PHP-FPM {args.workers} children + "
+    from django.db import connection
+
+    engine = "SQLite" if connection.vendor == "sqlite" else "PostgreSQL" + (" + Redis" if args.redis_url else "")
+    print(f"HTTP, PSA ({engine}, gunicorn {args.workers} workers) vs ITFlow (nginx + PHP-FPM {args.workers} children + "
           f"MariaDB), {'wrk' if shutil.which('wrk') else 'Python load generator'} -c{args.connections}, "
           f"{args.duration} s x {args.rounds} rounds interleaved; load average {bench_http._load()}")  # fmt: skip
     print(f"{'route':18} {'ours':8} {'ours req/s':>10} {'ITFlow req/s':>12} {'ours/ITFlow':>11}   "
-          "server CPU µs/request (ours incl. SQLite; ITFlow nginx + PHP-FPM + MariaDB)")  # fmt: skip
+          "server CPU µs/request (ours: gunicorn workers + their PostgreSQL backends; ITFlow: nginx + PHP-FPM + "
+          "MariaDB)")  # fmt: skip
     for worker_class in args.worker_classes.split(","):
         ours = bench_http.Server(
             "psa.wsgi:application", env, args.workers, worker_class, args.threads, work / f"gunicorn-{worker_class}.log"

@@ -1,6 +1,7 @@
 """Our benchmark rows, copied into ITFlow's tables for bench_itflow.py.
 
-Read from the SQLite benchmark database (read-only) and bulk-loaded with LOAD DATA. Our keys are UUIDs, ITFlow's
+Read through Django's connection from the database our server uses (SQLite or PostgreSQL) and bulk-loaded with
+LOAD DATA. Our keys are UUIDs, ITFlow's
 are integers: each table is numbered in the order our API lists it (clients by name, tickets newest first, assets
 by primary key), so ITFlow's ``ORDER BY <id> LIMIT n`` returns the same rows as our first page, and asset 1 is the
 asset our "one asset by id" route reads. Users, statuses and contacts get numbers only to keep the references.
@@ -9,11 +10,12 @@ asset our "one asset by id" route reads. Users, statuses and contacts get number
 from __future__ import annotations
 
 import re
-import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from itflow_stack import Stack
 
+Query = Callable[[str], list[tuple]]  # SQL in, rows out
 ITFLOW_TECHNICIAN_ROLE = 2  # seeded by ITFlow's installer: read/modify clients and support, not an administrator
 
 
@@ -23,15 +25,18 @@ class Loaded:
     caller_user_id: int  # the ITFlow user behind the benchmark's API key (our bench-tech-0)
 
 
-def _numbering(db: sqlite3.Connection, sql: str, start: int = 1) -> dict[str, int]:
-    return {row[0]: number for number, row in enumerate(db.execute(sql), start)}
+def _numbering(db: Query, sql: str, start: int = 1) -> dict[str, int]:
+    return {row[0]: number for number, row in enumerate(db(sql), start)}
 
 
-def _when(value: str | None) -> str | None:
-    return value[:19] if value else None  # Django's SQLite text; DATETIME keeps whole seconds
+def _when(value) -> str | None:
+    """A timestamp as DATETIME takes it (whole seconds, UTC): SQLite gives Django's text, PostgreSQL datetimes."""
+    if value is None:
+        return None
+    return value.strftime("%Y-%m-%d %H:%M:%S") if hasattr(value, "strftime") else str(value)[:19]
 
 
-def load_rows(db: sqlite3.Connection, stack: Stack) -> Loaded:
+def load_rows(db: Query, stack: Stack) -> Loaded:
     users = _load_users(db, stack)
     clients = _numbering(db, "SELECT id FROM clients_client ORDER BY name, id")
     contacts = _numbering(db, "SELECT id FROM clients_contact ORDER BY id")
@@ -41,26 +46,26 @@ def load_rows(db: sqlite3.Connection, stack: Stack) -> Loaded:
         "tickets": _load_tickets(db, stack, clients, contacts, users),
     }
     stack.sql("ANALYZE TABLE clients, assets, asset_interfaces, tickets;")
-    return Loaded(counts, users[db.execute("SELECT id FROM accounts_user WHERE login = 'bench-tech-0'").fetchone()[0]])
+    return Loaded(counts, users[db("SELECT id FROM accounts_user WHERE login = 'bench-tech-0'")[0][0]])
 
 
-def _load_users(db: sqlite3.Connection, stack: Stack) -> dict[str, int]:
+def _load_users(db: Query, stack: Stack) -> dict[str, int]:
     """Every user of ours as an active ITFlow agent with the Technician role (user 1 is the installer's admin)."""
     users = _numbering(db, "SELECT id FROM accounts_user ORDER BY login, id", start=2)
     rows = [
         (users[user_id], name or login, email or f"{login}@msp.example", "!", ITFLOW_TECHNICIAN_ROLE, 1, 1)
-        for user_id, login, name, email in db.execute("SELECT id, login, name, email FROM accounts_user")
+        for user_id, login, name, email in db("SELECT id, login, name, email FROM accounts_user")
     ]
     stack.load_tsv("users", ["user_id", "user_name", "user_email", "user_password", "user_role_id", "user_type",
                              "user_status"], rows)  # fmt: skip
     return users
 
 
-def _load_clients(db: sqlite3.Connection, stack: Stack, clients: dict[str, int]) -> int:
+def _load_clients(db: Query, stack: Stack, clients: dict[str, int]) -> int:
     rows = [
         (clients[r[0]], r[1], r[2], r[3], r[4] or "USD", 30, r[5], (r[6] or "")[:10] or None, r[7], int(r[8]),
          _when(r[9]), _when(r[10]), _when(r[11]))
-        for r in db.execute(
+        for r in db(
             "SELECT id, name, type, website, currency, notes, identifier, hourly_rate, is_lead, created_at, "
             "updated_at, archived_at FROM clients_client"
         )
@@ -73,12 +78,12 @@ def _load_clients(db: sqlite3.Connection, stack: Stack, clients: dict[str, int])
     return len(rows)
 
 
-def _load_assets(db: sqlite3.Connection, stack: Stack, clients: dict[str, int], contacts: dict[str, int]) -> int:
+def _load_assets(db: Query, stack: Stack, clients: dict[str, int], contacts: dict[str, int]) -> int:
     assets = _numbering(db, "SELECT id FROM assets_asset ORDER BY id")
     rows = [
         (assets[r[0]], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], _when(r[13]),
          _when(r[14]), _when(r[15]), clients.get(r[16], 0), contacts.get(r[17], 0))
-        for r in db.execute(
+        for r in db(
             "SELECT id, type, name, make, model, serial, os, uri, status, purchase_date, warranty_expires, "
             "install_date, notes, created_at, updated_at, archived_at, client_id, contact_id FROM assets_asset"
         )
@@ -90,7 +95,7 @@ def _load_assets(db: sqlite3.Connection, stack: Stack, clients: dict[str, int], 
     ], rows)  # fmt: skip
     interfaces = [
         (assets[r[0]], r[1], r[2], r[3], r[4], int(r[5]), _when(r[6]))
-        for r in db.execute("SELECT asset_id, name, mac, ipv4, ipv6, is_primary, created_at FROM assets_assetinterface")
+        for r in db("SELECT asset_id, name, mac, ipv4, ipv6, is_primary, created_at FROM assets_assetinterface")
     ]
     stack.load_tsv("asset_interfaces", [
         "interface_asset_id", "interface_name", "interface_mac", "interface_ip", "interface_ipv6",
@@ -99,7 +104,7 @@ def _load_assets(db: sqlite3.Connection, stack: Stack, clients: dict[str, int], 
     return len(rows)
 
 
-def _statuses(db: sqlite3.Connection, stack: Stack) -> dict[str, int]:
+def _statuses(db: Query, stack: Stack) -> dict[str, int]:
     """Our statuses onto ITFlow's seeded ones by name; the others become ITFlow custom statuses."""
     seeded = {
         name.lower(): int(number)
@@ -107,7 +112,7 @@ def _statuses(db: sqlite3.Connection, stack: Stack) -> dict[str, int]:
             "SELECT ticket_status_id, ticket_status_name FROM ticket_statuses;").splitlines())
     }  # fmt: skip
     mapping = {}
-    for status_id, name, color in db.execute("SELECT id, name, color FROM tickets_status ORDER BY name, id"):
+    for status_id, name, color in db("SELECT id, name, color FROM tickets_status ORDER BY name, id"):
         if name.lower() not in seeded:
             quoted = name.replace("\\", "\\\\").replace("'", "\\'")
             number = stack.sql(
@@ -120,17 +125,17 @@ def _statuses(db: sqlite3.Connection, stack: Stack) -> dict[str, int]:
 
 
 def _load_tickets(
-    db: sqlite3.Connection, stack: Stack, clients: dict[str, int], contacts: dict[str, int], users: dict[str, int]
+    db: Query, stack: Stack, clients: dict[str, int], contacts: dict[str, int], users: dict[str, int]
 ) -> int:
     statuses = _statuses(db, stack)
-    priorities = dict(db.execute("SELECT id, name FROM tickets_priority"))
+    priorities = dict(db("SELECT id, name FROM tickets_priority"))
     rows = []
     query = (
         "SELECT ticket_number, source, title, description, priority_id, status_id, entered_at, updated_at, due_date, "
         "closed_at, entered_by_id, assigned_to_id, closed_by_id, client_id, contact_id FROM tickets_ticket "
         "ORDER BY entered_at DESC, id DESC"  # our list's order: ITFlow's ticket 1 is the top of our first page
     )
-    for number, r in enumerate(db.execute(query), 1):
+    for number, r in enumerate(db(query), 1):
         prefix, sequence = re.fullmatch(r"(\D*)(\d*)", r[0]).groups()
         rows.append((
             number, prefix, int(sequence or 0), r[1], r[2], r[3], priorities.get(r[4]), statuses[r[5]], _when(r[6]),

@@ -13,7 +13,6 @@ import secrets
 import shutil
 import signal
 import socket
-import sqlite3
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -313,8 +312,3 @@ def _tsv(value) -> str:
         return "1" if value else "0"
     text = str(value)
     return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-
-
-def open_bench_sqlite(data_dir: Path) -> sqlite3.Connection:
-    """Our benchmark database, read-only."""
-    return sqlite3.connect(f"file:{data_dir / 'psa.sqlite3'}?mode=ro", uri=True)
