@@ -192,12 +192,12 @@ def _compare(args, stack, routes, theirs, plaintext, their_key, env, work) -> No
     from django.db import connection
 
     engine = "SQLite" if connection.vendor == "sqlite" else "PostgreSQL" + (" + Redis" if args.redis_url else "")
+    ours_cpu = " with SQLite in them" if connection.vendor == "sqlite" else " + their PostgreSQL backends"
     print(f"HTTP, PSA ({engine}, gunicorn {args.workers} workers) vs ITFlow (nginx + PHP-FPM {args.workers} children + "
           f"MariaDB), {'wrk' if shutil.which('wrk') else 'Python load generator'} -c{args.connections}, "
           f"{args.duration} s x {args.rounds} rounds interleaved; load average {bench_http._load()}")  # fmt: skip
     print(f"{'route':18} {'ours':8} {'ours req/s':>10} {'ITFlow req/s':>12} {'ours/ITFlow':>11}   "
-          "server CPU µs/request (ours: gunicorn workers + their PostgreSQL backends; ITFlow: nginx + PHP-FPM + "
-          "MariaDB)")  # fmt: skip
+          f"server CPU µs/request (ours: gunicorn workers{ours_cpu}; ITFlow: nginx + PHP-FPM + MariaDB)")  # fmt: skip
     for worker_class in args.worker_classes.split(","):
         ours = bench_http.Server(
             "psa.wsgi:application", env, args.workers, worker_class, args.threads, work / f"gunicorn-{worker_class}.log"
