@@ -11,15 +11,16 @@ mariadb-server nginx``) and says what is missing instead of starting. It starts 
 1. a MariaDB of its own in a work directory (own socket and loopback port), ITFlow installed into a copy of the
    source by ITFlow's own CLI installer (``scripts/setup_cli.php``: ``config.php``, ``db.sql``, the seed rows);
 2. our benchmark rows (``--data-dir``, made by ``bench_tickets.py`` or ``bench_search.py``; on PostgreSQL with
-   ``--database-url``) copied into ITFlow's tables (``itflow_rows.py``), and an API key stored the way ITFlow looks it up, run as a Technician
-   (non-admin, every client: as our bench-tech-0);
+   ``--database-url``) copied into ITFlow's tables (``itflow_rows.py``), and an API key stored the way ITFlow
+   looks it up, run as a Technician (non-admin, every client: as our bench-tech-0);
 3. PHP-FPM (``pm = static``, 2 children) behind nginx (one worker, keep-alive), both on loopback;
 4. our gunicorn (2 workers; ``sync`` then ``gthread``, started by bench_http.py's ``Server``), both checked to
    answer 200 with the expected rows, then each route loaded by wrk, ours and ITFlow interleaved, ``--rounds``
    times; the medians, their ratio, each side's server CPU per request and the load average are printed.
 
-Every process started is stopped at the end and the work directory removed (``--keep`` keeps it). Numbers are
-printed, never asserted. ``--skip-if-missing`` exits 0 after saying what is missing (for ``make bench``).
+Every process started is stopped at the end and the work directory removed (kept with ``--keep``, or after an
+error, for its logs). Numbers are printed, never asserted. ``--skip-if-missing`` exits 0 after saying what is
+missing (for ``make bench``).
 """
 
 from __future__ import annotations
@@ -166,9 +167,12 @@ def main() -> None:
     bench_http.configure_django(args.data_dir, args.database_url, args.redis_url)
     work = Path(args.work_dir or tempfile.mkdtemp(prefix="psa-itflow-"))
     work.mkdir(parents=True, exist_ok=True)
+    if any(work.iterdir()):
+        raise SystemExit(f"--work-dir {work} is not empty (a previous run's?): give a new or empty directory")
     work.chmod(0o755)  # nginx's and PHP-FPM's workers reach the sockets in it
     stack = itflow_stack.Stack(tools, work)
     key = None
+    keep = args.keep
     try:
         their_key, _counts = set_up_itflow(args, stack)
         key, plaintext, env = bench_http.bench_caller()
@@ -180,11 +184,15 @@ def main() -> None:
             "tickets": f"{base}/tickets/read.php?api_key={their_key}&limit=50",
         }
         _compare(args, stack, routes, theirs, plaintext, their_key, env, work)
+    except BaseException:
+        keep = True  # the logs the error points at
+        print(f"the work directory {work} is kept (servers' logs and configuration)", file=sys.stderr)
+        raise
     finally:
         if key is not None:
             key.delete()
         stack.stop()
-        if not args.keep:
+        if not keep:
             shutil.rmtree(work, ignore_errors=True)
 
 
