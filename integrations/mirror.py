@@ -161,7 +161,7 @@ def _changed(context, mapper: Mapper, items: dict[str, Item]) -> list[Item]:
     Only the state columns are read, as tuples: loading (and decoding) every stored payload cost more than the whole
     unchanged re-sync, and model instances for records that turn out unchanged were most of what was left."""
     existing = ExternalRecord.objects.filter(
-        source=context.source, kind=mapper.kind, external_id__in=list(items)
+        bulk.among(ExternalRecord, "external_id", items), source=context.source, kind=mapper.kind
     ).values_list(*RECORD_STATE)
     source_id, unchanged = context.source.pk, set()
     for pk, external_id, stored_hash, deleted_at, object_id in existing:
@@ -441,5 +441,7 @@ def local_ids(source, kind: str, external_ids: Iterable[Any]) -> dict[str, str]:
     wanted = {str(e) for e in external_ids if e is not None}
     if not wanted:
         return {}
-    rows = ExternalRecord.objects.filter(source=source, kind=kind, external_id__in=wanted, deleted_at__isnull=True)
+    rows = ExternalRecord.objects.filter(
+        bulk.among(ExternalRecord, "external_id", sorted(wanted)), source=source, kind=kind, deleted_at__isnull=True
+    )
     return {ext: obj for ext, obj in rows.exclude(object_id="").values_list("external_id", "object_id")}
