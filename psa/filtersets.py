@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import functools
 
 import django_filters
 from django import forms
@@ -12,6 +13,8 @@ from django.db import connection, models
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import QueryDict
+from django.utils.datastructures import MultiValueDict
+from django_filters.constants import EMPTY_VALUES
 from django_filters.filters import FilterMethod
 
 from psa import gating, search
@@ -48,6 +51,26 @@ class UtcDateTimesMixin:
             if isinstance(value, datetime.datetime) and value.tzinfo is not None:
                 cleaned[name] = value.astimezone(datetime.UTC)
         return super().filter_queryset(queryset)
+
+
+@functools.lru_cache(maxsize=256)
+def _sparse_form(form_class: type[forms.Form], names: tuple[str, ...]) -> type[forms.Form]:
+    """``form_class`` with only the fields ``names``, in its order (for a filterset's bound form)."""
+    sparse = type(form_class)(form_class.__name__, (form_class,), {})
+    sparse.base_fields = {name: form_class.base_fields[name] for name in names}
+    return sparse
+
+
+def _sent_fields(form_class: type[forms.Form], data, kept: frozenset[str] | None) -> tuple[str, ...]:
+    """The fields a bound form needs for ``data``: those it names (``name`` or, for a widget of several inputs,
+    ``name_<part>``) and those ``kept`` (bound when absent); every field when ``kept`` is ``None``."""
+    if kept is None:
+        return tuple(form_class.base_fields)
+    return tuple(
+        name
+        for name in form_class.base_fields
+        if name in kept or name in data or any(key.startswith(f"{name}_") for key in data)
+    )
 
 
 class BaseFilterSet(UtcDateTimesMixin, django_filters.FilterSet):
@@ -88,6 +111,46 @@ class BaseFilterSet(UtcDateTimesMixin, django_filters.FilterSet):
             filter_.model = queryset.model
             filter_.parent = self
             self.filters[name] = filter_
+
+    @property
+    def form(self):
+        # A bound form of only the filters the query string names (and those that mean something when left out): an
+        # absent filter filters nothing, and a form deep-copies every one of its fields per instance (29 for the
+        # ticket filters, about 0.8 ms of every list request). An unbound form (a UI page's first visit) and a form
+        # class built per request keep every field.
+        if not hasattr(self, "_form"):
+            form_class = self.get_form_class()
+            if self.is_bound and self.form_prefix is None and form_class is type(self).__dict__.get("_psa_form_class"):
+                names = _sent_fields(form_class, self.data, self._bound_when_absent(form_class))
+                self._form = _sparse_form(form_class, names)(self.data)
+            else:
+                self._form = super().form
+        return self._form
+
+    def _bound_when_absent(self, form_class: type[forms.Form]) -> frozenset[str] | None:
+        """The filters that act when their parameter is left out (a required one, one whose field cleans an absent
+        value to something, one filtering on an empty value), decided once per class; ``None`` (every filter
+        stays) when the form cleans across its fields."""
+        cls = type(self)
+        kept = cls.__dict__.get("_psa_bound_when_absent", False)
+        if kept is not False:
+            return kept
+        kept = None
+        if form_class.clean is forms.Form.clean and not any(name.startswith("clean_") for name in dir(form_class)):
+            empty = self.queryset.none()
+            found = set()
+            for name, field in form_class.base_fields.items():
+                filter_ = self.filters.get(name)
+                try:
+                    absent = field.clean(field.widget.value_from_datadict(QueryDict(), MultiValueDict(), name))
+                    acts = field.required or absent not in EMPTY_VALUES or filter_.filter(empty, absent) is not empty
+                except Exception:  # an error when absent (required, or a filter that cannot take it): it stays
+                    acts = True
+                if acts:
+                    found.add(name)
+            kept = frozenset(found)
+        cls._psa_bound_when_absent = kept
+        return kept
 
     def get_form_class(self):
         # The form class is the same for every instance of a filterset whose fields do not depend on the request
