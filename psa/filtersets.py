@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import datetime
 import functools
+from collections.abc import Callable, MutableMapping
 
 import django_filters
 from django import forms
@@ -66,11 +67,48 @@ def _sent_fields(form_class: type[forms.Form], data, kept: frozenset[str] | None
     ``name_<part>``) and those ``kept`` (bound when absent); every field when ``kept`` is ``None``."""
     if kept is None:
         return tuple(form_class.base_fields)
+    return _named_fields(form_class, tuple(data), kept)
+
+
+@functools.lru_cache(maxsize=512)
+def _named_fields(form_class: type[forms.Form], keys: tuple[str, ...], kept: frozenset[str]) -> tuple[str, ...]:
     return tuple(
         name
         for name in form_class.base_fields
-        if name in kept or name in data or any(key.startswith(f"{name}_") for key in data)
+        if name in kept or name in keys or any(key.startswith(f"{name}_") for key in keys)
     )
+
+
+class _OwnFilters(MutableMapping):
+    """A filterset instance's filters, each a shallow copy of the declared one bound to the instance, made when first
+    read: a request reads the few filters it names, not all of them (29 for tickets)."""
+
+    __slots__ = ("_bind", "_declared", "_made")
+
+    def __init__(self, declared: dict, bind: Callable) -> None:
+        self._declared, self._bind, self._made = dict(declared), bind, {}
+
+    def __getitem__(self, name: str):
+        made = self._made.get(name)
+        if made is None:
+            made = self._made[name] = self._bind(self._declared[name])
+        return made
+
+    def __setitem__(self, name: str, value) -> None:
+        self._declared[name] = self._made[name] = value
+
+    def __delitem__(self, name: str) -> None:
+        del self._declared[name]
+        self._made.pop(name, None)
+
+    def __iter__(self):
+        return iter(self._declared)
+
+    def __len__(self) -> int:
+        return len(self._declared)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._declared
 
 
 class BaseFilterSet(UtcDateTimesMixin, django_filters.FilterSet):
@@ -103,14 +141,15 @@ class BaseFilterSet(UtcDateTimesMixin, django_filters.FilterSet):
         self.queryset = queryset
         self.request = request
         self.form_prefix = prefix
-        self.filters = {}
-        for name, declared in self.base_filters.items():
-            filter_ = copy.copy(declared)
-            if declared.method is not None:
-                filter_.filter = FilterMethod(filter_)
-            filter_.model = queryset.model
-            filter_.parent = self
-            self.filters[name] = filter_
+        self.filters = _OwnFilters(self.base_filters, self._own_filter)
+
+    def _own_filter(self, declared):
+        filter_ = copy.copy(declared)
+        if declared.method is not None:
+            filter_.filter = FilterMethod(filter_)
+        filter_.model = self.queryset.model
+        filter_.parent = self
+        return filter_
 
     @property
     def form(self):
@@ -156,12 +195,14 @@ class BaseFilterSet(UtcDateTimesMixin, django_filters.FilterSet):
         # The form class is the same for every instance of a filterset whose fields do not depend on the request
         # (forms copy their fields per instance anyway); building it is most of a filterset's fixed cost.
         cls = type(self)
-        if any(callable(getattr(f, "queryset", None)) for f in self.filters.values()):
-            return super().get_form_class()
         cached = cls.__dict__.get("_psa_form_class")
-        if cached is None:
-            cached = super().get_form_class()
-            cls._psa_form_class = cached
+        if cached is not None:
+            return cached
+        # Filters are shallow copies of the declared ones: a queryset chosen per request is the declared filter's.
+        if any(callable(getattr(f, "queryset", None)) for f in self.base_filters.values()):
+            return super().get_form_class()
+        cached = super().get_form_class()
+        cls._psa_form_class = cached
         return cached
 
     @classmethod
