@@ -647,6 +647,15 @@ def _inner(page: models.QuerySet, db: str) -> tuple[str, tuple]:
 
 
 _compiled: dict[tuple, _Compiled | None] = {}
+# Field selections come from the query string: the shapes kept are bounded (past it, they are compiled afresh).
+_MAX_SHAPES = 2_000
+
+
+def _keep(key: tuple, compiled: _Compiled | None) -> None:
+    with _lock:
+        if len(_compiled) >= _MAX_SHAPES:
+            _compiled.clear()
+        _compiled[key] = compiled
 
 
 def _page_fetch(
@@ -672,8 +681,7 @@ def _page_fetch(
         expected = real.query.get_compiler(using=db).as_sql()
         if (sql.replace(f"({_PAGE_MARK})", inner_sql, 1), tuple(inner_params)) == (expected[0], tuple(expected[1])):
             compiled = candidate
-    with _lock:
-        _compiled[key] = compiled
+    _keep(key, compiled)
     return compiled
 
 
@@ -690,8 +698,7 @@ def _by_keys(build: Callable[[], models.QuerySet], shape: tuple, key_field: Any,
         compiler = build().query.get_compiler(using=db)
         sql, expected = compiler.as_sql()
         compiled = _Compiled(sql, compiler) if list(expected) == params else None
-        with _lock:
-            _compiled[key] = compiled
+        _keep(key, compiled)
     if compiled is None:
         return build()
     return compiled.execute(db, compiled.sql, params)
