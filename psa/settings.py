@@ -104,6 +104,9 @@ SEARCH_RECENT_WINDOW = env_int("PSA_SEARCH_RECENT_WINDOW", 2_000)
 # PostgreSQL: a single word the planner expects in at most this many entries of a type is looked up in the GIN index
 # directly, without first reading the newest PSA_SEARCH_RECENT_WINDOW entries.
 SEARCH_RARE_ESTIMATE = env_int("PSA_SEARCH_RARE_ESTIMATE", 1_000)
+# PostgreSQL: that estimate is worked out from the index table's statistics (pg_stats), read at most once per this
+# many seconds per process, instead of an EXPLAIN per search; 0 asks the planner every time.
+SEARCH_STATISTICS_SECONDS = env_int("PSA_SEARCH_STATISTICS_SECONDS", 300)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
