@@ -1,4 +1,4 @@
-"""Database expressions the ORM lacks on both engines."""
+"""Database expressions the ORM lacks on both engines, and a PostgreSQL planning aid."""
 
 from __future__ import annotations
 
@@ -27,3 +27,22 @@ class CountRows(Aggregate):
 
     def __init__(self, filter=None, **extra):
         super().__init__(filter=filter, **extra)
+
+
+def joins_in_written_order(execute, sql, params, many, context):
+    """An execute wrapper (``connection.execute_wrapper``) that has PostgreSQL join in the order written.
+
+    A page of rows with their eight or so relations: PostgreSQL spends longer weighing every join order (3-45 ms)
+    than running the join (under 1 ms, each relation found by its key from a page of ids), and past
+    ``join_collapse_limit`` relations it keeps a semi-join where it was written, after every other join. Joined in
+    the order written, from the page's rows outwards, it plans in under 1 ms; only the plan changes, never the rows.
+
+    The setting goes in the same message as the query (``SET LOCAL ...; SELECT ...``): the statements of one message
+    are one transaction, so the setting holds for this query alone and costs no round trip of its own. Inside a
+    transaction it holds to that transaction's end.
+    """
+    if many:
+        return execute(sql, params, many, context)
+    result = execute(f"SET LOCAL join_collapse_limit = 1; {sql}", params, many, context)
+    context["cursor"].nextset()  # the query's rows follow the setting's empty result
+    return result

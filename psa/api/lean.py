@@ -37,6 +37,7 @@ from rest_framework.relations import PKOnlyObject
 from rest_framework.settings import api_settings
 
 from psa import gating, references
+from psa.db import joins_in_written_order
 
 # DRF classes whose ``to_representation`` and ``get_attribute`` read only the value and the field's own options.
 # FileField (absolute URLs from the request), hyperlinked fields and SerializerMethodField are not among them.
@@ -610,8 +611,18 @@ class _Compiled:
         return converted
 
     def run(self, db: str, page: models.QuerySet) -> list[list]:
-        """The page fetch: this SQL with the subquery finding ``page`` (its ids) in place of the mark."""
+        """The page fetch: this SQL with the subquery finding ``page`` (its ids) in place of the mark.
+
+        On PostgreSQL the ids are an array the subquery fills first (``= ANY(ARRAY(...))``) and the relations are
+        joined in the order written: as ``IN (...)``, a semi-join, a page with more relations than
+        ``join_collapse_limit`` was joined to every ticket before its ids were applied (1 s on 250,000 tickets)."""
         inner_sql, inner_params = _inner(page, db)
+        connection = connections[db]
+        marked = f"IN ({_PAGE_MARK})"
+        if connection.vendor == "postgresql" and marked in self.sql:
+            sql = self.sql.replace(marked, f"= ANY(ARRAY{inner_sql})", 1)
+            with connection.execute_wrapper(joins_in_written_order):
+                return self.execute(db, sql, list(inner_params))
         return self.execute(db, self.sql.replace(f"({_PAGE_MARK})", inner_sql, 1), list(inner_params))
 
 
