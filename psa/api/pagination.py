@@ -3,7 +3,9 @@
 A list's total is ``COUNT(*)`` over its filtered queryset, unless its viewset declares a count source
 (``list_count_source``): a function of the request's query parameters and the caller's client scope that returns
 the same total from something cheaper (e.g. counts kept by triggers), or ``None`` when it cannot prove the answer
-equal, and then the list counts as before. Only the ``list`` action asks it.
+equal, and then the list counts as before. Only the ``list`` action asks it, and the source knows only the
+parameters and the scope: a subclass whose queryset narrows its parent's (a nested route) must declare its own
+source, or ``None``.
 """
 
 from __future__ import annotations
