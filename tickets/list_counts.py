@@ -7,8 +7,9 @@ transaction too) hold the same number for any filter on the groups' own columns,
 (all clients) or over the rows of the caller's clients.
 
 The filters the groups decide, with exactly the meaning :class:`tickets.filtersets.TicketFilterSet` gives them:
-``is_open``, ``is_closed``, ``has_assignment``, ``board_id``, ``status_id``, ``status_ids``, ``priority_id`` and
-``client_id`` (the scope's rows), plus the parameters that filter nothing (``page``, ``limit``, ``sort``, ``order``,
+``is_open``, ``is_closed``, ``has_assignment``, ``board_id``, ``status_id``, ``status_ids``, ``priority_id``,
+``client_id`` (the scope's rows), and ``status_name`` / ``priority_name`` (through the very id subquery the filter
+uses, so the engine's own case-insensitive match decides on both sides), plus the parameters that filter nothing (``page``, ``limit``, ``sort``, ``order``,
 ``fields``). Any other parameter (``search``, ``tags``, ``overdue``, a date, a name ...), a parameter given twice,
 or a value these fields do not clean as the filterset does, and :func:`ticket_list_count` answers ``None``: the
 list counts its rows.
@@ -21,10 +22,11 @@ from collections.abc import Callable
 from typing import Any
 
 from django import forms
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 from django.http import QueryDict
 
 from tickets.filtersets import LIST_PARAMETERS, StrictBooleanField, UUIDListField
+from tickets.models import Priority, Status
 from tickets.stats_models import ClientTicketGroupCount, TicketGroupCount
 
 
@@ -43,6 +45,12 @@ COUNTED_FILTERS: dict[str, tuple[forms.Field, str, Callable[[Any], set]]] = {
     "priority_id": (forms.UUIDField(required=False), "priority_id", _one),
     "client_id": (forms.UUIDField(required=False), "client_id", _one),
 }
+# Filter name -> (group column, the ids it selects by name: the filterset's own subquery).
+NAMED_FILTERS: dict[str, tuple[str, Callable[[str], QuerySet]]] = {
+    "status_name": ("status_id", lambda name: Status.objects.filter(name__iexact=name).values("pk")),
+    "priority_name": ("priority_id", lambda name: Priority.objects.filter(name__iexact=name).values("pk")),
+}
+COUNTABLE = frozenset(COUNTED_FILTERS) | frozenset(NAMED_FILTERS)
 
 
 def ticket_list_count(params: QueryDict, scope: frozenset[uuid.UUID] | None) -> int | None:
@@ -51,6 +59,9 @@ def ticket_list_count(params: QueryDict, scope: frozenset[uuid.UUID] | None) -> 
     allowed = _allowed_values(params)
     if allowed is None:
         return None
+    named = _named(params)
+    if named is None:
+        return None
     if scope is not None:
         allowed["client_id"] = set(scope) & allowed["client_id"] if "client_id" in allowed else set(scope)
     if any(not values for values in allowed.values()):
@@ -58,6 +69,8 @@ def ticket_list_count(params: QueryDict, scope: frozenset[uuid.UUID] | None) -> 
     rows = (ClientTicketGroupCount if "client_id" in allowed else TicketGroupCount).objects.order_by()
     # column__in, also for one value: SQLite writes is_closed = x as a bare column, which no index seeks.
     rows = rows.filter(**{f"{column}__in": sorted(values) for column, values in allowed.items()})
+    for column, ids in named:
+        rows = rows.filter(**{f"{column}__in": ids})
     return int(rows.aggregate(total=Sum("tickets"))["total"] or 0)
 
 
@@ -67,8 +80,10 @@ def _allowed_values(params: QueryDict) -> dict[str, set] | None:
     for name in params:
         if name in LIST_PARAMETERS:
             continue
-        if name not in COUNTED_FILTERS or len(params.getlist(name)) != 1:
+        if name not in COUNTABLE or len(params.getlist(name)) != 1:
             return None
+        if name in NAMED_FILTERS:
+            continue  # see _named
         field, column, values_of = COUNTED_FILTERS[name]
         try:
             value = field.clean(params[name])
@@ -79,3 +94,16 @@ def _allowed_values(params: QueryDict) -> dict[str, set] | None:
         values = values_of(value)
         allowed[column] = allowed[column] & values if column in allowed else values
     return allowed
+
+
+def _named(params: QueryDict) -> list[tuple[str, QuerySet]] | None:
+    """The name filters as ``(group column, id subquery)``; an empty name filters nothing, as in the filterset."""
+    named = []
+    for name, (column, ids_named) in NAMED_FILTERS.items():
+        try:
+            value = forms.CharField(required=False).clean(params.get(name))
+        except forms.ValidationError:
+            return None
+        if value:
+            named.append((column, ids_named(value)))
+    return named
