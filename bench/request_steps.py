@@ -187,17 +187,26 @@ def main() -> None:
 
     from accounts.models import ApiKey, User
     from assets.models import Asset
+    from tickets.models import Status
 
     tech = User.objects.get(login="bench-tech-0")
     tech.permissions = ["ticket.*", "obj.*", "client.read", "contact.read", "asset.read"]
     tech.save(update_fields=["permissions"])
     key, plaintext = ApiKey.issue(tech, "bench steps", datetime.now(UTC) + timedelta(days=1))
     asset_id = Asset.objects.order_by("pk").values_list("pk", flat=True).first()
+    status = Status.objects.filter(is_closed=False).order_by("order", "name").values_list("name", flat=True)[1]
+    status = status.replace(" ", "+")
     os.environ["FLOOR_PEPPER"] = settings.API_KEY_PEPPERS[key.pepper_version]
     routes = {
         "asset": ("one asset by id", f"/api/v1/assets/{asset_id}"),
         "clients": ("clients limit=25", "/api/v1/clients?limit=25"),
         "tickets": ("tickets limit=50", "/api/v1/tickets?limit=50"),
+        # The mobile list (issue 14's list goals); the references answer these unfiltered, so read only the steps.
+        "mobile": ("tickets fields=mobile_list is_open=true", "/api/v1/tickets?fields=mobile_list&is_open=true"),
+        "status_name": (
+            "tickets fields=mobile_list status_name",
+            f"/api/v1/tickets?fields=mobile_list&status_name={status}",
+        ),
     }
     app = get_wsgi_application()
     references = {"floor (raw WSGI)": floor_app.application, "plain Django view": django_floor.application}
