@@ -58,6 +58,15 @@ def parse_args():
         "SQLite's queries, plus the PostgreSQL backend's when the server runs on this machine",
     )
     parser.add_argument("--runs", type=int, default=20, help="timed requests per endpoint")
+    parser.add_argument(
+        "--only", help="with --floor: only the routes whose name contains one of these texts (separated by |)"
+    )
+    parser.add_argument(
+        "--count-rows-too",
+        action="store_true",
+        help="with --floor: each ticket list also as it was before its total came from the group counts "
+        "(COUNT(*) over the tickets), interleaved with the rest",
+    )
     parser.add_argument("--batch", type=int, default=5_000)
     parser.add_argument("--regenerate", action="store_true")
     parser.add_argument("--seed", type=int, default=7)
@@ -183,17 +192,25 @@ def floor_bench(args) -> None:
         ("tickets mobile_list updated_from 7 days", {**mobile, "updated_from": week_ago.isoformat()},
          ("t.updated_at >= %s", (week_param,))),
         ("tickets mobile_list default page (is_open=true)", {**mobile, "is_open": "true"}, ("NOT t.is_closed", ())),
+        ("tickets limit=50 (default fields)", {"limit": 50}, ("1=1", ())),
     ]  # fmt: skip
     cases = []
     for name, params, (where, sql_params) in lists:
+        limit = int(params.get("limit", 25))
         cases.append((name, api, "/api/v1/tickets", params,
-                      lambda w=where, p=sql_params: floor.authenticate(plaintext) and floor.tickets(w, p, 25, True)))  # fmt: skip
+                      lambda w=where, p=sql_params, n=limit: floor.authenticate(plaintext) and floor.tickets(w, p, n, True)))  # fmt: skip
+        if args.count_rows_too:
+            cases.append((f"{name}, COUNT(*)", RowsCounted(api), "/api/v1/tickets", params, cases[-1][4]))
     cases.append(("tickets/stats unfiltered", api, "/api/v1/tickets/stats", {},
                   lambda: floor.authenticate(plaintext) and floor.stats()))  # fmt: skip
     page_cases = [
         (f"ticket page, {count} comments", browser, f"/tickets/{threads[number]}/", {}, None)
         for number, count in THREADS.items()
     ]
+    if args.only:
+        wanted = args.only.split("|")
+        cases = [case for case in cases if any(text in case[0] for text in wanted)]
+        page_cases = [case for case in page_cases if any(text in case[0] for text in wanted)]
     for _name, client, url, params, _fn in cases + page_cases:
         for _ in range(3):
             response = client.get(url, params)
@@ -219,13 +236,32 @@ def floor_bench(args) -> None:
         ratio = f"{statistics.median(app) / statistics.median(base):.2f}" if base else "-"
         floor_ms = f"{statistics.median(base):.2f}" if base else "-"
         print(f"{name:58} {statistics.median(app):>8.2f} {floor_ms:>8} {ratio:>6} {total - limiter:>5} (+{limiter})")
-    short, long = (statistics.median(samples[f"ticket page, {c} comments"][0]) for c in THREADS.values())
-    print(f"ticket page 1000 comments vs 5: {long / short:.2f}x  (queries: 5 comments "
-          f"{queries['ticket page, 5 comments'][0]}, 1000 comments {queries['ticket page, 1000 comments'][0]})")  # fmt: skip
+    if len(page_cases) == len(THREADS):
+        short, long = (statistics.median(samples[f"ticket page, {c} comments"][0]) for c in THREADS.values())
+        print(f"ticket page 1000 comments vs 5: {long / short:.2f}x  (queries: 5 comments "
+              f"{queries['ticket page, 5 comments'][0]}, 1000 comments {queries['ticket page, 1000 comments'][0]})")  # fmt: skip
+    print(f"load average {os.getloadavg()[0]:.1f}")
     print("queries: the route's own SQL; (+n) the rate limiter's counter table, which is Redis, not SQL, with Redis")
     if args.profile:
         profile_list(api, {**mobile, "is_open": "true"})
     key.delete()
+
+
+class RowsCounted:
+    """A test client whose ticket lists count their rows (``COUNT(*)``), as before the group counts answered."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+
+    def get(self, url: str, params: dict):
+        from tickets.api.views import TicketViewSet
+
+        source = TicketViewSet.__dict__["list_count_source"]
+        TicketViewSet.list_count_source = None
+        try:
+            return self.client.get(url, params)
+        finally:
+            TicketViewSet.list_count_source = source
 
 
 def _cpu_clock(connection):

@@ -35,6 +35,7 @@ from tickets.filtersets import (
     TagFilterSet,
     TicketFilterSet,
 )
+from tickets.list_counts import ticket_list_count
 from tickets.models import Board, Category, Comment, Priority, Status, Tag, Ticket, TicketChange, TicketWatcher
 from tickets.stats import counted_ticket_stats, ticket_stats
 
@@ -227,6 +228,7 @@ class TicketViewSet(PsaModelViewSet):
     queryset = Ticket.objects.all()
     serializer_class = s.TicketSerializer
     filterset_class = TicketFilterSet
+    list_count_source = ticket_list_count  # the total from the group counts when the filters allow (COUNT(*) else)
     node_prefix = "ticket"
     action_nodes = {
         "stats": ["ticket.read"],
