@@ -55,11 +55,29 @@ def _dir() -> Path:
     return Path(settings.DATA_DIR) / "generations"
 
 
+_file_paths: dict[str, str] = {}  # DATA_DIR -> the generations file's path, built once (it is read per request)
+
+
+def _file_path() -> str:
+    data_dir = str(settings.DATA_DIR)
+    path = _file_paths.get(data_dir)
+    if path is None:
+        path = _file_paths[data_dir] = str(_dir() / "all")
+    return path
+
+
 def _read_file() -> dict[str, int]:
     """Every generation from the one file that holds them all (one read per request, as one Redis round trip)."""
     try:
-        with open(_dir() / "all", "rb") as handle:
-            text = handle.read().decode()
+        # os-level calls: the file is a few bytes, and open()'s buffered file object cost more than the read.
+        descriptor = os.open(_file_path(), os.O_RDONLY)
+        try:
+            chunks = []
+            while chunk := os.read(descriptor, 65536):
+                chunks.append(chunk)
+        finally:
+            os.close(descriptor)
+        text = b"".join(chunks).decode()
     except OSError:
         return {}
     found = {}

@@ -164,12 +164,21 @@ def _redis_hit(cache: RedisCache, bucket: str, window_end: int, period: int) -> 
 
 
 def _table_hit(bucket: str, window_end: int) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(_upsert_sql(connection.vendor), [bucket, window_end])
+        count = cursor.fetchone()[0]
+    return int(count)
+
+
+@lru_cache(maxsize=8)
+def _upsert_sql(vendor: str) -> str:
+    """The counting statement, built once per database backend (it runs on every API request)."""
     from psa.models import RateLimitCounter
 
     table = connection.ops.quote_name(RateLimitCounter._meta.db_table)
     # One row per bucket: the same window counts on, a newer window starts again at 1, an older one (a clock a
     # little behind) counts into the newer window rather than resetting it.
-    sql = (
+    return (
         f"INSERT INTO {table} (bucket, window_end, count) VALUES (%s, %s, 1) "
         f"ON CONFLICT (bucket) DO UPDATE SET "
         f"count = CASE WHEN {table}.window_end >= excluded.window_end THEN {table}.count + 1 ELSE 1 END, "
@@ -177,10 +186,6 @@ def _table_hit(bucket: str, window_end: int) -> int:
         f"THEN {table}.window_end ELSE excluded.window_end END "
         f"RETURNING count"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [bucket, window_end])
-        count = cursor.fetchone()[0]
-    return int(count)
 
 
 def prune_stale_counters(now: float | None = None) -> int:
