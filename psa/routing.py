@@ -19,6 +19,7 @@ from functools import cached_property
 
 from django.urls import URLPattern, URLResolver
 from django.urls.resolvers import RegexPattern, ResolverMatch, RoutePattern
+from django.utils.functional import Promise
 
 # Characters that stand for themselves in a regular expression (outside a character class).
 _LITERAL = frozenset(string.ascii_letters + string.digits + "/_-@~%,;=!:&'\"<> ")
@@ -74,6 +75,8 @@ def _regex_prefix(regex: str) -> tuple[str, str]:
 
 def literal_prefix(pattern) -> tuple[str, bool]:
     """``(text every path this pattern matches starts with, whether the path must be exactly that text)``."""
+    if isinstance(getattr(pattern, "_route", None) or getattr(pattern, "_regex", None), Promise):
+        return "", False  # a translated route differs by language: no prefix holds for every language
     if isinstance(pattern, RoutePattern):
         route = str(pattern._route)
         if "<" in route:

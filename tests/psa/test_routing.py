@@ -155,6 +155,12 @@ def test_route_prefixes(route, endpoint, expected):
     assert literal_prefix(RoutePattern(route, is_endpoint=endpoint)) == expected
 
 
+def test_a_translated_route_has_no_prefix():
+    from django.utils.translation import gettext_lazy
+
+    assert literal_prefix(RoutePattern(gettext_lazy("clients/"))) == ("", False)
+
+
 def test_a_segment_no_route_names_gets_only_the_routes_that_accept_any_segment():
     def view(request):
         return None
