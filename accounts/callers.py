@@ -35,9 +35,19 @@ class ResolvedKey:
 
     def for_request(self) -> ApiKey:
         """A copy of the key (and owner) for one request, so no request sees another's changes to the objects."""
-        key = copy.copy(self.key)
-        key.owner = copy.copy(self.key.owner)
+        key = _copy_instance(self.key)
+        key.owner = _copy_instance(self.key.owner)
         return key
+
+
+def _copy_instance(instance):
+    """What ``copy.copy`` makes of a model instance (its fields, and its state with its own related-object cache),
+    without the pickling protocol ``copy.copy`` goes through for models (half the cost of authenticating)."""
+    clone = instance.__class__.__new__(instance.__class__)
+    clone.__dict__.update(instance.__dict__)
+    clone._state = copy.copy(instance._state)
+    clone._state.fields_cache = instance._state.fields_cache.copy()
+    return clone
 
 
 def _ids(text: str | None) -> frozenset[uuid.UUID] | None:

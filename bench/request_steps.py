@@ -150,6 +150,12 @@ def instrument(steps: Steps) -> None:
 
     steps.wrap(query.QuerySet, "_fetch_all", "ORM: build SQL, make rows/models")
     steps.wrap(query, "prefetch_related_objects", "ORM: prefetch")
+    import redis
+
+    steps.wrap(redis.Redis, "__init__", "redis: client built")
+    steps.wrap(redis.client.Pipeline, "__init__", "redis: pipeline built")
+    steps.wrap(redis.Redis, "execute_command", "redis: command round trip")
+    steps.wrap(redis.client.Pipeline, "execute", "redis: pipeline round trip")
 
 
 def environ(path: str, key: str) -> dict:

@@ -3,7 +3,8 @@
 A *generation* is a counter per name (``access``: keys, users, roles, scopes; ``reference``: small lookup tables),
 published where every web process reads it without a database query:
 
-- with Redis (``PSA_REDIS_URL``): one ``GET`` of a key in the shared cache;
+- with Redis (``PSA_REDIS_URL``): one ``MGET`` of keys in the shared cache, through the process's one client
+  (psa.shared_redis); an API request reads them in the rate limiter's round trip (psa.ratelimit);
 - otherwise (the embedded set-up, whose processes all run on one machine): one read of a small file,
   ``PSA_DATA_DIR/generations/all``, holding every generation.
 
@@ -25,9 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
+
+from psa import shared_redis
 
 ACCESS = "access"  # API keys, users, roles, role lists, client scopes
 REFERENCE = "reference"  # small lookup tables (boards, statuses, priorities)
@@ -41,19 +43,41 @@ _request_reads: ContextVar[dict[str, int] | None] = ContextVar("psa_generation_r
 
 
 def _shared_cache() -> RedisCache | None:
-    cache = caches["default"]
-    return cache if isinstance(cache, RedisCache) else None
+    return shared_redis.redis_cache()
+
+
+def redis_keys(cache: RedisCache, names: list[str]) -> list[str]:
+    """The cache keys the generations ``names`` are published under (the cache's prefix and version)."""
+    return [cache.make_key(f"psa:generation:{name}") for name in names]
 
 
 def _dir() -> Path:
     return Path(settings.DATA_DIR) / "generations"
 
 
+_file_paths: dict[str, str] = {}  # DATA_DIR -> the generations file's path, built once (it is read per request)
+
+
+def _file_path() -> str:
+    data_dir = str(settings.DATA_DIR)
+    path = _file_paths.get(data_dir)
+    if path is None:
+        path = _file_paths[data_dir] = str(_dir() / "all")
+    return path
+
+
 def _read_file() -> dict[str, int]:
     """Every generation from the one file that holds them all (one read per request, as one Redis round trip)."""
     try:
-        with open(_dir() / "all", "rb") as handle:
-            text = handle.read().decode()
+        # os-level calls: the file is a few bytes, and open()'s buffered file object cost more than the read.
+        descriptor = os.open(_file_path(), os.O_RDONLY)
+        try:
+            chunks = []
+            while chunk := os.read(descriptor, 65536):
+                chunks.append(chunk)
+        finally:
+            os.close(descriptor)
+        text = b"".join(chunks).decode()
     except OSError:
         return {}
     found = {}
@@ -67,16 +91,15 @@ def _read_file() -> dict[str, int]:
 def _read_published(name: str) -> int:
     redis = _shared_cache()
     if redis is not None:
-        return int(redis.get(f"psa:generation:{name}", 0))
+        return int(shared_redis.client(redis).get(redis_keys(redis, [name])[0]) or 0)
     return _read_file().get(name, 0)
 
 
 def _publish(name: str) -> None:
     redis = _shared_cache()
     if redis is not None:
-        key = f"psa:generation:{name}"
-        redis.add(key, 0, timeout=None)
-        redis.incr(key)
+        # INCR starts a missing counter at 0 (the cache's add(0) and incr() in one round trip); it never expires.
+        shared_redis.client(redis).incr(redis_keys(redis, [name])[0])
         return
     directory = _dir()
     directory.mkdir(parents=True, exist_ok=True)
@@ -98,8 +121,24 @@ def _read_for_request(name: str, reads: dict[str, int]) -> dict[str, int]:
     if redis is None:
         published = _read_file()
         return {n: published.get(n, 0) for n in names}
-    found = redis.get_many([f"psa:generation:{n}" for n in names])
-    return {n: int(found.get(f"psa:generation:{n}", 0)) for n in names}
+    return dict(zip(names, _counts(shared_redis.client(redis).mget(redis_keys(redis, names))), strict=True))
+
+
+def _counts(values: list) -> list[int]:
+    return [int(value or 0) for value in values]
+
+
+def unread_names() -> list[str]:
+    """The published generations this request has not read yet (none outside a request scope)."""
+    reads = _request_reads.get()
+    return [] if reads is None else [name for name in _NAMES if name not in reads]
+
+
+def record_published(names: list[str], values: list) -> None:
+    """Values of ``redis_keys(names)`` read by another round trip of this request (the rate limiter's)."""
+    reads = _request_reads.get()
+    if reads is not None:
+        reads.update(zip(names, _counts(values), strict=True))
 
 
 @contextmanager

@@ -1,5 +1,5 @@
 """Request-level guards: the API's error envelope outside DRF, the rate limit, the request-size limit, the
-Permissions-Policy header, and idle sign-out."""
+Permissions-Policy and Content-Security-Policy headers, idle sign-out, and message storage made on first use."""
 
 from __future__ import annotations
 
@@ -8,10 +8,18 @@ import logging
 import time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import csp.middleware
+from csp.constants import HEADER, HEADER_REPORT_ONLY
+from csp.utils import build_policy
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
+from django.contrib.messages.middleware import MessageMiddleware
+from django.contrib.messages.storage import default_storage
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject, empty
 
 from psa import generations, ratelimit
 
@@ -250,3 +258,75 @@ class UserTimeZoneMiddleware:
             return self.get_response(request)  # a zone removed from the system's tz data: show server time
         finally:
             timezone.deactivate()
+
+
+# The policy headers built from settings alone, once per process (``None``: not built yet; "" builds no header).
+_settings_policies: dict[bool, str] = {}
+_PER_RESPONSE_PARTS = (
+    "_csp_config",
+    "_csp_update",
+    "_csp_replace",
+    "_csp_config_ro",
+    "_csp_update_ro",
+    "_csp_replace_ro",
+)
+
+
+@receiver(setting_changed)
+def _forget_policies(*, setting: str, **_ignored) -> None:
+    if setting.startswith("CONTENT_SECURITY_POLICY"):
+        _settings_policies.clear()
+
+
+def settings_policy(report_only: bool) -> str:
+    """django-csp's header for a response without its own policy parts or a nonce, built once."""
+    policy = _settings_policies.get(report_only)
+    if policy is None:
+        policy = _settings_policies[report_only] = build_policy(report_only=report_only)
+    return policy
+
+
+class ContentSecurityPolicyMiddleware(csp.middleware.CSPMiddleware):
+    """django-csp's middleware, with the policy that depends on settings only built once instead of per response.
+
+    A response with its own policy (django-csp's decorators) or a request that used its nonce goes through
+    django-csp unchanged; every other response gets the same headers, under the same conditions, from the cache.
+    """
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if getattr(request, "_csp_nonce", None) is not None or any(
+            getattr(response, part, None) is not None for part in _PER_RESPONSE_PARTS
+        ):
+            return super().process_response(request, response)
+        if response.status_code in (500, 404) and settings.DEBUG:
+            return response  # django-csp leaves the debug pages alone
+        for report_only, header, exempt in (
+            (False, HEADER, "_csp_exempt"),
+            (True, HEADER_REPORT_ONLY, "_csp_exempt_ro"),
+        ):
+            policy = settings_policy(report_only)
+            if policy and header not in response and getattr(response, exempt, False) is False:
+                setting = "CONTENT_SECURITY_POLICY_REPORT_ONLY" if report_only else "CONTENT_SECURITY_POLICY"
+                prefixes = (getattr(settings, setting, None) or {}).get("EXCLUDE_URL_PREFIXES", None) or ()
+                if not request.path_info.startswith(tuple(prefixes)):
+                    response[header] = policy
+        # As django-csp: a nonce asked for after the header was written raises instead of going unnoticed.
+        request.csp_nonce = csp.middleware.CheckableLazyObject(self._csp_nonce_post_response)
+        return response
+
+
+class LazyMessageMiddleware(MessageMiddleware):
+    """Django's ``MessageMiddleware``, whose storage (three objects and a cookie signer) is made when first used.
+
+    A request that never adds or reads a message (every API request) has nothing to store, so its response is left
+    alone, exactly as Django's storage leaves it when unused.
+    """
+
+    def process_request(self, request: HttpRequest) -> None:
+        request._messages = SimpleLazyObject(lambda: default_storage(request))
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        storage = getattr(request, "_messages", None)
+        if isinstance(storage, SimpleLazyObject) and storage._wrapped is empty:
+            return response
+        return super().process_response(request, response)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from importlib import import_module
 from pathlib import Path
 
@@ -142,5 +143,16 @@ def grants(granted: frozenset[str] | set[str], wanted: str) -> bool:
     """True when the set ``granted`` covers the node ``wanted``, directly or through a wildcard."""
     if "*" in granted or wanted in granted:
         return True
+    if isinstance(granted, frozenset):
+        return _grants_by_wildcard(granted, wanted)  # a caller's nodes: asked about the same nodes on every request
+    return _covered_by_wildcard(granted, wanted)
+
+
+@lru_cache(maxsize=4096)
+def _grants_by_wildcard(granted: frozenset[str], wanted: str) -> bool:
+    return _covered_by_wildcard(granted, wanted)
+
+
+def _covered_by_wildcard(granted: frozenset[str] | set[str], wanted: str) -> bool:
     parts = wanted.split(".")
     return any(".".join(parts[:i]) + ".*" in granted for i in range(1, len(parts)))

@@ -4,7 +4,9 @@ A rate is ``N/period`` (``600/min``, ``20/s``, ``1000/hour``, ``5000/day``; a nu
 ``30/10s``). Each bucket counts hits in the current window of that period; the count is taken in ONE atomic
 operation, so a parallel burst never gets more than the limit through:
 
-- with Redis as the cache (``PSA_REDIS_URL``): ``INCR`` and ``EXPIRE`` in one ``MULTI`` transaction;
+- with Redis as the cache (``PSA_REDIS_URL``): ``INCR`` and ``EXPIRE`` in one ``MULTI`` transaction, through the
+  process's one client (psa.shared_redis); the same round trip reads the request's cache generations
+  (psa.generations), which would otherwise take a round trip of their own;
 - otherwise (the embedded default, and PostgreSQL without Redis): one
   ``INSERT ... ON CONFLICT DO UPDATE SET count = count + 1 ... RETURNING count`` on :class:`psa.models.RateLimitCounter`
   (SQLite 3.35+ and PostgreSQL both run it as a single atomic statement).
@@ -21,7 +23,7 @@ from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 
-from psa import generations
+from psa import generations, shared_redis
 from psa.generations import GenerationCache, ttl_setting
 
 UNITS = {
@@ -118,7 +120,7 @@ def peek(bucket: str, rate: Rate, now: float | None = None) -> Usage:
     cache = caches["default"]
     if isinstance(cache, RedisCache):
         key = cache.make_and_validate_key(f"ratelimit:{bucket}:{window_end}")
-        count = int(cache._cache.get_client(key).get(key) or 0)
+        count = int(shared_redis.client(cache).get(key) or 0)
     else:
         from psa.models import RateLimitCounter
 
@@ -149,19 +151,34 @@ def peek_rare(bucket: str, rate: Rate, now: float | None = None) -> Usage:
 def _redis_hit(cache: RedisCache, bucket: str, window_end: int, period: int) -> int:
     # The key names its window, so a fresh key starts each window; EXPIRE only lets old ones go.
     key = cache.make_and_validate_key(f"ratelimit:{bucket}:{window_end}")
-    pipe = cache._cache.get_client(key, write=True).pipeline(transaction=True)
+    pipe = shared_redis.client(cache).pipeline(transaction=True)
     pipe.incr(key)
     pipe.expire(key, period + 5)
-    return int(pipe.execute()[0])
+    unread = generations.unread_names()
+    if unread:
+        pipe.mget(generations.redis_keys(cache, unread))
+    results = pipe.execute()
+    if unread:
+        generations.record_published(unread, results[2])
+    return int(results[0])
 
 
 def _table_hit(bucket: str, window_end: int) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(_upsert_sql(connection.vendor), [bucket, window_end])
+        count = cursor.fetchone()[0]
+    return int(count)
+
+
+@lru_cache(maxsize=8)
+def _upsert_sql(vendor: str) -> str:
+    """The counting statement, built once per database backend (it runs on every API request)."""
     from psa.models import RateLimitCounter
 
     table = connection.ops.quote_name(RateLimitCounter._meta.db_table)
     # One row per bucket: the same window counts on, a newer window starts again at 1, an older one (a clock a
     # little behind) counts into the newer window rather than resetting it.
-    sql = (
+    return (
         f"INSERT INTO {table} (bucket, window_end, count) VALUES (%s, %s, 1) "
         f"ON CONFLICT (bucket) DO UPDATE SET "
         f"count = CASE WHEN {table}.window_end >= excluded.window_end THEN {table}.count + 1 ELSE 1 END, "
@@ -169,10 +186,6 @@ def _table_hit(bucket: str, window_end: int) -> int:
         f"THEN {table}.window_end ELSE excluded.window_end END "
         f"RETURNING count"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [bucket, window_end])
-        count = cursor.fetchone()[0]
-    return int(count)
 
 
 def prune_stale_counters(now: float | None = None) -> int:

@@ -139,7 +139,7 @@ MIDDLEWARE = [
     "psa.middleware.RequestScopeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "psa.middleware.PermissionsPolicyMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "psa.middleware.ContentSecurityPolicyMiddleware",  # django-csp's, with the settings' policy built once
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -150,7 +150,7 @@ MIDDLEWARE = [
     "psa.middleware.UserTimeZoneMiddleware",
     "psa.middleware.ApiRateLimitMiddleware",
     "psa.middleware.RequestBoundsMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "psa.middleware.LazyMessageMiddleware",  # Django's, making the storage on first use
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "psa.middleware.ApiErrorMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lock-out page.
