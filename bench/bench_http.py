@@ -237,9 +237,12 @@ def main() -> None:
                             before = server.cpu_seconds()
                             rate = load(url, plaintext, args.duration, args.connections)
                             rates[server_name].append(rate)
-                            cpu[server_name].append((server.cpu_seconds() - before) / (rate * args.duration) * 1e6)
+                            served = max(rate * args.duration, 1)  # a server too slow to finish one request
+                            cpu[server_name].append((server.cpu_seconds() - before) / served * 1e6)
                     a, d, f = (statistics.median(rates[n]) for n in ("app", "django", "floor"))
                     ca, cd, cf = (statistics.median(cpu[n]) for n in ("app", "django", "floor"))
+                    f = f or float("nan")  # no floor request finished: ratios print as nan, not a crash
+                    d = d or float("nan")
                     print(f"{name:18} {worker_class:8} {a:>9.0f} {d:>12.0f} {f:>11.0f} {a / f:>9.2f} {d / f:>12.2f} "
                           f"{a / d:>10.2f}   worker CPU µs/request app {ca:.0f}, Django {cd:.0f}, floor {cf:.0f}"
                           f"   (load {_load()})", flush=True)  # fmt: skip
