@@ -138,6 +138,7 @@ class NetworkViewSet(PsaModelViewSet):
     node_prefix = "network"
     sort_fields = {**DATED_SORTS, "vlan": "vlan", "cidr": "cidr"}
     default_sort = "name"
+    retrieve_columns = serializer_columns(s.NetworkSerializer)
 
 
 class DomainViewSet(PsaModelViewSet):
@@ -147,6 +148,7 @@ class DomainViewSet(PsaModelViewSet):
     node_prefix = "domain"
     sort_fields = {**DATED_SORTS, "expires_on": "expires_on"}
     default_sort = "name"
+    retrieve_columns = serializer_columns(s.DomainSerializer)
 
 
 class CertificateViewSet(PsaModelViewSet):
@@ -156,6 +158,7 @@ class CertificateViewSet(PsaModelViewSet):
     node_prefix = "certificate"
     sort_fields = {**DATED_SORTS, "expires_on": "expires_on", "domain": "domain"}
     default_sort = "name"
+    retrieve_columns = serializer_columns(s.CertificateSerializer)
 
 
 class SoftwareViewSet(PsaModelViewSet):

@@ -158,6 +158,7 @@ class LocationViewSet(PsaModelViewSet):
     node_prefix = "location"
     sort_fields = {"name": "name", "city": "city", "created_at": "created_at", "updated_at": "updated_at"}
     default_sort = "name"
+    retrieve_columns = lean_retrieve.serializer_columns(LocationSerializer)
 
 
 class VendorViewSet(PsaModelViewSet):
@@ -169,6 +170,7 @@ class VendorViewSet(PsaModelViewSet):
     node_prefix = "vendor"
     sort_fields = {"name": "name", "created_at": "created_at", "updated_at": "updated_at"}
     default_sort = "name"
+    retrieve_columns = lean_retrieve.serializer_columns(VendorSerializer)
 
     def _guard_shared(self, client) -> None:
         if client is None and client_scope(self.request) is not None:
