@@ -7,7 +7,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 .ONESHELL:
 .DEFAULT_GOAL := help
-.PHONY: help run test install install-dev chromium check lint format clean-test bench bench-connectwise bench-search fuzz fuzz-bounded
+.PHONY: help run test install install-dev chromium check lint format clean-test bench bench-connectwise bench-search bench-itflow fuzz fuzz-bounded
 
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
 VENV := .venv
@@ -193,6 +193,7 @@ bench: install
 	env -u PSA_DATABASE_URL -u PSA_REDIS_URL PSA_DATA_DIR=$(CURDIR)/var/bench-tickets \
 	  $(PY) bench/bench_tickets.py --floor $(BENCH_TICKETS_ARGS)
 	$(PY) bench/bench_http.py --data-dir $(CURDIR)/var/bench-tickets
+	$(PY) bench/bench_itflow.py --skip-if-missing --itflow-src "$(ITFLOW_SRC)" --data-dir $(CURDIR)/var/bench-tickets
 	if [ -n "$${PSA_DATABASE_URL:-}" ]; then
 	  PSA_DATA_DIR=$(CURDIR)/var/bench-tickets-pg $(PY) bench/bench_tickets.py --floor $(BENCH_TICKETS_ARGS)
 	  $(PY) bench/bench_http.py --data-dir $(CURDIR)/var/bench-tickets-pg --database-url "$$PSA_DATABASE_URL" \
@@ -200,6 +201,14 @@ bench: install
 	fi
 	$(MAKE) bench-connectwise
 	$(MAKE) bench-search
+
+# Issue 14's HTTP comparison with ITFlow on the same rows (bench/bench_itflow.py; README "Continuous integration and
+# benchmarks"). Needs ITFlow's source (ITFLOW_SRC=<checkout>) and php-fpm, php-mysql, php-mbstring, mariadb-server
+# and nginx installed; it says what is missing instead of starting. `make bench` runs it only when all is there.
+ITFLOW_SRC ?=
+BENCH_ITFLOW_DATA ?= $(CURDIR)/var/bench-tickets
+bench-itflow: install
+	$(PY) bench/bench_itflow.py --itflow-src "$(ITFLOW_SRC)" --data-dir $(BENCH_ITFLOW_DATA) $(BENCH_ITFLOW_ARGS)
 
 # Issue 11's ConnectWise first sync at its goal's scale: SQLite, and PostgreSQL when PSA_DATABASE_URL is set.
 # The search goals of issue 14 at a large MSP's scale (250,000 tickets, 2,500,000 comments): generated once per engine

@@ -149,40 +149,65 @@ def _python_load(url: str, key: str, duration: int, connections: int) -> float:
     return done[0] / duration
 
 
-def main() -> None:
-    args = parse_args()
-    os.environ["PSA_DATA_DIR"] = str(Path(args.data_dir).resolve())
+def configure_django(data_dir: str, database_url: str = "", redis_url: str = "") -> None:
+    """Point this process (and the servers it starts, which inherit its environment) at a benchmark data set."""
+    os.environ["PSA_DATA_DIR"] = str(Path(data_dir).resolve())
     os.environ.pop("PSA_DATABASE_URL", None)
     os.environ.pop("PSA_REDIS_URL", None)
-    if args.database_url:
-        os.environ["PSA_DATABASE_URL"] = args.database_url
-    if args.redis_url:
-        os.environ["PSA_REDIS_URL"] = args.redis_url
+    if database_url:
+        os.environ["PSA_DATABASE_URL"] = database_url
+    if redis_url:
+        os.environ["PSA_REDIS_URL"] = redis_url
     os.environ["DJANGO_SETTINGS_MODULE"] = "psa.settings"
     os.environ["PSA_ALLOWED_HOSTS"] = "127.0.0.1,localhost"
     import django
 
     django.setup()
+
+
+def bench_caller():
+    """A day-long API key of bench-tech-0 (the generated technician: every client, read nodes for the routes).
+
+    Returns the key (delete it when done), its plaintext and the environment the servers run with.
+    """
     from django.conf import settings
-    from django.db import connection
 
     from accounts.models import ApiKey, User
-    from assets.models import Asset
 
     tech = User.objects.get(login="bench-tech-0")
     tech.permissions = ["ticket.*", "obj.*", "client.read", "contact.read", "asset.read"]
     tech.save(update_fields=["permissions"])
     key, plaintext = ApiKey.issue(tech, "bench http", datetime.now(UTC) + timedelta(days=1))
-    asset_id = Asset.objects.order_by("pk").values_list("pk", flat=True).first()
     env = {
         **os.environ, "PSA_DEBUG": "0", "PSA_LOG_LEVEL": "WARNING", "PSA_API_RATE_LIMIT": "100000000/min",
         "FLOOR_PEPPER": settings.API_KEY_PEPPERS[key.pepper_version], "PYTHONPATH": str(ROOT / "bench"),
     }  # fmt: skip
-    all_routes = {
+    return key, plaintext, env
+
+
+def bench_asset_id():
+    """The asset the "one asset by id" route reads: the first by primary key."""
+    from assets.models import Asset
+
+    return Asset.objects.order_by("pk").values_list("pk", flat=True).first()
+
+
+def api_routes(asset_id) -> dict[str, tuple[str, str]]:
+    """Issue 14's three HTTP routes: name -> (label, path)."""
+    return {
         "clients": ("clients limit=25", "/api/v1/clients?limit=25"),
         "asset": ("one asset by id", f"/api/v1/assets/{asset_id}"),
         "tickets": ("tickets limit=50", "/api/v1/tickets?limit=50"),
     }
+
+
+def main() -> None:
+    args = parse_args()
+    configure_django(args.data_dir, args.database_url, args.redis_url)
+    from django.db import connection
+
+    key, plaintext, env = bench_caller()
+    all_routes = api_routes(bench_asset_id())
     routes = [all_routes[name] for name in args.routes.split(",")]
     print(f"HTTP benchmark: {connection.vendor}, {args.workers} gunicorn workers each, "
           f"{'wrk' if shutil.which('wrk') else 'Python load generator'} -c{args.connections}, "

@@ -200,6 +200,7 @@ def main() -> None:
 
     from accounts.models import ApiKey, User
     from assets.models import Asset
+    from tickets.models import Status
 
     tech = User.objects.get(login="bench-tech-0")
     tech.permissions = ["ticket.*", "obj.*", "client.read", "contact.read", "asset.read"]
@@ -211,6 +212,8 @@ def main() -> None:
 
     client_id = Client.objects.order_by("pk").values_list("pk", flat=True).first()
     ticket_id = Ticket.objects.filter(tags__isnull=False).order_by("pk").values_list("pk", flat=True).first()
+    status = Status.objects.filter(is_closed=False).order_by("order", "name").values_list("name", flat=True)[1]
+    status = status.replace(" ", "+")
     os.environ["FLOOR_PEPPER"] = settings.API_KEY_PEPPERS[key.pepper_version]
     routes = {
         "asset": ("one asset by id", f"/api/v1/assets/{asset_id}"),
@@ -218,6 +221,12 @@ def main() -> None:
         "tickets": ("tickets limit=50", "/api/v1/tickets?limit=50"),
         "client": ("one client by id", f"/api/v1/clients/{client_id}"),
         "ticket": ("one ticket by id (all fields)", f"/api/v1/tickets/{ticket_id}"),
+        # The mobile list (issue 14's list goals); the references answer these unfiltered, so read only the steps.
+        "mobile": ("tickets fields=mobile_list is_open=true", "/api/v1/tickets?fields=mobile_list&is_open=true"),
+        "status_name": (
+            "tickets fields=mobile_list status_name",
+            f"/api/v1/tickets?fields=mobile_list&status_name={status}",
+        ),
     }
     floorless = {"client", "ticket"}  # neither the floor nor the plain Django view serves them
     app = get_wsgi_application()

@@ -12,6 +12,7 @@ mirror stores, so a first sync does not encode every record twice more with the 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import uuid
@@ -23,7 +24,8 @@ import orjson
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
 from django.db import DatabaseError, models, transaction
-from django.db.models import prefetch_related_objects
+from django.db.models import prefetch_related_objects, signals
+from django.db.models.base import ModelState
 
 from integrations import bulk
 from integrations.models import ExternalRecord
@@ -159,7 +161,7 @@ def _changed(context, mapper: Mapper, items: dict[str, Item]) -> list[Item]:
     Only the state columns are read, as tuples: loading (and decoding) every stored payload cost more than the whole
     unchanged re-sync, and model instances for records that turn out unchanged were most of what was left."""
     existing = ExternalRecord.objects.filter(
-        source=context.source, kind=mapper.kind, external_id__in=list(items)
+        bulk.among(ExternalRecord, "external_id", items), source=context.source, kind=mapper.kind
     ).values_list(*RECORD_STATE)
     source_id, unchanged = context.source.pk, set()
     for pk, external_id, stored_hash, deleted_at, object_id in existing:
@@ -266,28 +268,65 @@ def _write(context, mapper: Mapper, items: list[Item]) -> None:
     context.run.updated += len(old_records)
 
 
-_RECORD_ATTNAMES = tuple(f.attname for f in ExternalRecord._meta.concrete_fields)
-_FIELDS: dict[type[models.Model], tuple[frozenset[str], tuple[tuple[str, models.Field], ...]]] = {}
+@dataclass(frozen=True)
+class _Layout:
+    """How to build a model's instances positionally: each concrete field's position, the value of every field
+    whose default is a constant, and the fields whose default must be called per row (a new UUID, a new list)."""
+
+    attnames: tuple[str, ...]
+    positions: dict[str, int]
+    template: tuple
+    calls: tuple[tuple[int, Any], ...]
+
+
+_LAYOUTS: dict[type[models.Model], _Layout] = {}
+
+
+def _layout(model: type[models.Model]) -> _Layout:
+    layout = _LAYOUTS.get(model)
+    if layout is None:
+        fields = model._meta.concrete_fields
+        calls = tuple((i, f.default) for i, f in enumerate(fields) if f.has_default() and callable(f.default))
+        called = {i for i, _ in calls}
+        template = tuple(None if i in called else f.get_default() for i, f in enumerate(fields))
+        attnames = tuple(f.attname for f in fields)
+        layout = _LAYOUTS[model] = _Layout(attnames, {name: i for i, name in enumerate(attnames)}, template, calls)
+    return layout
+
+
+def _instance(model: type[models.Model], layout: _Layout, row: list) -> models.Model:
+    """What ``model(*row)`` builds, without its per-field ``setattr`` (a descriptor per foreign key) when no
+    ``pre_init``/``post_init`` receiver would see the difference: Django's construction was most of a new row's
+    cost after the statement itself."""
+    if signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
+        return model(*row)
+    obj = model.__new__(model)
+    obj._state = ModelState()
+    obj.__dict__.update(zip(layout.attnames, row, strict=True))
+    return obj
 
 
 def build(model: type[models.Model], values: dict) -> models.Model:
-    """``model(**values)``, built positionally (Django's fast path, as for rows read from the database), every
-    other field with its default: keyword construction was most of the cost of a new row. ``values`` keyed by
-    anything but attribute names (``client`` rather than ``client_id``, a property) go the keyword way."""
-    spec = _FIELDS.get(model)
-    if spec is None:
-        fields = tuple((f.attname, f) for f in model._meta.concrete_fields)
-        spec = _FIELDS[model] = (frozenset(name for name, _ in fields), fields)
-    names, fields = spec
-    if not names.issuperset(values):
+    """``model(**values)``, built positionally (as Django builds rows read from the database), every other field
+    with its default: keyword construction was most of the cost of a new row. ``values`` keyed by anything but
+    attribute names (``client`` rather than ``client_id``, a property) go the keyword way."""
+    layout = _layout(model)
+    positions = layout.positions
+    if not positions.keys() >= values.keys():
         return model(**values)
-    return model(*[values[name] if name in values else field.get_default() for name, field in fields])
+    row = list(layout.template)
+    for i, default in layout.calls:
+        row[i] = default()
+    for name, value in values.items():
+        row[positions[name]] = value
+    return _instance(model, layout, row)
 
 
 def _new_record(**values: Any) -> ExternalRecord:
-    """An unsaved ExternalRecord built with positional values (Django's fast path, as for rows read from the
-    database): keyword construction was a fifth of a first sync's write time. Unnamed fields are ``None``."""
-    return ExternalRecord(*(values.get(name) for name in _RECORD_ATTNAMES))
+    """An unsaved ExternalRecord built positionally (keyword construction was a fifth of a first sync's write
+    time). Unnamed fields are ``None``."""
+    layout = _layout(ExternalRecord)
+    return _instance(ExternalRecord, layout, [values.get(name) for name in layout.attnames])
 
 
 def _index(model: type[models.Model] | None, objs: list[models.Model]) -> None:
@@ -310,8 +349,14 @@ def prefetched(obj: models.Model, name: str, rows: list[models.Model]) -> None:
     """Tell the search index what ``obj``'s reverse relation ``name`` holds (a mapper's ``after_save`` that just
     created an asset's only interface knows), so it is not read back. Objects read in the batch have no such cache:
     whatever is not told is read."""
-    manager = type(obj)._meta.get_field(name).related_model._default_manager
-    _cache(obj, name, manager.none(), rows)
+    _cache(obj, name, _empty(type(obj)._meta.get_field(name).related_model), rows)
+
+
+@functools.lru_cache(maxsize=64)
+def _empty(model: type[models.Model]) -> models.QuerySet:
+    """An empty queryset of ``model``, the template of every prefetch cache entry told or read here (building one per
+    object cost more than indexing the object). Its copies share its query, which nothing mutates in place."""
+    return model._default_manager.none()
 
 
 def _cache(obj: models.Model, cache_name: str, template: Any, rows: list) -> None:
@@ -338,7 +383,7 @@ def _prefetch(objs: list[models.Model], lookups: Iterable[Any]) -> None:
         if unknown:
             for row in manager.filter(**{f"{key.name}__in": [obj.pk for obj in unknown]}):
                 found.setdefault(getattr(row, key.attname), []).append(row)
-        template = manager.none()
+        template = _empty(relation.related_model)
         for obj in unknown:
             _cache(obj, cache_name, template, found.get(obj.pk, []))
     if rest:
@@ -396,5 +441,7 @@ def local_ids(source, kind: str, external_ids: Iterable[Any]) -> dict[str, str]:
     wanted = {str(e) for e in external_ids if e is not None}
     if not wanted:
         return {}
-    rows = ExternalRecord.objects.filter(source=source, kind=kind, external_id__in=wanted, deleted_at__isnull=True)
+    rows = ExternalRecord.objects.filter(
+        bulk.among(ExternalRecord, "external_id", sorted(wanted)), source=source, kind=kind, deleted_at__isnull=True
+    )
     return {ext: obj for ext, obj in rows.exclude(object_id="").values_list("external_id", "object_id")}

@@ -92,10 +92,14 @@ class ExternalRecord(models.Model):
     """
 
     id = models.BigAutoField(primary_key=True)
-    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="records")
+    # No index of their own on the two keys: each leads an index below (external_record_unique_id, external_record_local),
+    # which serves their lookups and cascades; two more B-trees per mirrored row were a share of a first sync's writes.
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="records", db_index=False)
     kind = models.CharField(max_length=32)
     external_id = models.CharField(max_length=64)
-    content_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    content_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     object_id = models.CharField(max_length=64, blank=True)
     local_object = GenericForeignKey("content_type", "object_id")
     payload = models.JSONField(default=dict)

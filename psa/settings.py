@@ -106,6 +106,9 @@ SEARCH_RECENT_WINDOW = env_int("PSA_SEARCH_RECENT_WINDOW", 2_000)
 # PostgreSQL: a single word the planner expects in at most this many entries of a type is looked up in the GIN index
 # directly, without first reading the newest PSA_SEARCH_RECENT_WINDOW entries.
 SEARCH_RARE_ESTIMATE = env_int("PSA_SEARCH_RARE_ESTIMATE", 1_000)
+# PostgreSQL: that estimate is worked out from the index table's statistics (pg_stats), read at most once per this
+# many seconds per process, instead of an EXPLAIN per search; 0 asks the planner every time.
+SEARCH_STATISTICS_SECONDS = env_int("PSA_SEARCH_STATISTICS_SECONDS", 300)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -410,6 +413,7 @@ INTEGRATIONS_CURSOR_OVERLAP = env_int("PSA_INTEGRATIONS_CURSOR_OVERLAP", 300)  #
 INTEGRATIONS_MAX_RUN_ERRORS = env_int("PSA_INTEGRATIONS_MAX_RUN_ERRORS", 50)  # errors kept per sync run
 INTEGRATIONS_LOCK_TTL = env_int("PSA_INTEGRATIONS_LOCK_TTL", 900)  # seconds a silent run keeps its job locked
 INTEGRATIONS_READ_AHEAD = env_int("PSA_INTEGRATIONS_READ_AHEAD", 2)  # pages fetched while one is written; 0: none
+INTEGRATIONS_PARALLEL_REQUESTS = env_int("PSA_INTEGRATIONS_PARALLEL_REQUESTS", 4)  # lists per parent fetched at once
 INTEGRATIONS_DISPATCH_INTERVAL = env_int("PSA_INTEGRATIONS_DISPATCH_INTERVAL", 60)
 INTEGRATIONS_LIVE_CACHE_SECONDS = env_int("PSA_INTEGRATIONS_LIVE_CACHE_SECONDS", 60)
 INTEGRATIONS_LIVE_TIMEOUT = env_int("PSA_INTEGRATIONS_LIVE_TIMEOUT", 5)  # seconds a request waits on a live call

@@ -19,6 +19,10 @@ settings.SSO_RATE_LIMIT = "1000000/min"
 # test taking longer than the default would otherwise reload the caller at a random point and change a query count).
 settings.CALLER_CACHE_SECONDS = 3600
 settings.REFERENCE_CACHE_SECONDS = 3600
+# PostgreSQL search asks the planner for its rare-word estimate every time: statistics read once per interval would
+# add a query at a random point, and autovacuum may analyze the test tables at any time. The statistics path has its
+# own tests (tests/psa/test_search.py), which turn it on.
+settings.SEARCH_STATISTICS_SECONDS = 0
 # Passwords are hashed with a fast hasher: the default PBKDF2 takes about 0.3 CPU seconds per hash, paid by every
 # sign-in and password change of the suite. No test depends on the algorithm (only on check_password answering).
 settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

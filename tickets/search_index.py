@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models.fields.json import KT
 from django.urls import reverse
 
 from clients.models import Client, Contact
@@ -105,6 +106,40 @@ def tickets_naming_contact(contact: Contact) -> list:
     return [*renamed.values_list("object_id", flat=True), *orphaned.values_list("object_id", flat=True)]
 
 
+def tickets_naming_clients(clients: list[Client]) -> list:
+    """:func:`tickets_naming_client` for many clients in one query: the names their ticket entries hold, compared
+    here (a sync that updated a thousand clients asked a thousand times)."""
+    names = {client.pk: client.name for client in clients}
+    entries = SearchEntry.objects.filter(kind="ticket", client_id__in=list(names))
+    stored = entries.annotate(stored=KT("texts__client_name")).values_list("object_id", "client_id", "stored")
+    return [object_id for object_id, client_id, name in stored if _names_otherwise(name, names[client_id])]
+
+
+def tickets_naming_contacts(contacts: list[Contact]) -> list:
+    """:func:`tickets_naming_contact` for many contacts: their tickets (one query), those tickets' stored contact
+    names (a query per ``RELATED_CHUNK`` tickets), and their clients' tickets without a contact that still name one."""
+    from psa.search.index import RELATED_CHUNK
+
+    names = {contact.pk: _contact_name(contact) for contact in contacts}
+    contact_of = dict(Ticket.objects.filter(contact_id__in=list(names)).values_list("pk", "contact_id"))
+    tickets, found = list(contact_of), []
+    for start in range(0, len(tickets), RELATED_CHUNK):
+        entries = SearchEntry.objects.filter(kind="ticket", object_id__in=tickets[start : start + RELATED_CHUNK])
+        for object_id, name in entries.annotate(stored=KT("texts__contact_name")).values_list("object_id", "stored"):
+            if _names_otherwise(name, names[contact_of[object_id]]):
+                found.append(object_id)
+    clients = sorted({contact.client_id for contact in contacts}, key=str)
+    orphans = Ticket.objects.filter(client_id__in=clients, contact__isnull=True).values("pk")
+    entries = SearchEntry.objects.filter(kind="ticket", client_id__in=clients, object_id__in=orphans)
+    found.extend(entries.filter(texts__has_key="contact_name").values_list("object_id", flat=True))
+    return found
+
+
+def _names_otherwise(stored: str | None, name: str) -> bool:
+    """Whether an entry's stored name (None: none stored, as for an empty one) is not ``name``."""
+    return stored != name if name else stored is not None
+
+
 def rebuild():
     # The comments come with attach_comments (prepare), per batch.
     return Ticket.objects.select_related("client", "contact").order_by("entered_at", "id")
@@ -135,6 +170,7 @@ register(
             Client: tickets_naming_client,
             Contact: tickets_naming_contact,
         },
+        related_many={Client: tickets_naming_clients, Contact: tickets_naming_contacts},
         order=10,
         identifier_gates=("ticket_number",),
         prepare=attach_comments,

@@ -17,7 +17,7 @@ from integrations.connectwise.mappers import (
 )
 from integrations.connectwise.procurement import CatalogItemMapper, refresh_stock
 from integrations.connectwise.sales import OpportunityMapper, OpportunityStatusMapper
-from integrations.http import read_ahead
+from integrations.http import in_order, read_ahead
 from integrations.mirror import Mapper, apply_batch, mark_missing
 from integrations.models import ExternalRecord
 
@@ -111,8 +111,14 @@ def _company_ids(context) -> list[int]:
 
 
 def _site_pages(client, companies: list[int], since: str) -> Iterator[list[dict]]:
-    for company in companies:
-        yield from client.iter_pages(f"company/companies/{company}/sites", conditions=since)
+    """Each company's site pages, in the companies' order, ``PSA_INTEGRATIONS_PARALLEL_REQUESTS`` companies at once:
+    a request per company, one at a time, was most of the job's wall time (a few sites each, 2,000 round trips)."""
+
+    def sites_of(company: int) -> list[list[dict]]:
+        return list(client.iter_pages(f"company/companies/{company}/sites", conditions=since))
+
+    for pages in in_order(sites_of, companies, settings.INTEGRATIONS_PARALLEL_REQUESTS):
+        yield from pages
 
 
 def sync_sites(context) -> None:

@@ -267,15 +267,18 @@ class ConfigurationMapper(_ClientChildMapper):
         # serial index usable, and the comparison below is on the upper-cased value. The clients are compared here,
         # not in SQL: a thousand-key IN list cost more to build than the lookups (which find little once synced).
         spellings = serials | {s.lower() for s in serials} | {i.values["serial"] for i in items if i.values["serial"]}
+        found = (
+            Asset.objects.filter(bulk.among(Asset, "serial", sorted(spellings))) if serials else Asset.objects.none()
+        )
         by_serial = {
             (client_id, serial.upper()): pk
-            for pk, client_id, serial in Asset.objects.filter(serial__in=spellings).values_list("pk", "client_id", "serial")
+            for pk, client_id, serial in found.values_list("pk", "client_id", "serial")
             if client_id in clients
-        } if serials else {}  # fmt: skip
+        }
         by_mac: dict[tuple, uuid.UUID] = {}
         if macs:
             for mac, asset_id, client_id in (
-                AssetInterface.objects.filter(mac__in=macs)
+                AssetInterface.objects.filter(bulk.among(AssetInterface, "mac", sorted(macs)))
                 .order_by("asset__created_at", "asset_id")
                 .values_list("mac", "asset_id", "asset__client_id")
             ):

@@ -137,7 +137,7 @@ _PLAIN_METHODS = {
         BaseFilterSet.filter_queryset, UtcDateTimesMixin.filter_queryset, DjangoBaseFilterSet.filter_queryset,
     ),
     "qs": (DjangoBaseFilterSet.qs,),
-    "form": (DjangoBaseFilterSet.form,),
+    "form": (BaseFilterSet.form, DjangoBaseFilterSet.form),
     "errors": (DjangoBaseFilterSet.errors,),
     "is_valid": (DjangoBaseFilterSet.is_valid,),
     "get_form_class": (BaseFilterSet.get_form_class, DjangoBaseFilterSet.get_form_class),

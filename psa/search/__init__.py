@@ -64,6 +64,8 @@ class Searchable:
     ``SearchField.gate`` names (default ``model``). ``prepare``, if given, is called with each batch of objects
     before their documents are built, to attach what ``document`` reads in one query per batch rather than one per
     object or a model instance per row (a ticket's comments); ``document`` must also work without it.
+    ``related_many`` gives the same ids as ``related`` for a list of rows of that model at once (a few queries per
+    chunk, not one per row): :func:`reindex_owners` uses it after bulk writes.
     """
 
     kind: str
@@ -79,6 +81,7 @@ class Searchable:
     identifier_gates: tuple[str, ...] = ()
     gate_model: type[Model] | None = None
     prepare: Callable[[list], None] | None = None
+    related_many: dict[type[Model], Callable[[list], Iterable[Any]]] = field(default_factory=dict)
 
     def groups_of(self, names: Iterable[str]) -> set[str]:
         wanted = set(names)
@@ -138,8 +141,6 @@ def reindex_owners(model: type[Model], objs: Iterable[Any]) -> int:
     objs = list(objs)
     written = 0
     for searchable in _registry.values():
-        owners = searchable.related.get(model)
-        if owners is not None and objs:
-            ids = sorted({pk for obj in objs for pk in owners(obj) if pk is not None}, key=str)
-            written += index.write_ids(searchable, ids)
+        if objs and (model in searchable.related or model in searchable.related_many):
+            written += index.write_ids(searchable, index.owners_of(searchable, model, objs))
     return written

@@ -286,6 +286,20 @@ def write_ids(searchable: Searchable, ids: list) -> int:
     return written
 
 
+def owners_of(searchable: Searchable, model: type, objs: list) -> list:
+    """The ids of ``searchable``'s objects that fold in one of ``objs`` (rows of ``model``), sorted: through its
+    ``related_many`` a chunk at a time where it has one (a sync's renamed clients: one query per chunk, not per
+    client), else through ``related`` row by row."""
+    many = searchable.related_many.get(model)
+    if many is not None:
+        found = {pk for start in range(0, len(objs), RELATED_CHUNK) for pk in many(objs[start : start + RELATED_CHUNK])}
+    else:
+        owners = searchable.related[model]
+        found = {pk for obj in objs for pk in owners(obj)}
+    found.discard(None)
+    return sorted(found, key=str)
+
+
 def connect(searchable: Searchable) -> None:
     uid = f"psa.search.{searchable.kind}"
     post_save.connect(_saved(searchable), sender=searchable.model, weak=False, dispatch_uid=f"{uid}.save")

@@ -18,6 +18,7 @@ from integrations.http import (
     RateLimitedError,
     RetryPolicy,
     UpstreamError,
+    in_order,
     parse_retry_after,
     read_ahead,
     redact_headers,
@@ -225,6 +226,40 @@ def test_read_ahead_stops_the_producer_when_the_consumer_stops():
         if page == 3:
             break
     assert closed.is_set()  # read_ahead joined the producer, which closed the generator
+
+
+def test_in_order_runs_the_work_in_threads_and_yields_in_the_keys_order():
+    started, release, threads = [], threading.Event(), set()
+
+    def work(key: int) -> int:
+        started.append(key)
+        threads.add(threading.current_thread())
+        if key == 2:
+            release.set()
+        if key == 0:
+            assert release.wait(5)  # the first key finishes only once the third has started: they run at once
+        return key * 10
+
+    assert list(in_order(work, range(8), 3)) == [0, 10, 20, 30, 40, 50, 60, 70]
+    assert sorted(started) == list(range(8)) and threading.current_thread() not in threads
+    assert list(in_order(lambda key: key + 1, [1, 2], 1)) == [2, 3]  # 1 worker: in the caller's thread
+
+
+def test_in_order_raises_the_error_where_its_result_would_have_been_and_cancels_the_rest():
+    ran = []
+
+    def work(key: int) -> int:
+        ran.append(key)
+        if key == 2:
+            raise UpstreamError("HTTP 502")
+        return key
+
+    seen = []
+    with pytest.raises(UpstreamError, match="502"):
+        for value in in_order(work, range(100), 2):
+            seen.append(value)
+    assert seen == [0, 1]
+    assert len(ran) < 100  # the window bounds how far ahead it ran
 
 
 def test_every_verifying_client_shares_one_tls_context_per_ca_bundle():

@@ -405,6 +405,41 @@ def test_re_indexing_an_unchanged_entry_writes_nothing(source, cw):
     assert (changed.pk, changed.title) == (entry.pk, "Renamed here") and "renamed" in changed.words_a.split()
 
 
+def test_companies_and_contacts_renamed_in_connectwise_re_index_their_tickets_in_a_few_queries(source, sim, cw):
+    """The tickets naming renamed clients and contacts are found a chunk at a time (related_many), not by a query per
+    updated row; the result is what the save signals' per-row lookups give."""
+    from tests.tickets.factories import make_ticket
+
+    sync_all(source, cw, JOBS[:3])
+    clients = list(Client.objects.filter(cw_company_id__in=[101, 102, 103]).order_by("cw_company_id"))
+    contacts = [Contact.objects.filter(client=client).order_by("first_name", "pk").first() for client in clients]
+    named = [make_ticket(client, title="Printer jam", contact=contact) for client, contact in zip(clients, contacts,
+             strict=True)]  # fmt: skip
+    untouched = make_ticket(Client.objects.get(cw_company_id=104), title="Printer jam")
+    sim.clock = lambda: datetime(2026, 3, 1, tzinfo=UTC)
+    for number, client in enumerate(clients, 1):
+        sim.touch("companies", client.cw_company_id, name=f"Renamed Company {number}")
+    contact_ids = dict(ExternalRecord.objects.filter(kind="contact").values_list("object_id", "external_id"))
+    for number, contact in enumerate(contacts, 1):
+        sim.touch("contacts", int(contact_ids[str(contact.pk)]), lastName=f"Quokkaford{number}")
+
+    with CaptureQueriesContext(connection) as captured:
+        sync_all(source, cw, JOBS[:3])
+    lookups = [q["sql"] for q in captured if "psa_searchentry" in q["sql"] and q["sql"].lstrip().startswith("SELECT")]
+    assert len(lookups) <= 4  # one for the clients, at most three for the contacts: none per row
+    for number, ticket in enumerate(named, 1):
+        texts = SearchEntry.objects.get(kind="ticket", object_id=ticket.pk).texts
+        assert texts["client_name"] == f"Renamed Company {number}"
+        assert texts["contact_name"].endswith(f" Quokkaford{number}")
+    assert SearchEntry.objects.get(kind="ticket", object_id=untouched.pk).texts["client_name"] == untouched.client.name
+    tickets = search.get("ticket")
+    renamed = list(Client.objects.filter(pk__in=[c.pk for c in clients]))
+    assert search_index.owners_of(tickets, Client, renamed) == []  # in step: nothing left to re-index
+    assert search_index.owners_of(tickets, Contact, list(Contact.objects.filter(pk__in=[c.pk for c in contacts]))) == []
+    renamed[0].name = "Renamed Again"  # not saved: its ticket's entry names it otherwise
+    assert search_index.owners_of(tickets, Client, renamed) == [named[0].pk]
+
+
 def test_a_company_renamed_in_connectwise_re_indexes_its_tickets(source, sim, cw):
     """A sync writes without signals; the tickets' search documents, which hold the client's name, follow anyway."""
     from tests.tickets.factories import make_ticket

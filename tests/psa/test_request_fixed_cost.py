@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import django_filters
 import pytest
+from django.http import QueryDict
 from rest_framework.test import APIRequestFactory
 
 from assets.api.views import AssetViewSet
@@ -124,3 +125,31 @@ def test_every_generation_is_read_from_the_file_once_per_request(monkeypatch, se
     with generations.request_scope():
         assert generations.current(generations.ACCESS)[1] == access[1] + 1
         assert generations.current(generations.REFERENCE) == reference
+
+
+def test_a_bound_filter_form_holds_only_the_filters_sent_and_those_acting_when_absent():
+    from tickets.filtersets import TicketFilterSet
+
+    clients = ClientFilterSet(QueryDict("search=acme&limit=5"), queryset=Client.objects.all())
+    assert list(clients.form.fields) == ["search"]
+    tickets = TicketFilterSet(QueryDict("status_name=Open&is_open=true&sort=title"))
+    assert sorted(tickets.form.fields) == ["is_open", "status_name"]
+    # A filter filtering on an empty value, and a required one (its error is still reported), stay in the form.
+    assert list(_DefaultingFilterSet(QueryDict("search=x"), queryset=Client.objects.all()).form.fields) == [
+        "search", "name",
+    ]  # fmt: skip
+    required = _RequiredFilterSet(QueryDict(""), queryset=Client.objects.all())
+    assert not required.is_valid() and "name" in required.errors
+    # An unbound filterset (a UI page's first visit) keeps every field for the page to show.
+    assert len(ClientFilterSet(None, queryset=Client.objects.all()).form.fields) == len(ClientFilterSet.base_filters)
+
+
+def test_the_sparse_form_filters_a_ui_list_as_the_full_form_would():
+    make_client(name="Acme Dental")
+    make_client(name="Initech")
+    for query in ("search=acme", "search=acme&is_active=true", "is_active=false", ""):
+        sparse = ClientFilterSet(QueryDict(query), queryset=Client.objects.all())
+        full = ClientFilterSet(QueryDict(query), queryset=Client.objects.all())
+        full._form = full.get_form_class()(full.data)  # the form of every filter
+        assert sparse.is_valid() and full.is_valid()
+        assert list(sparse.qs.order_by("name")) == list(full.qs.order_by("name")), query

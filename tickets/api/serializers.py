@@ -95,6 +95,7 @@ class SafeScopedField(ScopedPrimaryKeyRelatedField):
 )
 class TagsField(serializers.Field):
     lean_context_free = True  # its output reads only the tags (psa.api.lean)
+    lean_reads_all = True  # ... and only through value.all(): the lean path hands it the prefetched rows
 
     def to_representation(self, value):
         tags = sorted(value.all(), key=lambda tag: tag.text.lower())

@@ -420,6 +420,8 @@ class TicketViewSet(PsaModelViewSet):
                 request, parsed, limit, open_only=include_closed == "false", within=tickets if filtered else None
             )
             page = optimise(Ticket.objects.filter(pk__in=[i for i, _ in found]), LIST_DEFAULT_FIELDS)
+            # A page of found ids: the client joined by key (the list prefetches it to keep its scan's plan).
+            page = page.prefetch_related(None).select_related("client")
             by_id = {row.pk: row for row in lookup.fetch_found(page)}
             rows = [by_id[i] for i, _ in found if i in by_id]
             ranks = [rank for i, rank in found if i in by_id]
