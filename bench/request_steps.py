@@ -141,6 +141,12 @@ def instrument(steps: Steps) -> None:
     steps.wrap(pagination.EnvelopePagination, "get_paginated_response", "pagination envelope")
     steps.wrap(viewsets.PsaGenericViewSet, "get_serializer", "serializer (lean)")
     steps.wrap(lean, "lean_data", "lean plan + rows")
+    from psa.api import lean_retrieve
+
+    steps.wrap(lean_retrieve, "fetch", "lean retrieve: plan, gate, columns, row dict")
+    steps.wrap(lean_retrieve.Reading, "fetch", "lean retrieve: scope check, light objects")
+    steps.wrap(lean_retrieve.Statement, "rows", "lean retrieve: compiled statement, converters")
+    steps.wrap(lean_retrieve, "scoped_only", "lean retrieve: queryset is scope-only check")
     steps.wrap(views.APIView, "finalize_response", "DRF finalize_response")
     from django.template.response import SimpleTemplateResponse
 
@@ -181,6 +187,13 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--routes", default="asset,clients,tickets")
     parser.add_argument("--cprofile", action="store_true", help="also print cProfile's top functions per route")
+    parser.add_argument(
+        "--ab",
+        metavar="SETTING",
+        help="instead of the steps: the route with the boolean SETTING off and on (e.g. LEAN_RETRIEVE), in blocks "
+        "of --requests interleaved --rounds times in this process, medians of CPU µs per request",
+    )
+    parser.add_argument("--rounds", type=int, default=9)
     args = parser.parse_args()
     import django
 
@@ -200,6 +213,11 @@ def main() -> None:
     tech.save(update_fields=["permissions"])
     key, plaintext = ApiKey.issue(tech, "bench steps", datetime.now(UTC) + timedelta(days=1))
     asset_id = Asset.objects.order_by("pk").values_list("pk", flat=True).first()
+    from clients.models import Client
+    from tickets.models import Ticket
+
+    client_id = Client.objects.order_by("pk").values_list("pk", flat=True).first()
+    ticket_id = Ticket.objects.filter(tags__isnull=False).order_by("pk").values_list("pk", flat=True).first()
     status = Status.objects.filter(is_closed=False).order_by("order", "name").values_list("name", flat=True)[1]
     status = status.replace(" ", "+")
     os.environ["FLOOR_PEPPER"] = settings.API_KEY_PEPPERS[key.pepper_version]
@@ -207,6 +225,8 @@ def main() -> None:
         "asset": ("one asset by id", f"/api/v1/assets/{asset_id}"),
         "clients": ("clients limit=25", "/api/v1/clients?limit=25"),
         "tickets": ("tickets limit=50", "/api/v1/tickets?limit=50"),
+        "client": ("one client by id", f"/api/v1/clients/{client_id}"),
+        "ticket": ("one ticket by id (all fields)", f"/api/v1/tickets/{ticket_id}"),
         # The mobile list (issue 14's list goals); the references answer these unfiltered, so read only the steps.
         "mobile": ("tickets fields=mobile_list is_open=true", "/api/v1/tickets?fields=mobile_list&is_open=true"),
         "status_name": (
@@ -214,17 +234,22 @@ def main() -> None:
             f"/api/v1/tickets?fields=mobile_list&status_name={status}",
         ),
     }
+    floorless = {"client", "ticket"}  # neither the floor nor the plain Django view serves them
     app = get_wsgi_application()
     references = {"floor (raw WSGI)": floor_app.application, "plain Django view": django_floor.application}
     steps = Steps()
     try:
+        if args.ab:
+            compare(app, routes, args, plaintext)
+            return
         for route in args.routes.split(","):
             name, path = routes[route]
-            for reference in references.values():
+            served = {} if route in floorless else references
+            for reference in served.values():
                 call(reference, path, plaintext)
             call(app, path, plaintext)
             totals = {}
-            for label, reference in references.items():
+            for label, reference in served.items():
                 started = clock()
                 for _ in range(args.requests):
                     call(reference, path, plaintext)
@@ -244,9 +269,8 @@ def main() -> None:
             print(f"\n{name} ({connection.vendor}, {args.requests} requests, CPU µs per request)")
             for label, value in totals.items():
                 print(f"  {label:58} {value:8.0f}")
-            print(
-                f"  {'PSA route, uninstrumented':58} {plain:8.0f}   ({plain / totals['floor (raw WSGI)']:.1f}x floor)"
-            )
+            ratio = f"   ({plain / totals['floor (raw WSGI)']:.1f}x floor)" if totals else ""
+            print(f"  {'PSA route, uninstrumented':58} {plain:8.0f}{ratio}")
             print(f"  {'PSA route, instrumented (the steps below add up to it)':58} {instrumented:8.0f}")
             for label, own in sorted(steps.own.items(), key=lambda item: -item[1]):
                 calls = steps.calls[label] / args.requests
@@ -265,6 +289,36 @@ def main() -> None:
                 print(out.getvalue())
     finally:
         key.delete()
+
+
+def compare(app, routes: dict, args, plaintext: str) -> None:
+    """Each route with ``args.ab`` off and on, interleaved block by block, so a loaded machine's drift hits both."""
+    from statistics import median
+
+    from django.db import connection
+    from django.test import override_settings
+
+    for route in args.routes.split(","):
+        name, path = routes[route]
+        times: dict[bool, list[float]] = {False: [], True: []}
+        bodies = {}
+        for value in (False, True):
+            with override_settings(**{args.ab: value}):
+                bodies[value] = call(app, path, plaintext)
+        for _ in range(args.rounds):
+            for value in (False, True):
+                with override_settings(**{args.ab: value}):
+                    started = clock()
+                    for _ in range(args.requests):
+                        call(app, path, plaintext)
+                    times[value].append((clock() - started) / args.requests * 1e6)
+        off, on = median(times[False]), median(times[True])
+        same = "same body" if bodies[False] == bodies[True] else "BODIES DIFFER"
+        print(
+            f"{name} ({connection.vendor}): {args.ab} off {off:.0f} µs, on {on:.0f} µs CPU per request, "
+            f"{on / off:.2f}x ({same}; medians of {args.rounds} blocks of {args.requests}; "
+            f"load {os.getloadavg()[0]:.1f})"
+        )
 
 
 if __name__ == "__main__":

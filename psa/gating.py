@@ -23,7 +23,7 @@ from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 
-from psa.access import has_node
+from psa.access import effective_nodes, has_node
 
 ALWAYS_VISIBLE = frozenset({"id"})
 HIDDEN = {"hidden": True}  # what an audit diff entry becomes for a reader who may not see the field
@@ -107,7 +107,18 @@ def visible_fields(
     names = frozenset(names)
     if not scope or request is None:
         return names
-    return frozenset(name for name in names if field_visible(request, scope, name, derived))
+    # A function of the caller's nodes alone, asked for every response: answered once per set of nodes and fields.
+    key = (effective_nodes(request), scope, names, tuple((name, tuple(nodes)) for name, nodes in derived.items()))
+    visible = _visible_memo.get(key)
+    if visible is None:
+        if len(_visible_memo) >= MAX_VISIBLE_MEMO:
+            _visible_memo.clear()
+        visible = _visible_memo[key] = frozenset(n for n in names if field_visible(request, scope, n, derived))
+    return visible
+
+
+MAX_VISIBLE_MEMO = 4096  # distinct (nodes, scope, field set) answers kept per process; past it the memo restarts
+_visible_memo: dict[tuple, frozenset[str]] = {}
 
 
 def value_visible(request: Any, model: type[models.Model] | None, name: str) -> bool:

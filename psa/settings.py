@@ -71,6 +71,8 @@ CALLER_CACHE_SECONDS = env_int("PSA_CALLER_CACHE_SECONDS", 30)
 REFERENCE_CACHE_SECONDS = env_int("PSA_REFERENCE_CACHE_SECONDS", 300)
 # Lists build their rows without DRF's per-row field machinery where the serializer allows (psa/api/lean.py).
 LEAN_LISTS = env_bool("PSA_LEAN_LISTS", True)
+# Retrieves whose view declares its columns read one row's tuples by statements compiled once (psa/api/lean_retrieve.py).
+LEAN_RETRIEVE = env_bool("PSA_LEAN_RETRIEVE", True)
 LOGIN_FAILURE_LIMIT = env_int("PSA_LOGIN_FAILURE_LIMIT", 5)  # failed sign-ins per user name and per address...
 LOGIN_COOLOFF_MINUTES = env_int("PSA_LOGIN_COOLOFF_MINUTES", 15)  # ...within this long lock sign-in for this long
 # Input bounds: request bodies (multipart uploads have their own), JSON depth, text fields, audit values.

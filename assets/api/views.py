@@ -24,6 +24,7 @@ from assets.models import Asset, AssetInterface, Certificate, Domain, Network, S
 from assets.seats import lock_free_seat
 from psa import audit
 from psa.access import has_node, restrict
+from psa.api.lean_retrieve import serializer_columns
 from psa.api.pagination import EnvelopePagination
 from psa.api.viewsets import NestedViewSetMixin, PsaAPIView, PsaGenericViewSet, PsaModelViewSet
 
@@ -39,6 +40,7 @@ class AssetViewSet(PsaModelViewSet):
     sort_fields = {**DATED_SORTS, "type": "type", "status": "status", "serial": "serial",
                    "warranty_expires": "warranty_expires"}  # fmt: skip
     default_sort = "name"
+    retrieve_columns = serializer_columns(s.AssetSerializer)  # every field plainly reads columns; interfaces too
 
     @extend_schema(
         request=s.AssetUpsertSerializer,
@@ -136,6 +138,7 @@ class NetworkViewSet(PsaModelViewSet):
     node_prefix = "network"
     sort_fields = {**DATED_SORTS, "vlan": "vlan", "cidr": "cidr"}
     default_sort = "name"
+    retrieve_columns = serializer_columns(s.NetworkSerializer)
 
 
 class DomainViewSet(PsaModelViewSet):
@@ -145,6 +148,7 @@ class DomainViewSet(PsaModelViewSet):
     node_prefix = "domain"
     sort_fields = {**DATED_SORTS, "expires_on": "expires_on"}
     default_sort = "name"
+    retrieve_columns = serializer_columns(s.DomainSerializer)
 
 
 class CertificateViewSet(PsaModelViewSet):
@@ -154,6 +158,7 @@ class CertificateViewSet(PsaModelViewSet):
     node_prefix = "certificate"
     sort_fields = {**DATED_SORTS, "expires_on": "expires_on", "domain": "domain"}
     default_sort = "name"
+    retrieve_columns = serializer_columns(s.CertificateSerializer)
 
 
 class SoftwareViewSet(PsaModelViewSet):

@@ -17,6 +17,7 @@ from clients.filtersets import ClientFilterSet, ContactFilterSet, LocationFilter
 from clients.models import Client, Contact, Location, Vendor
 from integrations.live import configurations_meta, live_client_response
 from psa.access import client_scope, has_node
+from psa.api import lean_retrieve
 from psa.api.viewsets import PsaModelViewSet
 
 INCLUDES = {
@@ -25,6 +26,21 @@ INCLUDES = {
     "include_all_contacts": ("all_contacts", "client.read.contacts"),
 }
 TRUE_VALUES = {"1", "true", "yes"}
+# The lean retrieve's columns (psa.api.lean_retrieve): the serializer's plain ones, and what its methods read.
+CLIENT_COLUMNS = {
+    **lean_retrieve.serializer_columns(ClientSerializer),
+    "is_inactive": ("archived_at",),
+    "is_active": ("archived_at",),
+    "logoUrl": (),
+}
+CONTACT_COLUMNS = {
+    **lean_retrieve.serializer_columns(ContactSerializer),
+    "name": ("first_name", "last_name"),
+    "full_name": ("first_name", "last_name"),
+    "default_phone_number": ("phone", "mobile"),
+    "is_inactive": ("is_active",),
+    "avatarUrl": (),
+}
 
 
 class ClientViewSet(PsaModelViewSet):
@@ -45,6 +61,7 @@ class ClientViewSet(PsaModelViewSet):
         "updated_at": "updated_at",
     }
     default_sort = "name"
+    retrieve_columns = CLIENT_COLUMNS
 
     def _includes(self) -> list[str]:
         """The optional parts asked for; each needs its own node (403 without it)."""
@@ -71,9 +88,15 @@ class ClientViewSet(PsaModelViewSet):
     )
     def retrieve(self, request, *args, **kwargs):
         includes = self._includes()
-        instance = self.get_object()
-        context = {**self.get_serializer_context(), "include": includes}
-        data = ClientDetailSerializer(instance, context=context).data
+        # Without optional parts the detail is the plain client's representation: the lean retrieve reads it (the
+        # ConnectWise link's column always, for the live data).
+        found = None if includes else lean_retrieve.fetch(self, ClientSerializer, always=("cw_company_id",))
+        if found is not None:
+            instance, data = found
+        else:
+            instance = self.get_object()
+            context = {**self.get_serializer_context(), "include": includes}
+            data = ClientDetailSerializer(instance, context=context).data
         return live_client_response(instance, data)  # adds live ConnectWise data for a linked company
 
     @extend_schema(responses=AssetSerializer(many=True), summary="A client's configurations")
@@ -125,6 +148,7 @@ class ContactViewSet(PsaModelViewSet):
         "updated_at": "updated_at",
     }
     default_sort = "last_name,first_name"
+    retrieve_columns = CONTACT_COLUMNS
 
 
 class LocationViewSet(PsaModelViewSet):
@@ -134,6 +158,7 @@ class LocationViewSet(PsaModelViewSet):
     node_prefix = "location"
     sort_fields = {"name": "name", "city": "city", "created_at": "created_at", "updated_at": "updated_at"}
     default_sort = "name"
+    retrieve_columns = lean_retrieve.serializer_columns(LocationSerializer)
 
 
 class VendorViewSet(PsaModelViewSet):
@@ -145,6 +170,7 @@ class VendorViewSet(PsaModelViewSet):
     node_prefix = "vendor"
     sort_fields = {"name": "name", "created_at": "created_at", "updated_at": "updated_at"}
     default_sort = "name"
+    retrieve_columns = lean_retrieve.serializer_columns(VendorSerializer)
 
     def _guard_shared(self, client) -> None:
         if client is None and client_scope(self.request) is not None:

@@ -7,6 +7,7 @@ strict pagination, partial updates, and an audit record for every write.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from django import forms
@@ -25,7 +26,7 @@ from rest_framework.viewsets import GenericViewSet
 
 from psa import writes
 from psa.access import restrict
-from psa.api import lean
+from psa.api import lean, lean_retrieve
 from psa.api.query_params import QueryParamGuard
 from psa.filtersets import BaseFilterSet, UtcDateTimesMixin
 
@@ -253,7 +254,25 @@ class PsaGenericViewSet(QueryParamGuard, AuditedWritesMixin, NodeGuard, GenericV
         return super().get_serializer(*args, **kwargs)
 
 
-class PsaReadOnlyViewSet(PsaGenericViewSet, mixins.ListModelMixin, mixins.RetrieveModelMixin):
+class LeanRetrieveMixin(mixins.RetrieveModelMixin):
+    """A retrieve read by the lean retrieve (:mod:`psa.api.lean_retrieve`) where the view declares
+    ``retrieve_columns`` (output field -> the columns it reads) and its queryset filters by the client scope alone;
+    otherwise, or for a field left undeclared, DRF's ``get_object`` and the serializer, as before."""
+
+    retrieve_columns: ClassVar[Mapping[str, tuple[str, ...]] | None] = None
+
+    def retrieve_fields(self) -> tuple[str, ...] | None:
+        """The sparse field selection a retrieve's serializer gets (``None``: all its fields)."""
+        return None
+
+    def retrieve(self, request, *args, **kwargs):
+        found = lean_retrieve.fetch(self, fields=self.retrieve_fields())
+        if found is None:
+            return super().retrieve(request, *args, **kwargs)
+        return Response(found[1])
+
+
+class PsaReadOnlyViewSet(PsaGenericViewSet, mixins.ListModelMixin, LeanRetrieveMixin):
     pass
 
 
@@ -261,7 +280,7 @@ class PsaModelViewSet(
     PsaGenericViewSet,
     mixins.CreateModelMixin,
     mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
+    LeanRetrieveMixin,
     mixins.UpdateModelMixin,
     mixins.DestroyModelMixin,
 ):

@@ -166,6 +166,23 @@ def column_page(queryset, fields: tuple[str, ...]) -> lean.ColumnPage | None:
     return lean.ColumnPage(queryset, [column for name in fields for column in FIELD_COLUMNS[name]])
 
 
+# The detail's columns for the lean retrieve (psa.api.lean_retrieve): the list's, and what the detail's method
+# fields, watchers and agents read (their rows in one query each, with their users' columns).
+_PERSON = ("email", "name", "login")  # the e-mail and str(user)
+DETAIL_COLUMNS = {
+    **FIELD_COLUMNS,
+    "description_html": ("description",),
+    "attributes": ("attributes", "description", "due_date", "watchers__user"),
+    "client_email": ("client__email",), "client_phone": ("client__phone",), "client_logo_url": (),
+    "contact_email": ("contact", "contact__email"), "contact_phone": ("contact", "contact__phone", "contact__mobile"),
+    "contact_avatar_url": (),
+    "watchers": ("watchers__user", "watchers__email", "watchers__name", "watchers__created_at",
+                 *(f"watchers__user__{c}" for c in _PERSON)),
+    "additional_agents": ("agents__user", "agents__role", "agents__created_at",
+                          *(f"agents__user__{c}" for c in _PERSON)),
+}  # fmt: skip
+
+
 def valid_filters(request, queryset) -> TicketFilterSet:
     """The list filters bound to ``queryset`` and validated; a bad value is a 400 naming the parameter."""
     filterset = TicketFilterSet(request.query_params, queryset=queryset, request=request)
@@ -260,6 +277,7 @@ class TicketViewSet(PsaModelViewSet):
         "due_date": "due_date",
     }
     default_sort = "-entered_at"
+    retrieve_columns = DETAIL_COLUMNS
 
     # ---- helpers -----------------------------------------------------------------------------------------
 
@@ -269,6 +287,9 @@ class TicketViewSet(PsaModelViewSet):
             default = LIST_DEFAULT_FIELDS if self.action == "list" else ALL_FIELDS
             cached = self._output_fields = requested_fields(self.request, default)
         return cached
+
+    def retrieve_fields(self) -> tuple[str, ...]:
+        return self.output_fields()
 
     def get_queryset(self):
         queryset = super().get_queryset()
