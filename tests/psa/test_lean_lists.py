@@ -260,9 +260,17 @@ def test_a_page_fetch_applies_the_page_before_its_joins(harness_world):
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")  # a tiny table's seq scan would hide the plan's shape
         cursor.execute(f"EXPLAIN (FORMAT JSON) {page.removeprefix(_IN_ORDER)}")
-        plan = json.dumps(cursor.fetchone()[0])
-    assert '"Index Cond": "(id = ANY ($0))"' in plan, plan  # the page's ids, found by the primary key
-    assert '"Join Type": "Semi"' not in plan, plan
+        plan = cursor.fetchone()[0][0]["Plan"]
+    # The page's ids are applied where the tickets are read (an index condition or a filter, as the planner likes
+    # for a few rows), not by a join after the others.
+    [scan] = [node for node in _plan_nodes(plan) if node.get("Alias") == "tickets_ticket"]
+    conditions = " ".join(str(scan.get(key, "")) for key in ("Index Cond", "Filter", "Recheck Cond"))
+    assert "id = ANY (" in conditions, scan
+    assert all(node.get("Join Type") != "Semi" for node in _plan_nodes(plan)), plan
+
+
+def _plan_nodes(node: dict) -> list[dict]:
+    return [node, *(found for child in node.get("Plans", ()) for found in _plan_nodes(child))]
 
 
 def test_the_fast_uuid_converter_equals_sqlites():
