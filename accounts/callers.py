@@ -8,7 +8,6 @@ scopes. The secret is checked against the stored digest on every request, cached
 
 from __future__ import annotations
 
-import copy
 import hmac
 import json
 import uuid
@@ -16,6 +15,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import OuterRef, Subquery, TextField
+from django.db.models.base import ModelState
 from django.db.models.functions import Cast
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
@@ -36,7 +36,9 @@ class ResolvedKey:
     def for_request(self) -> ApiKey:
         """A copy of the key (and owner) for one request, so no request sees another's changes to the objects."""
         key = _copy_instance(self.key)
-        key.owner = _copy_instance(self.key.owner)
+        # Straight into the key's related-object cache: assigning ``key.owner`` would run the descriptor's checks
+        # (the database router among them) for the owner it already holds.
+        ApiKey.owner.field.set_cached_value(key, _copy_instance(self.key.owner))
         return key
 
 
@@ -45,8 +47,9 @@ def _copy_instance(instance):
     without the pickling protocol ``copy.copy`` goes through for models (half the cost of authenticating)."""
     clone = instance.__class__.__new__(instance.__class__)
     clone.__dict__.update(instance.__dict__)
-    clone._state = copy.copy(instance._state)
-    clone._state.fields_cache = instance._state.fields_cache.copy()
+    state = clone._state = ModelState.__new__(ModelState)  # what copy.copy makes of it, without copyreg
+    state.__dict__.update(instance._state.__dict__)
+    state.fields_cache = instance._state.fields_cache.copy()
     return clone
 
 

@@ -20,7 +20,9 @@ from rest_framework import mixins, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import BaseFilterBackend
 from rest_framework.generics import GenericAPIView
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
@@ -202,7 +204,35 @@ def _reads_any(filterset_class, sent) -> bool:
     return any(param in names or any(param.startswith(f"{name}_") for name in names) for param in sent)
 
 
-class PsaAPIView(QueryParamGuard, NodeGuard, APIView):
+# Accept headers DRF's negotiation answers with a lone JSON renderer and its own media type, params and all.
+_JSON_ACCEPTS = frozenset({None, "*/*", "application/json"})
+
+
+class JsonNegotiationMixin:
+    """DRF's content negotiation, answered without parsing the Accept header when the outcome is known.
+
+    A view with one renderer, of ``application/json``, under DRF's default negotiation, asked with no Accept header,
+    ``*/*`` or ``application/json`` and no format suffix or ``?format=``: DRF would pick that renderer and its media
+    type, so that is the answer. Any other request (another Accept header, several renderers) negotiates as before,
+    and refuses with 406 exactly as before.
+    """
+
+    def perform_content_negotiation(self, request, force=False):
+        renderers = self.renderer_classes
+        if (
+            len(renderers) == 1
+            and renderers[0].media_type == "application/json"
+            and self.content_negotiation_class is DefaultContentNegotiation
+            and request.META.get("HTTP_ACCEPT") in _JSON_ACCEPTS
+            and not getattr(self, "format_kwarg", None)
+            and api_settings.URL_FORMAT_OVERRIDE not in request.query_params
+        ):
+            renderer = renderers[0]()
+            return renderer, renderer.media_type
+        return super().perform_content_negotiation(request, force)
+
+
+class PsaAPIView(JsonNegotiationMixin, QueryParamGuard, NodeGuard, APIView):
     """A non-model endpoint; declare ``action_nodes`` by HTTP method, and query parameters with ``extend_schema``."""
 
 
@@ -225,7 +255,7 @@ class AuditedWritesMixin:
         writes.destroy(self.request, instance)
 
 
-class PsaGenericViewSet(QueryParamGuard, AuditedWritesMixin, NodeGuard, GenericViewSet):
+class PsaGenericViewSet(JsonNegotiationMixin, QueryParamGuard, AuditedWritesMixin, NodeGuard, GenericViewSet):
     lookup_value_regex = UUID_REGEX
     filter_backends = [FilterBackend, SortBackend]
     sort_fields: ClassVar[dict[str, str]] = {}
