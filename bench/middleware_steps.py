@@ -10,19 +10,13 @@ instrumentation itself costs about a microsecond per wrapped call, so compare ro
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "psa.settings")
-os.environ["PSA_ALLOWED_HOSTS"] = "127.0.0.1,localhost"
-os.environ.setdefault("PSA_API_RATE_LIMIT", "100000000/min")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from request_steps import Steps, clock, environ  # noqa: E402
+# Its set-up (paths, settings, the bench caller's key) and its step timer: the two benchmarks measure alike.
+from request_steps import Steps, clock, environ, set_up
 
 
 def instrument(steps: Steps) -> None:
@@ -55,25 +49,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=1000)
     args = parser.parse_args()
-    import django
-
-    django.setup()
+    key, plaintext = set_up()
+    from bench_http import bench_asset_id
     from django.conf import settings
     from django.core.handlers.wsgi import WSGIHandler
     from django.core.wsgi import get_wsgi_application
     from django.test import Client
 
-    from accounts.models import ApiKey, User
-    from assets.models import Asset
-
-    tech = User.objects.get(login="bench-tech-0")
-    tech.permissions = ["ticket.*", "obj.*", "client.read", "contact.read", "asset.read"]
-    tech.save(update_fields=["permissions"])
-    key, plaintext = ApiKey.issue(tech, "bench middleware", datetime.now(UTC) + timedelta(days=1))
     browser = Client()
-    browser.force_login(tech)
+    browser.force_login(key.owner)
     session_key = browser.cookies[settings.SESSION_COOKIE_NAME].value
-    asset_id = Asset.objects.order_by("pk").values_list("pk", flat=True).first()
+    asset_id = bench_asset_id()
     cases = {
         "API key, one asset by id": (f"/api/v1/assets/{asset_id}", {"HTTP_X_API_KEY": plaintext}),
         "signed-in UI page (/profile/)": (

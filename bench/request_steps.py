@@ -20,7 +20,6 @@ import pstats
 import sys
 import time
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -182,6 +181,20 @@ def call(app, path: str, key: str) -> bytes:
     return body
 
 
+def set_up():
+    """Django, and a day-long API key of the bench caller (bench_http.bench_caller: bench-tech-0, read nodes for the
+    routes) for in-process requests; returns the key (delete it when done) and its plaintext. The references
+    (floor_app, django_floor) check the same key with the pepper this sets."""
+    import django
+
+    django.setup()
+    from bench_http import bench_caller
+
+    key, plaintext, env = bench_caller()
+    os.environ["FLOOR_PEPPER"] = env["FLOOR_PEPPER"]
+    return key, plaintext
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=1000)
@@ -195,32 +208,21 @@ def main() -> None:
     )
     parser.add_argument("--rounds", type=int, default=9)
     args = parser.parse_args()
-    import django
-
-    django.setup()
+    key, plaintext = set_up()
     import django_floor
     import floor_app
-    from django.conf import settings
+    from bench_http import bench_asset_id
     from django.core.wsgi import get_wsgi_application
     from django.db import connection
 
-    from accounts.models import ApiKey, User
-    from assets.models import Asset
-    from tickets.models import Status
-
-    tech = User.objects.get(login="bench-tech-0")
-    tech.permissions = ["ticket.*", "obj.*", "client.read", "contact.read", "asset.read"]
-    tech.save(update_fields=["permissions"])
-    key, plaintext = ApiKey.issue(tech, "bench steps", datetime.now(UTC) + timedelta(days=1))
-    asset_id = Asset.objects.order_by("pk").values_list("pk", flat=True).first()
     from clients.models import Client
-    from tickets.models import Ticket
+    from tickets.models import Status, Ticket
 
+    asset_id = bench_asset_id()
     client_id = Client.objects.order_by("pk").values_list("pk", flat=True).first()
     ticket_id = Ticket.objects.filter(tags__isnull=False).order_by("pk").values_list("pk", flat=True).first()
     status = Status.objects.filter(is_closed=False).order_by("order", "name").values_list("name", flat=True)[1]
     status = status.replace(" ", "+")
-    os.environ["FLOOR_PEPPER"] = settings.API_KEY_PEPPERS[key.pepper_version]
     routes = {
         "asset": ("one asset by id", f"/api/v1/assets/{asset_id}"),
         "clients": ("clients limit=25", "/api/v1/clients?limit=25"),
