@@ -1,9 +1,12 @@
 """Per-request work the API skips when its outcome is known, with the same outcome (psa.api.viewsets
-``JsonNegotiationMixin``; the request's copy of the cached caller, accounts.callers)."""
+``JsonNegotiationMixin``; the request's copy of the cached caller, accounts.callers; the rate limiter's counter
+statement on the driver's cursor, psa.ratelimit)."""
 
 from __future__ import annotations
 
 import pytest
+from django.db import DatabaseError, connection, transaction
+from django.test import override_settings
 from rest_framework.exceptions import NotAcceptable
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
@@ -13,11 +16,14 @@ from accounts import callers
 from accounts.models import parse_key
 from assets.api.views import AssetViewSet
 from assets.models import Asset
+from psa import ratelimit
+from psa.models import RateLimitCounter
 from tests.factories import api_for, make_client, make_key, make_user
 from tests.psa.helpers import data_of, error_of
 
 pytestmark = pytest.mark.django_db
 
+TABLE_COUNTER_CACHE = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 ACCEPTS = [None, "*/*", "application/json", "application/json; indent=4", "application/*", "text/html", "*/*;q=0.8"]
 
 
@@ -78,3 +84,23 @@ def test_each_request_gets_its_own_copy_of_the_cached_key_and_owner():
     assert first.key.owner.name == user.name and other.owner.name == user.name
     assert first.key._state.fields_cache["owner"] is first.key.owner
     assert callers.resolve_key(parse_key(plaintext).key_id) is first
+
+
+@override_settings(CACHES=TABLE_COUNTER_CACHE)
+def test_the_counter_tables_upsert_runs_in_the_callers_transaction_and_counts_on():
+    rate = ratelimit.Rate(5, 60)
+    with transaction.atomic():
+        undone = transaction.savepoint()
+        assert ratelimit.hit("test:in-transaction", rate).count == 1
+        transaction.savepoint_rollback(undone)
+    assert not RateLimitCounter.objects.filter(bucket="test:in-transaction").exists()
+    assert [ratelimit.hit("test:in-transaction", rate).count for _ in range(3)] == [1, 2, 3]
+    assert RateLimitCounter.objects.get(bucket="test:in-transaction").count == 3
+
+
+@override_settings(CACHES=TABLE_COUNTER_CACHE)
+def test_a_failing_counter_statement_is_djangos_database_error():
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE {RateLimitCounter._meta.db_table}")  # undone with the test's transaction
+    with pytest.raises(DatabaseError):
+        ratelimit.hit("test:no-table", ratelimit.Rate(5, 60))
