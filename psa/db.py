@@ -39,10 +39,15 @@ def joins_in_written_order(execute, sql, params, many, context):
 
     The setting goes in the same message as the query (``SET LOCAL ...; SELECT ...``): the statements of one message
     are one transaction, so the setting holds for this query alone and costs no round trip of its own. Inside a
-    transaction it holds to that transaction's end.
+    transaction a ``SET LOCAL`` would hold to the transaction's end, so there the same message sets it back.
     """
     if many:
         return execute(sql, params, many, context)
-    result = execute(f"SET LOCAL join_collapse_limit = 1; {sql}", params, many, context)
+    restore = _RESTORE_JOIN_ORDER if context["connection"].in_atomic_block else ""
+    result = execute(f"{JOINS_IN_WRITTEN_ORDER}{sql}{restore}", params, many, context)
     context["cursor"].nextset()  # the query's rows follow the setting's empty result
     return result
+
+
+JOINS_IN_WRITTEN_ORDER = "SET LOCAL join_collapse_limit = 1; "
+_RESTORE_JOIN_ORDER = "; SET LOCAL join_collapse_limit = DEFAULT"
