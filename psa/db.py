@@ -1,7 +1,8 @@
-"""Database expressions the ORM lacks on both engines, and a PostgreSQL planning aid."""
+"""Database expressions the ORM lacks on both engines, a PostgreSQL planning aid, and contention recognised."""
 
 from __future__ import annotations
 
+from django.db import OperationalError
 from django.db.models import Aggregate, CharField, IntegerField
 
 
@@ -51,3 +52,18 @@ def joins_in_written_order(execute, sql, params, many, context):
 
 JOINS_IN_WRITTEN_ORDER = "SET LOCAL join_collapse_limit = 1; "
 _RESTORE_JOIN_ORDER = "; SET LOCAL join_collapse_limit = DEFAULT"
+
+
+# SQLSTATEs with which PostgreSQL settles contention between transactions (serialization failure, deadlock, lock
+# timeout): the statement was undone and the same request may simply be sent again.
+_CONTENTION_STATES = frozenset({"40001", "40P01", "55P03"})
+_SQLITE_BUSY = ("database is locked", "database table is locked")
+
+
+def is_contention(exc: BaseException) -> bool:
+    """Whether ``exc`` is the database refusing a statement because another transaction held what it needed."""
+    if not isinstance(exc, OperationalError):
+        return False
+    if getattr(exc.__cause__, "sqlstate", None) in _CONTENTION_STATES:
+        return True
+    return str(exc).startswith(_SQLITE_BUSY)
