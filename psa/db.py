@@ -1,7 +1,8 @@
-"""Database expressions the ORM lacks on both engines, and a PostgreSQL planning aid."""
+"""Database expressions the ORM lacks on both engines, a PostgreSQL planning aid, and contention recognised."""
 
 from __future__ import annotations
 
+from django.db import OperationalError
 from django.db.models import Aggregate, CharField, IntegerField
 
 
@@ -39,10 +40,30 @@ def joins_in_written_order(execute, sql, params, many, context):
 
     The setting goes in the same message as the query (``SET LOCAL ...; SELECT ...``): the statements of one message
     are one transaction, so the setting holds for this query alone and costs no round trip of its own. Inside a
-    transaction it holds to that transaction's end.
+    transaction a ``SET LOCAL`` would hold to the transaction's end, so there the same message sets it back.
     """
     if many:
         return execute(sql, params, many, context)
-    result = execute(f"SET LOCAL join_collapse_limit = 1; {sql}", params, many, context)
+    restore = _RESTORE_JOIN_ORDER if context["connection"].in_atomic_block else ""
+    result = execute(f"{JOINS_IN_WRITTEN_ORDER}{sql}{restore}", params, many, context)
     context["cursor"].nextset()  # the query's rows follow the setting's empty result
     return result
+
+
+JOINS_IN_WRITTEN_ORDER = "SET LOCAL join_collapse_limit = 1; "
+_RESTORE_JOIN_ORDER = "; SET LOCAL join_collapse_limit = DEFAULT"
+
+
+# SQLSTATEs with which PostgreSQL settles contention between transactions (serialization failure, deadlock, lock
+# timeout): the statement was undone and the same request may simply be sent again.
+_CONTENTION_STATES = frozenset({"40001", "40P01", "55P03"})
+_SQLITE_BUSY = ("database is locked", "database table is locked")
+
+
+def is_contention(exc: BaseException) -> bool:
+    """Whether ``exc`` is the database refusing a statement because another transaction held what it needed."""
+    if not isinstance(exc, OperationalError):
+        return False
+    if getattr(exc.__cause__, "sqlstate", None) in _CONTENTION_STATES:
+        return True
+    return str(exc).startswith(_SQLITE_BUSY)

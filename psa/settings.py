@@ -212,6 +212,9 @@ else:
             "CONN_HEALTH_CHECKS": DB_CONN_HEALTH_CHECKS,
         }
     }
+# A request the database refused for contention (deadlock, lock timeout, SQLite busy past busy_timeout) answers 503
+# with this Retry-After, in seconds: nothing of it was stored.
+DATABASE_BUSY_RETRY_AFTER = env_int("PSA_DATABASE_BUSY_RETRY_AFTER", 1)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("PSA_REDIS_URL")

@@ -19,3 +19,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     indexed(path("", include("psa.ui_urls"))),
 ]
+
+handler500 = "psa.errors.server_error"  # contention is a 503 to retry; the API answers in its envelope

@@ -11,7 +11,8 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 
 from psa import gating
-from psa.access import has_node
+from psa.access import client_scope, has_node
+from psa.api.pagination import CountSource
 from psa.nodes import all_nodes
 
 PAGE_SIZE = 25
@@ -56,9 +57,23 @@ def gated_events(request, events):
     return events
 
 
-def paginate(request, queryset: QuerySet, per_page: int = PAGE_SIZE):
-    """The requested page of ``queryset`` (an unknown or out-of-range page number gives the nearest page)."""
-    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+class _CountedPaginator(Paginator):
+    """A paginator told its total (from a list's count source) instead of counting the rows."""
+
+    def __init__(self, object_list, per_page: int, total: int) -> None:
+        super().__init__(object_list, per_page)
+        self.count = total  # shadows Paginator.count, a cached property
+
+
+def paginate(request, queryset: QuerySet, per_page: int = PAGE_SIZE, count_source: CountSource | None = None):
+    """The requested page of ``queryset`` (an unknown or out-of-range page number gives the nearest page).
+
+    ``count_source`` is the API list's (:mod:`psa.api.pagination`): given the page's query parameters and the
+    caller's client scope it may answer the total without counting the rows (the page's filters are the API's)."""
+    total = count_source(request.GET, client_scope(request)) if count_source is not None else None
+    if total is None:
+        return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+    return _CountedPaginator(queryset, per_page, total).get_page(request.GET.get("page"))
 
 
 def query_without_page(request) -> str:

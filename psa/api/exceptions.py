@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -15,6 +16,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from psa.db import is_contention
+from psa.errors import BUSY_MESSAGE
 from psa.middleware import RequestBodyTooLarge
 
 logger = logging.getLogger("psa.api")
@@ -115,5 +118,15 @@ def exception_handler(exc: Exception, context: dict) -> Response:
         return error_response(406, "NOT_ACCEPTABLE", "This API responds with application/json only.")
     if isinstance(exc, exceptions.APIException):
         return error_response(exc.status_code, str(exc.default_code).upper(), str(exc.detail))
+    if is_contention(exc):
+        return _busy(context)
     logger.exception("unhandled error in %s", context.get("view").__class__.__name__)
     return error_response(500, "INTERNAL_ERROR", "An internal error occurred.")
+
+
+def _busy(context: dict) -> Response:
+    """Another transaction held what this one needed (a deadlock, a lock timeout, SQLite's write lock past its busy
+    timeout): the change was rolled back whole, so the caller may send the same request again."""
+    logger.warning("database contention in %s; answered 503", context.get("view").__class__.__name__)
+    wait = settings.DATABASE_BUSY_RETRY_AFTER
+    return error_response(503, "BUSY", BUSY_MESSAGE, headers={"Retry-After": str(wait)})

@@ -224,13 +224,18 @@ def test_the_column_fetch_runs_the_sql_the_orm_writes(params, harness_world, mon
 
 
 _IN_ORDER = "SET LOCAL join_collapse_limit = 1; "
+_RESTORED = "; SET LOCAL join_collapse_limit = DEFAULT"  # inside a transaction (every test runs in one)
+
+
+def _query_alone(sql: str) -> str:
+    return sql.removeprefix(_IN_ORDER).removesuffix(_RESTORED)
 
 
 def _as_the_orm_writes_it(sql: str) -> str:
     """A PostgreSQL page fetch as the ORM writes it: ``IN (subquery)`` for ``= ANY(ARRAY(subquery))``, no setting."""
     if not sql.startswith(_IN_ORDER):
         return sql
-    sql = sql.removeprefix(_IN_ORDER)
+    sql = _query_alone(sql)
     start = sql.index("= ANY(ARRAY(")
     depth, end = 0, start + len("= ANY(ARRAY")
     while True:
@@ -256,10 +261,12 @@ def test_a_page_fetch_applies_the_page_before_its_joins(harness_world):
     if connection.vendor != "postgresql":
         assert '"tickets_ticket"."id" IN (SELECT' in page and "join_collapse_limit" not in page, page
         return
-    assert page.startswith(_IN_ORDER) and "= ANY(ARRAY(SELECT" in page, page
+    assert page.startswith(_IN_ORDER) and page.endswith(_RESTORED) and "= ANY(ARRAY(SELECT" in page, page
     with connection.cursor() as cursor:
+        cursor.execute("SHOW join_collapse_limit")  # set back for the rest of the transaction
+        assert cursor.fetchone() == ("8",)
         cursor.execute("SET LOCAL enable_seqscan = off")  # a tiny table's seq scan would hide the plan's shape
-        cursor.execute(f"EXPLAIN (FORMAT JSON) {page.removeprefix(_IN_ORDER)}")
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {_query_alone(page)}")
         plan = cursor.fetchone()[0][0]["Plan"]
     # The page's ids are applied where the tickets are read (an index condition or a filter, as the planner likes
     # for a few rows), not by a join after the others.
