@@ -19,7 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from integrations import locks, registry
+from integrations import bulk, locks, registry
 from integrations import secrets as source_secrets
 from integrations.http import IntegrationError
 from integrations.models import Source, SyncRun
@@ -118,7 +118,7 @@ def run_job(
         client = client or build_client(source)
         context = SyncContext(source, kind, job, run, client, holder)
         try:
-            with fewer_collections():
+            with fewer_collections(), bulk.bulk_load():
                 job.run(context)
         finally:
             if own_client:
