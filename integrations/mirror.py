@@ -120,15 +120,34 @@ def _content_type(model) -> ContentType | None:
     return ContentType.objects.get_for_model(model) if model is not None else None
 
 
-def apply_batch(context, mapper_class: type[Mapper], records: Iterable[tuple[Any, dict]]) -> None:
-    """Upsert one batch of ``(external_id, payload)``."""
-    mapper = mapper_class(context)
-    items: dict[str, Item] = {}
+@dataclass
+class Hashed:
+    """A batch's records with their canonical JSON and hash, worked out without the database (so a page can be
+    hashed by the thread that fetched it, while the job's thread writes the one before), and how many had no id."""
+
+    items: dict[str, Item]
+    without_id: int = 0
+
+
+def hashed(records: Iterable[tuple[Any, dict]]) -> Hashed:
+    """The ``(external_id, payload)`` records of a batch as :class:`Item` objects keyed by id (the last of an id
+    wins). Touches no database and no run: safe in any thread."""
+    batch = Hashed({})
     for external_id, payload in records:
         if external_id is None or external_id == "":
-            context.error("?", "The record has no id.")
+            batch.without_id += 1
             continue
-        items[str(external_id)] = _item(str(external_id), payload)
+        batch.items[str(external_id)] = _item(str(external_id), payload)
+    return batch
+
+
+def apply_batch(context, mapper_class: type[Mapper], records: Iterable[tuple[Any, dict]] | Hashed) -> None:
+    """Upsert one batch of ``(external_id, payload)`` (or a batch already :func:`hashed`)."""
+    mapper = mapper_class(context)
+    batch = records if isinstance(records, Hashed) else hashed(records)
+    for _ in range(batch.without_id):
+        context.error("?", "The record has no id.")
+    items = batch.items
     if not items:
         return
     changed = _changed(context, mapper, items)
