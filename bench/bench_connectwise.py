@@ -58,6 +58,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--fault-rate", type=float, default=0.10)
     parser.add_argument("--quick", action="store_true", help="Scenarios 1 and 2 only (throughput and idempotency).")
     parser.add_argument("--in-process", action="store_true", help="Serve the simulator through httpx's WSGI transport.")
+    parser.add_argument(
+        "--connection-per-request",
+        action="store_true",
+        help="Serve the simulator with werkzeug's server, which closes each connection after one answer.",
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)  # the child process
     parser.add_argument("--malformed-every", type=int, default=0, help=argparse.SUPPRESS)
     return parser.parse_args()
@@ -140,7 +145,8 @@ class Simulator:
         command = [sys.executable, __file__, "--serve", "--companies", str(args.companies), "--contacts",
                    str(args.contacts), "--sites", str(args.sites), "--configurations", str(args.configurations),
                    "--members", str(args.members), "--malformed-every", str(malformed_every),
-                   "--fault-rate", str(fault_rate)]  # fmt: skip
+                   "--fault-rate", str(fault_rate)] + (["--connection-per-request"] if args.connection_per_request
+                                                       else [])  # fmt: skip
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
         line = self.process.stdout.readline().split()  # "port N malformed M"
         self.url, self.malformed = f"http://127.0.0.1:{line[1]}", int(line[3])
@@ -180,6 +186,58 @@ def database_cpu() -> float | None:
         return None
 
 
+def keep_alive_server(app):
+    """A threaded WSGI server on a loopback port that keeps connections open between requests (HTTP/1.1), as
+    ConnectWise's servers do. Werkzeug's development server closes every connection after one answer: with it, the
+    sites job's 2,000 small requests each paid a TCP connect and close, and the simulator a new thread, which no
+    tenant costs (``--connection-per-request`` measures that way)."""
+    import socket
+    from socketserver import ThreadingMixIn
+    from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
+
+    class Handler11(ServerHandler):
+        http_version = "1.1"
+        sized = False
+
+        def finish_response(self) -> None:
+            self.sized = self.headers is not None and "Content-Length" in self.headers
+            super().finish_response()
+
+    class KeepAlive(WSGIRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def setup(self) -> None:
+            super().setup()  # the headers and the body are two writes: without this the body waits for an ACK
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+        def handle(self) -> None:
+            self.close_connection = True
+            self.handle_one()
+            while not self.close_connection:
+                self.handle_one()
+
+        def handle_one(self) -> None:
+            self.raw_requestline = self.rfile.readline(65537)
+            if not self.raw_requestline or len(self.raw_requestline) > 65536 or not self.parse_request():
+                self.close_connection = True
+                return
+            handler = Handler11(self.rfile, self.wfile, self.get_stderr(), self.get_environ(), multithread=True)
+            handler.request_handler = self
+            handler.run(self.server.get_app())
+            if not handler.sized:
+                self.close_connection = True  # the body's end is the connection's
+
+        def log_request(self, *args) -> None:  # a line per request would be most of the simulator's work
+            pass
+
+    class Server(ThreadingMixIn, WSGIServer):
+        daemon_threads = True
+
+    server = Server(("127.0.0.1", 0), KeepAlive)
+    server.set_app(app)
+    return server
+
+
 def serve(args: argparse.Namespace) -> None:
     """The child: generate the tenant, print the port, serve until terminated (``/bench/requests`` counts)."""
     from werkzeug.serving import WSGIRequestHandler, make_server
@@ -196,12 +254,16 @@ def serve(args: argparse.Namespace) -> None:
 
     def app(environ, start_response):
         if environ["PATH_INFO"] == "/bench/requests":
-            start_response("200 OK", [("Content-Type", "text/plain")])
-            return [str(len(simulator.requests)).encode()]
+            body = str(len(simulator.requests)).encode()
+            start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+            return [body]
         return simulator(environ, start_response)
 
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=Quiet)
-    print(f"port {server.port} malformed {malformed_count(simulator)}", flush=True)
+    if args.connection_per_request:
+        server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=Quiet)
+    else:
+        server = keep_alive_server(app)
+    print(f"port {server.server_address[1]} malformed {malformed_count(simulator)}", flush=True)
     server.serve_forever()
 
 

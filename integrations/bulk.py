@@ -16,12 +16,14 @@ import functools
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from operator import attrgetter
 from typing import Any
 
 import orjson
-from django.db import connections, models, router
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, models, router
 from django.db.models.expressions import RawSQL
 from django.db.models.fields import AutoFieldMixin
 from django.utils import timezone
@@ -101,19 +103,10 @@ def _converter(field: models.Field, connection) -> Callable[[Any], Any] | None:
     return convert
 
 
-def _rows(objs: Iterable[models.Model], fields: Sequence[models.Field], connection) -> list[list]:
+def _rows(objs: Iterable[Any], fields: Sequence[models.Field], connection) -> list[list]:
     attnames = [f.attname for f in fields]
     get = attrgetter(*attnames) if len(attnames) > 1 else (lambda obj: (getattr(obj, attnames[0]),))
-    converters = [(i, c) for i, c in enumerate(_converter(f, connection) for f in fields) if c is not None]
-    rows = []
-    for obj in objs:
-        row = list(get(obj))
-        for i, convert in converters:
-            value = row[i]
-            if value is not None:
-                row[i] = convert(value)
-        rows.append(row)
-    return rows
+    return _convert_rows([get(obj) for obj in objs], fields, connection)
 
 
 def _run(connection, sql: str, rows: list[list]) -> None:
@@ -174,6 +167,64 @@ def insert(model: type[models.Model], objs: Sequence[models.Model], *, using: st
     return len(objs)
 
 
+def insert_rows(
+    model: type[models.Model],
+    names: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    constants: dict[str, Any] | None = None,
+    *,
+    using: str | None = None,
+) -> int:
+    """Insert rows given as the values of ``names`` (attribute names), each row extended by ``constants`` (the same
+    in every row, converted once): no model instance per row, for rows nobody reads back (a batch's new mirror
+    records). Every concrete field but a database-generated key must be named; values are converted by their
+    fields exactly as :func:`insert` converts them."""
+    if not rows:
+        return 0
+    using = using or router.db_for_write(model)
+    connection = connections[using]
+    constants = constants or {}
+    by_name = {f.attname: f for f in model._meta.concrete_fields}
+    fields = [by_name[name] for name in names]
+    fixed_fields = [by_name[name] for name in constants]
+    expected = {f.attname for f in model._meta.concrete_fields if not (f.primary_key and isinstance(f, AutoFieldMixin))}
+    if set(names) | set(constants) != expected or len(names) + len(constants) != len(expected):
+        raise ValueError(f"insert_rows({model.__name__}) needs each of {sorted(expected)} once")
+    fixed = _rows([_Values(constants)], fixed_fields, connection)[0] if constants else []
+    converted = _convert_rows(rows, fields, connection)
+    for row in converted:
+        row.extend(fixed)
+    quote = connection.ops.quote_name
+    all_fields = [*fields, *fixed_fields]
+    table, columns = quote(model._meta.db_table), [quote(f.column) for f in all_fields]
+    if connection.vendor == "postgresql":
+        _copy(connection, table, columns, converted)
+    else:
+        sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(all_fields))})"
+        _run(connection, sql, converted)
+    return len(converted)
+
+
+class _Values:
+    """Attribute access to a dict (the constants of :func:`insert_rows`, converted as an object's values)."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+
+def _convert_rows(rows: Sequence[Sequence[Any]], fields: Sequence[models.Field], connection) -> list[list]:
+    converters = [(i, c) for i, c in enumerate(_converter(f, connection) for f in fields) if c is not None]
+    converted = []
+    for values in rows:
+        row = list(values)
+        for i, convert in converters:
+            value = row[i]
+            if value is not None:
+                row[i] = convert(value)
+        converted.append(row)
+    return converted
+
+
 def update(
     model: type[models.Model], objs: Sequence[models.Model], names: Iterable[str], *, using: str | None = None
 ) -> int:
@@ -209,3 +260,58 @@ def among(model: type[models.Model], name: str, values: Iterable[str]) -> RawSQL
         return RawSQL(f"{column} IN (SELECT value FROM json_each(%s))", [orjson.dumps(values).decode()],
                       output_field=models.BooleanField())  # fmt: skip
     return models.Q(**{f"{name}__in": values})
+
+
+@contextmanager
+def bulk_load(using: str | None = None) -> Iterator[None]:
+    """The connection's settings for the many batch transactions of a sync job, restored when it ends.
+
+    SQLite (WAL): the automatic checkpoint waits for ``PSA_INTEGRATIONS_SQLITE_CHECKPOINT_PAGES`` pages instead of
+    1,000. A batch dirties more than 1,000 pages (the random UUID keys touch most leaves of their indexes), so every
+    commit copied the whole log into the database and synced it: a tenth of a first sync's CPU time, more of its wall
+    time. A longer log holds the pages that many batches rewrite once when it is copied. The job's last checkpoint is
+    its own (passive), not the next request's. The page cache is ``PSA_INTEGRATIONS_SQLITE_CACHE_MB`` instead of
+    2 MB: each batch's inserts land all over those indexes, and every page not cached was read again.
+
+    PostgreSQL: ``synchronous_commit`` is off while the batches commit (``PSA_INTEGRATIONS_ASYNC_COMMIT``), so no
+    batch waits for the log's flush. Nothing is put at risk but the last moments' batches on a server crash, and
+    those are read again: the run's own final save is committed synchronously after this, which flushes every
+    earlier commit before it, so the saved cursor never gets ahead of the stored rows."""
+    connection = connections[using or DEFAULT_DB_ALIAS]
+    restore: Callable[[Any], None] | None = None
+    try:
+        with connection.cursor() as cursor:
+            if connection.vendor == "sqlite":
+                cursor.execute("PRAGMA wal_autocheckpoint")
+                pages = int(cursor.fetchone()[0])
+                cursor.execute("PRAGMA cache_size")
+                cache = int(cursor.fetchone()[0])
+                if settings.INTEGRATIONS_SQLITE_CHECKPOINT_PAGES > 0:
+                    cursor.execute(f"PRAGMA wal_autocheckpoint = {int(settings.INTEGRATIONS_SQLITE_CHECKPOINT_PAGES)}")
+                if settings.INTEGRATIONS_SQLITE_CACHE_MB > 0:
+                    cursor.execute(f"PRAGMA cache_size = {-1024 * int(settings.INTEGRATIONS_SQLITE_CACHE_MB)}")
+
+                def restore(cursor: Any) -> None:
+                    cursor.execute(f"PRAGMA cache_size = {cache}")
+                    cursor.execute(f"PRAGMA wal_autocheckpoint = {pages}")
+                    if not connection.in_atomic_block:  # a checkpoint cannot run inside a transaction
+                        cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+            elif connection.vendor == "postgresql" and settings.INTEGRATIONS_ASYNC_COMMIT:
+                cursor.execute("SELECT current_setting('synchronous_commit'), set_config('synchronous_commit', "
+                               "'off', false)")  # fmt: skip
+                before = cursor.fetchone()[0]
+
+                def restore(cursor: Any) -> None:
+                    cursor.execute("SELECT set_config('synchronous_commit', %s, false)", [before])
+    except DatabaseError:  # whatever fails here fails again in the job, where it is reported
+        restore = None
+    try:
+        yield
+    finally:
+        if restore is not None:
+            try:
+                with connection.cursor() as cursor:
+                    restore(cursor)
+            except DatabaseError:  # a broken connection is closed and reopened with the defaults anyway
+                pass

@@ -65,6 +65,7 @@ class Item:
 
 RECORD_STATE = ("id", "external_id", "payload_hash", "deleted_at", "object_id")
 RECORD_WRITTEN = ["payload", "payload_hash", "last_seen_at", "deleted_at", "content_type", "object_id"]
+NEW_RECORD_COLUMNS = ("external_id", "content_type_id", "object_id", "payload", "payload_hash")  # and the batch's own
 
 
 def canonical_json(payload: Any) -> bytes:
@@ -119,15 +120,34 @@ def _content_type(model) -> ContentType | None:
     return ContentType.objects.get_for_model(model) if model is not None else None
 
 
-def apply_batch(context, mapper_class: type[Mapper], records: Iterable[tuple[Any, dict]]) -> None:
-    """Upsert one batch of ``(external_id, payload)``."""
-    mapper = mapper_class(context)
-    items: dict[str, Item] = {}
+@dataclass
+class Hashed:
+    """A batch's records with their canonical JSON and hash, worked out without the database (so a page can be
+    hashed by the thread that fetched it, while the job's thread writes the one before), and how many had no id."""
+
+    items: dict[str, Item]
+    without_id: int = 0
+
+
+def hashed(records: Iterable[tuple[Any, dict]]) -> Hashed:
+    """The ``(external_id, payload)`` records of a batch as :class:`Item` objects keyed by id (the last of an id
+    wins). Touches no database and no run: safe in any thread."""
+    batch = Hashed({})
     for external_id, payload in records:
         if external_id is None or external_id == "":
-            context.error("?", "The record has no id.")
+            batch.without_id += 1
             continue
-        items[str(external_id)] = _item(str(external_id), payload)
+        batch.items[str(external_id)] = _item(str(external_id), payload)
+    return batch
+
+
+def apply_batch(context, mapper_class: type[Mapper], records: Iterable[tuple[Any, dict]] | Hashed) -> None:
+    """Upsert one batch of ``(external_id, payload)`` (or a batch already :func:`hashed`)."""
+    mapper = mapper_class(context)
+    batch = records if isinstance(records, Hashed) else hashed(records)
+    for _ in range(batch.without_id):
+        context.error("?", "The record has no id.")
+    items = batch.items
     if not items:
         return
     changed = _changed(context, mapper, items)
@@ -238,17 +258,14 @@ def _write(context, mapper: Mapper, items: list[Item]) -> None:
     if to_update:  # a changed name reaches the documents that fold it in (a renamed client's tickets)
         search.reindex_owners(mapper.model, to_update)
     content_type = _content_type(mapper.model)
+    content_type_id = content_type.pk if content_type is not None else None
     new_records, old_records = [], []
     for item in items:
         object_id = str(item.obj.pk) if item.obj is not None else ""
-        if item.record is None:
-            item.record = _new_record(
-                source_id=context.source.pk, kind=mapper.kind, external_id=item.external_id,
-                content_type_id=content_type.pk if object_id else None, object_id=object_id,
-                payload=bulk.JSONText(item.text), payload_hash=item.hash, first_seen_at=now, last_seen_at=now,
-            )  # fmt: skip
+        if item.record is None:  # a row, not an instance: nothing reads a new record back
+            new_records.append((item.external_id, content_type_id if object_id else None, object_id,
+                                bulk.JSONText(item.text), item.hash))  # fmt: skip
             item.new_record = True
-            new_records.append(item.record)
         else:
             record = item.record
             record.payload, record.payload_hash, record.last_seen_at, record.deleted_at = (
@@ -260,7 +277,8 @@ def _write(context, mapper: Mapper, items: list[Item]) -> None:
             record.content_type, record.object_id = (content_type if object_id else None), object_id
             old_records.append(record)
     if new_records:
-        bulk.insert(ExternalRecord, new_records)
+        bulk.insert_rows(ExternalRecord, NEW_RECORD_COLUMNS, new_records, {"source_id": context.source.pk,
+                         "kind": mapper.kind, "first_seen_at": now, "last_seen_at": now, "deleted_at": None})  # fmt: skip
     if old_records:
         bulk.update(ExternalRecord, old_records, RECORD_WRITTEN)
     context.writes += len(to_create) + len(to_update) + len(new_records) + len(old_records)
@@ -429,6 +447,18 @@ def mark_missing(context, mapper_class: type[Mapper], seen: set[str], scope: dic
         ExternalRecord.objects.filter(pk__in=back).update(deleted_at=None, payload_hash="")
     context.run.deleted += len(gone)
     context.writes += len(gone) + len(back)
+
+
+def linked_uuids(context, kind: str, external_ids: Iterable[Any]) -> dict[str, uuid.UUID]:
+    """:func:`local_uuids` of the records of another kind that a job's records refer to (a configuration's company,
+    site and contact), remembered for the rest of the run: each batch asked again for the same thousand companies,
+    a tenth of a first sync's mapping time. Only links found are kept, so a record synced meanwhile is still found;
+    the returned map may hold more ids than asked for."""
+    known = context.linked.setdefault(kind, {})
+    missing = {str(e) for e in external_ids if e is not None} - known.keys()
+    if missing:
+        known.update(local_uuids(context.source, kind, missing))
+    return known
 
 
 def local_uuids(source, kind: str, external_ids: Iterable[Any]) -> dict[str, uuid.UUID]:

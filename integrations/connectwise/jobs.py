@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
@@ -18,7 +19,7 @@ from integrations.connectwise.mappers import (
 from integrations.connectwise.procurement import CatalogItemMapper, refresh_stock
 from integrations.connectwise.sales import OpportunityMapper, OpportunityStatusMapper
 from integrations.http import in_order, read_ahead
-from integrations.mirror import Mapper, apply_batch, mark_missing
+from integrations.mirror import Hashed, Mapper, apply_batch, hashed, mark_missing
 from integrations.models import ExternalRecord
 
 BATCH = 1000
@@ -52,25 +53,45 @@ def _newest(stamps: list[str]) -> datetime | None:
     return None
 
 
-def _apply(context, mapper: type[Mapper], records: list[dict]) -> None:
-    batch, stamps = [], []
+@dataclass
+class _Page:
+    """A page read and hashed, ready for the job's thread: the records without an integer id (one error each), the
+    newest ``lastUpdated`` and the others, hashed."""
+
+    without_id: list[str]
+    newest: datetime | None
+    batch: Hashed
+
+
+def _page(records: list[dict]) -> _Page:
+    """Touches no database and no run (it runs in the read-ahead thread)."""
+    batch, stamps, without_id = [], [], []
     for record in records:
         external_id = record.get("id")
         if not isinstance(external_id, int):
-            context.error(repr(external_id)[:64], "The record has no integer id.")
+            without_id.append(repr(external_id)[:64])
             continue
         stamp = _stamp(record)
         if stamp is not None:
             stamps.append(stamp)
         batch.append((external_id, record))
-    context.saw(_newest(stamps))
-    apply_batch(context, mapper, batch)
+    return _Page(without_id, _newest(stamps), hashed(batch))
+
+
+def _apply(context, mapper: type[Mapper], records: list[dict] | _Page) -> None:
+    page = records if isinstance(records, _Page) else _page(records)
+    for external_id in page.without_id:
+        context.error(external_id, "The record has no integer id.")
+    context.saw(page.newest)
+    apply_batch(context, mapper, page.batch)
 
 
 def _pull(context, collection: str) -> None:
+    """The pages are hashed by the thread that reads them: while the job's thread is in the database (which lets
+    other threads run), the next page's canonical JSON and hashes are worked out."""
     path, mapper = COLLECTIONS[collection]
     since = context.client.updated_since(context.since())
-    pages = context.client.iter_pages(path, conditions=since)
+    pages = (_page(page) for page in context.client.iter_pages(path, conditions=since))
     for page in read_ahead(pages, settings.INTEGRATIONS_READ_AHEAD):
         _apply(context, mapper, page)
 

@@ -16,7 +16,7 @@ from assets.models import Asset, AssetInterface
 from assets.validators import normalize_mac
 from clients.models import Client, Contact, Location
 from integrations import bulk
-from integrations.mirror import Item, Mapper, RecordError, build, local_uuids, prefetched, text
+from integrations.mirror import Item, Mapper, RecordError, build, linked_uuids, prefetched, text
 
 _url = URLValidator(schemes=["http", "https"])
 
@@ -122,7 +122,7 @@ class _ClientChildMapper(Mapper):
             company = item.payload.get("company")
             if isinstance(company, dict):
                 companies.append(company.get("id"))
-        self.clients = local_uuids(self.context.source, "company", companies)
+        self.clients = linked_uuids(self.context, "company", companies)
 
     def client_id(self, item: Item) -> uuid.UUID:
         company = ref_id(item.payload, "company", required=True)
@@ -174,7 +174,7 @@ class ContactMapper(_ClientChildMapper):
     def prepare(self, items: list[Item]) -> None:
         super().prepare(items)
         sites = [(i.payload.get("site") or {}).get("id") for i in items if isinstance(i.payload.get("site"), dict)]
-        self.locations = local_uuids(self.context.source, "site", sites)
+        self.locations = linked_uuids(self.context, "site", sites)
 
     def values(self, item: Item) -> dict:
         p = item.payload
@@ -228,8 +228,8 @@ class ConfigurationMapper(_ClientChildMapper):
                 ref = item.payload.get(key)
                 if isinstance(ref, dict):
                     bucket.append(ref.get("id"))
-        self.locations = local_uuids(self.context.source, "site", sites)
-        self.contacts = local_uuids(self.context.source, "contact", contacts)
+        self.locations = linked_uuids(self.context, "site", sites)
+        self.contacts = linked_uuids(self.context, "contact", contacts)
 
     def values(self, item: Item) -> dict:
         p = item.payload

@@ -41,13 +41,16 @@ def row_of(searchable: Searchable, obj: Any, tsvector: bool | None = None) -> tu
     texts = document.texts
     found: list[tuple[str, list[list[str]]]] = []  # per group, the word lists of its fields that have words
     total = 0
-    for group, names in _layout(searchable.fields):
+    words = t.words
+    for group, names in _layout_of(searchable):
         fields = []
         for name in names:
-            field_words = t.words(texts.get(name) or "")
-            if field_words:
-                fields.append(field_words)
-                total += len(field_words)
+            value = texts.get(name)
+            if value:  # most fields of a synced row are empty (notes, department)
+                field_words = words(value)
+                if field_words:
+                    fields.append(field_words)
+                    total += len(field_words)
         found.append((group, fields))
     # Most documents (a client, a contact, an asset) are far below the caps: no word can reach
     # MAX_POSITIONS_PER_WORD and no position MAX_POSITION (at most one empty position per word), so the words are
@@ -63,6 +66,19 @@ def row_of(searchable: Searchable, obj: Any, tsvector: bool | None = None) -> tu
         *per_group,
     ]
     return [*values, {name: value for name, value in texts.items() if value}], literal
+
+
+_LAYOUTS: dict[int, tuple[tuple, tuple]] = {}
+
+
+def _layout_of(searchable: Searchable) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """:func:`_layout` of the searchable's fields, found by the tuple's identity: hashing its fields (frozen
+    dataclasses) for the cache's key cost more per object than anything else in its entry but the words."""
+    fields = searchable.fields
+    cached = _LAYOUTS.get(id(fields))
+    if cached is None or cached[0] is not fields:
+        cached = _LAYOUTS[id(fields)] = (fields, _layout(fields))
+    return cached[1]
 
 
 @functools.lru_cache(maxsize=256)

@@ -40,7 +40,11 @@ def fold(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """The indexed words of ``text``, in order."""
-    return [w for w in _WORD.findall(fold(text)) if len(w) <= MAX_WORD]
+    folded = fold(text)
+    found = _WORD.findall(folded)
+    if len(folded) <= MAX_WORD:  # no word can be too long (most texts: a name, a serial)
+        return found
+    return [w for w in found if len(w) <= MAX_WORD]
 
 
 # --- queries ---------------------------------------------------------------------------------------------
