@@ -25,7 +25,7 @@ from psa.search import lookup
 from psa.utils import is_uuid
 from tickets import search as ticket_search
 from tickets import services
-from tickets.api import comment_serializers, config_serializers
+from tickets.api import comment_serializers, config_serializers, list_rows
 from tickets.api import serializers as s
 from tickets.filtersets import (
     BoardFilterSet,
@@ -298,10 +298,19 @@ class TicketViewSet(PsaModelViewSet):
         return queryset
 
     def paginate_queryset(self, queryset):
-        page = column_page(queryset, self.output_fields()) if self.action == "list" else None
+        page = None
+        if self.action == "list" and list_rows.serves(self.output_fields()):
+            # The page comes as the response's dicts (tickets.api.list_rows); get_serializer passes them through.
+            page = self._row_page = list_rows.RowPage(
+                queryset, list_rows.visible_fields(self.request, self.output_fields())
+            )
+        elif self.action == "list":
+            page = column_page(queryset, self.output_fields())
         return super().paginate_queryset(queryset if page is None else page)
 
     def get_serializer(self, *args, **kwargs):
+        if getattr(self, "_row_page", None) is not None and len(args) == 1 and kwargs.get("many"):
+            return lean.LeanList(args[0])
         if self.action in ("list", "retrieve"):
             kwargs.setdefault("fields", self.output_fields())
         return super().get_serializer(*args, **kwargs)
