@@ -9,9 +9,10 @@ Here each output field of the ticket list is declared as the columns it reads an
 from what the driver returns straight to what the response holds (SQLite's ``"3f2a..."`` to ``"3f2a...-..."``,
 ``"2026-12-01 20:11:47.41"`` to ``"2026-12-01T20:11:47.41Z"``; PostgreSQL's ``UUID`` and ``datetime`` objects to
 the same texts), a column at a time, and the dicts are zipped from the converted columns. The statements are the
-column fetch's: the page's ids found by the filtered, sorted query alone, the columns read for those ids (on
-PostgreSQL as an array filled first, joined in the order written), the clients' names and the tags by one query
-each; boards, statuses and priorities from the reference cache. Their SQL is compiled once per shape.
+column fetch's: the page's ids found by the filtered, sorted query alone (which joins nothing, so the planner walks
+the sort's index and stops at the page), then the columns and relations, the client's name too, read for those ids
+(on PostgreSQL as an array filled first, joined in the order written); the tags by one more query; boards,
+statuses and priorities from the reference cache. Their SQL is compiled once per shape.
 
 The output equals the serializer path's byte for byte (keys, their order, a name whose relation is empty moved to
 the end as ``null`` as DRF's ``SkipField`` does, gating): ``tests/psa/test_lean_lists.py`` compares both paths and
@@ -37,7 +38,6 @@ from django.utils import timezone
 from rest_framework import ISO_8601
 from rest_framework.settings import api_settings
 
-from clients.models import Client
 from psa import gating, references
 from psa.db import joins_in_written_order
 from tickets.models import Board, Priority, Status, Ticket
@@ -124,12 +124,11 @@ SKIPPED = object()  # a dotted name through an empty relation: DRF skips it, the
 
 
 class Context:
-    """What one page's conversions share: its columns, the clients' names and the tags fetched for it, and each
-    column converted once (``id`` and ``ticket_id`` are one column)."""
+    """What one page's conversions share: its columns, the tags fetched for it, and each column converted once
+    (``id`` and ``ticket_id`` are one column)."""
 
     def __init__(self, columns: dict[str, Column]) -> None:
         self.columns = columns
-        self.clients: dict[Any, str] = {}
         self.tags: dict[Any, list[dict]] = {}
         self.now = timezone.now()
         self._converted: dict[tuple, list] = {}
@@ -175,10 +174,6 @@ def _user(relation: str) -> tuple[tuple[str, ...], Convert]:
     return (names, logins), lambda ctx: _person(ctx.columns[names], ctx.columns[logins])
 
 
-def _client_name(ctx: Context) -> list:
-    return [ctx.clients[key] for key in ctx.columns["client_id"]]
-
-
 def _overdue(ctx: Context) -> list:
     """``Ticket.is_overdue``: open, with a due date before now."""
     now = ctx.now
@@ -203,7 +198,8 @@ FIELDS: dict[str, tuple[tuple[str, ...], Convert]] = {
     "title": _column("title", _text),
     "description": _column("description", _text),
     "client_id": _column("client_id", _uuid_text),
-    "client_name": (("client_id",), _client_name),
+    # Joined into the page fetch, which reads 50 tickets by id (the query finding the page never joins it).
+    "client_name": _column("client__name", _text),
     "contact_id": _column("contact_id", _uuid_text),
     "contact_name_id": _column("contact_id", _uuid_text),
     "contact_name": (
@@ -287,8 +283,6 @@ class RowPage:
         if not rows:
             return []
         ctx = Context(dict(zip(names, zip(*rows, strict=True), strict=True)))
-        if "client_name" in self.visible:
-            ctx.clients = _client_names(db, list(dict.fromkeys(ctx.columns["client_id"])))
         if "tags" in self.visible:
             ctx.tags = _tags_of(db, ctx.columns["id"])
         if not self.converts:
@@ -386,11 +380,6 @@ def _by_keys(db: str, shape: str, queryset: Callable[[list], models.QuerySet], k
     with connections[db].cursor() as cursor:
         cursor.execute(sql, keys)
         return cursor.fetchall()
-
-
-def _client_names(db: str, keys: list) -> dict[Any, str]:
-    rows = _by_keys(db, "client names", lambda k: Client._base_manager.filter(pk__in=k).values_list("pk", "name"), keys)
-    return {key: str(name) for key, name in rows}
 
 
 def _tags_of(db: str, tickets: Column) -> dict[Any, list[dict]]:

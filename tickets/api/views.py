@@ -291,16 +291,20 @@ class TicketViewSet(PsaModelViewSet):
     def retrieve_fields(self) -> tuple[str, ...]:
         return self.output_fields()
 
+    def rows_direct(self) -> bool:
+        """Whether this list's page is read as the response's dicts (tickets.api.list_rows)."""
+        return self.action == "list" and list_rows.serves(self.output_fields())
+
     def get_queryset(self):
         queryset = super().get_queryset()
-        if self.action in ("list", "retrieve"):
-            queryset = optimise(queryset, self.output_fields())
+        if self.action == "retrieve" or (self.action == "list" and not self.rows_direct()):
+            queryset = optimise(queryset, self.output_fields())  # the direct rows join and read on their own
         return queryset
 
     def paginate_queryset(self, queryset):
         page = None
-        if self.action == "list" and list_rows.serves(self.output_fields()):
-            # The page comes as the response's dicts (tickets.api.list_rows); get_serializer passes them through.
+        if self.rows_direct():
+            # The page comes as the response's dicts; get_serializer passes them through.
             page = self._row_page = list_rows.RowPage(
                 queryset, list_rows.visible_fields(self.request, self.output_fields())
             )
