@@ -127,9 +127,10 @@ def optimise(queryset, fields: tuple[str, ...]):
             prefetches[getattr(item, "prefetch_to", item)] = item
     if prefetches:
         queryset = queryset.prefetch_related(*prefetches.values())
-    if not {"description", "description_html", "attributes"} & set(fields):
-        queryset = queryset.defer("description")
-    return queryset
+    deferred = [] if {"description", "description_html", "attributes"} & set(fields) else ["description"]
+    if "description_html" not in fields:
+        deferred.append("description_html")
+    return queryset.defer(*deferred)
 
 
 # The columns each output field reads (a column, a relation for its id, or ``relation__column``), for the list's
@@ -171,7 +172,7 @@ def column_page(queryset, fields: tuple[str, ...]) -> lean.ColumnPage | None:
 _PERSON = ("email", "name", "login")  # the e-mail and str(user)
 DETAIL_COLUMNS = {
     **FIELD_COLUMNS,
-    "description_html": ("description",),
+    "description_html": ("description", "description_html"),
     "attributes": ("attributes", "description", "due_date", "watchers__user"),
     "client_email": ("client__email",), "client_phone": ("client__phone",), "client_logo_url": (),
     "contact_email": ("contact", "contact__email"), "contact_phone": ("contact", "contact__phone", "contact__mobile"),
