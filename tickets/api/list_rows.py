@@ -30,6 +30,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db import connections, models
 from django.db.models import TextField
 from django.db.models.expressions import RawSQL
@@ -275,7 +276,20 @@ class RowPage:
         self.skippable = [name for name in self.visible if name in SKIPPABLE]
 
     def count(self) -> int:
-        return self.queryset.count()
+        """``COUNT(*)`` of the filtered tickets (when the group counts cannot answer): the filtered query's SQL
+        counted as a subquery, which both engines flatten into the plain count; Django's ``count()`` clones the
+        query and builds an aggregate, about twice the CPU for the same statement."""
+        query = self.queryset.query.chain()
+        query.clear_ordering(force=True)
+        query.set_values(["pk"])
+        db = self.queryset.db
+        try:
+            sql, params = query.get_compiler(using=db).as_sql()
+        except EmptyResultSet:  # a filter that matches nothing by itself (no client in scope, an empty id list)
+            return 0
+        with connections[db].cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM ({sql}) counted", params)
+            return int(cursor.fetchone()[0])
 
     def __getitem__(self, window: slice) -> list[dict]:
         db = self.queryset.db
@@ -307,7 +321,10 @@ class RowPage:
         page = query.chain()
         page.set_values(["pk"])
         page.set_limits(window.start, window.stop)
-        inner_sql, inner_params = page.get_compiler(using=db).as_sql()
+        try:
+            inner_sql, inner_params = page.get_compiler(using=db).as_sql()
+        except EmptyResultSet:
+            return names, []
         connection = connections[db]
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
