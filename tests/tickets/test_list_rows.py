@@ -47,8 +47,9 @@ def test_a_date_time_is_written_as_drf_writes_it_from_any_form_the_driver_gives(
 
 def test_an_id_is_written_as_drf_writes_it_from_any_form_the_driver_gives():
     ids = [uuid.uuid4() for _ in range(50)] + [uuid.UUID(int=0), uuid.UUID(int=2**128 - 1)]
-    forms = [value.hex for value in ids] + [value.hex.upper() for value in ids] + ids + [None]
-    assert list_rows._uuid_text(forms) == [str(value) for value in ids] * 3 + [None]
+    texts = [str(value) for value in ids]  # PostgreSQL's text of a uuid
+    forms = [v.hex for v in ids] + [v.hex.upper() for v in ids] + ids + texts + [t.upper() for t in texts] + [None]
+    assert list_rows._uuid_text(forms) == texts * 5 + [None]
 
 
 def _varied_tickets(client) -> None:

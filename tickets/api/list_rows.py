@@ -58,9 +58,12 @@ def _uuid_text(values: Column) -> list[str | None]:
 def _one_uuid(value: Any) -> str | None:
     if value is None:
         return None
-    if type(value) is str and len(value) == 32:
-        return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}".lower()
-    return str(uuid.UUID(str(value)))
+    if type(value) is str:
+        if len(value) == 32:  # SQLite's
+            return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}".lower()
+        if len(value) == 36 and value[8] == "-":  # PostgreSQL's text of a uuid (read as text, see _page_sql)
+            return value.lower()
+    return str(value if type(value) is uuid.UUID else uuid.UUID(str(value)))
 
 
 def _datetime_text(values: Column) -> list[str | None]:
@@ -189,7 +192,7 @@ SKIPPABLE = frozenset({"category_name", "subcategory_name"})
 
 
 def _tags(ctx: Context) -> list:
-    return [ctx.tags.get(key, []) for key in ctx.columns["id"]]
+    return [ctx.tags.get(key, []) for key in ctx.converted("id", _uuid_text)]
 
 
 FIELDS: dict[str, tuple[tuple[str, ...], Convert]] = {
@@ -340,6 +343,10 @@ class RowPage:
 PAGE_MARK = "psa_ticket_page_ids"
 _sql: dict[tuple, Any] = {}
 DATETIME_COLUMNS = frozenset({"due_date", "entered_at", "updated_at", "closed_at"})
+UUID_COLUMNS = frozenset(
+    {"id", "client_id", "contact_id", "location_id", "board_id", "status_id", "priority_id", "category_id",
+     "subcategory_id", "assigned_to_id", "entered_by_id", "updated_by_id", "closed_by_id"}
+)  # fmt: skip
 _lock = threading.Lock()
 _MAX_SHAPES = 2_000  # field selections and sorts come from the query string: past this many, compile afresh
 
@@ -358,7 +365,8 @@ def _page_sql(db: str, columns: tuple[str, ...], ordering: tuple) -> tuple[str, 
 
     On SQLite a date-time column is read as ``CAST(... AS text)``: the driver parses a column declared ``datetime``
     into a ``datetime`` (2-3 µs each, the largest share of a page's fetch), which would only be written back as the
-    text it was; an expression has no declared type, so its text comes as stored.
+    text it was; an expression has no declared type, so its text comes as stored. On PostgreSQL the ids are read as
+    text for the same reason (psycopg builds a ``UUID`` of each, which ``str()`` turns back into that text).
     """
     key = ("page", db, columns, ordering)
     try:
@@ -369,9 +377,10 @@ def _page_sql(db: str, columns: tuple[str, ...], ordering: tuple) -> tuple[str, 
         key = None
     manager = Ticket._base_manager.db_manager(db)
     template = manager.filter(pk__in=RawSQL(PAGE_MARK, ())).order_by(*ordering)
-    as_text = {}
-    if connections[db].vendor == "sqlite":
-        as_text = {f"{name}__text": name for name in columns if name in DATETIME_COLUMNS}
+    vendor = connections[db].vendor
+    read_as_text = DATETIME_COLUMNS if vendor == "sqlite" else UUID_COLUMNS if vendor == "postgresql" else ()
+    as_text = {f"{name}__text": name for name in columns if name in read_as_text}
+    if as_text:
         template = template.annotate(**{alias: Cast(name, TextField()) for alias, name in as_text.items()})
     plain = [name for name in columns if name not in as_text.values()]
     query = template.values_list(*plain, *as_text).query
@@ -410,9 +419,10 @@ def _tags_of(db: str, tickets: Column) -> dict[Any, list[dict]]:
         .values_list("ticket_id", "tag_id", "tag__text", "tag__background_color", "tag__text_color"),
         list(tickets),
     )
-    found: dict[Any, list[dict]] = {}
+    found: dict[str, list[dict]] = {}  # by the ticket's id as the response writes it
     tag_ids = _uuid_text([row[1] for row in rows])
-    for (ticket, _tag, text, background, color), tag_id in zip(rows, tag_ids, strict=True):
+    ticket_ids = _uuid_text([row[0] for row in rows])
+    for (_ticket, _tag, text, background, color), ticket, tag_id in zip(rows, ticket_ids, tag_ids, strict=True):
         found.setdefault(ticket, []).append(
             {"tag_id": tag_id, "tag_text": text, "background_color": background, "text_color": color}
         )
