@@ -24,6 +24,7 @@ it off with the rest of the lean path.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 import uuid
 from collections.abc import Callable, Sequence
@@ -152,13 +153,28 @@ def _column(name: str, convert: Callable[[Column], list]) -> tuple[tuple[str, ..
     return (name,), lambda ctx: ctx.converted(name, convert)
 
 
+def _reference_rows(model: type[models.Model], keys: Column) -> list[models.Model]:
+    """The cached rows of ``model`` for the driver's ``keys`` (hex text on SQLite), in their order; one the cache
+    does not hold yet (created by another process a moment ago) is read by one query, as the model fetch's would."""
+    table = references.rows(model)
+    found = {key: table.get(uuid.UUID(str(key))) for key in set(keys)}
+    missing = [key for key, row in found.items() if row is None]
+    if missing:
+        loaded = model._default_manager.in_bulk([uuid.UUID(str(k)) for k in missing])
+        found.update({key: loaded[uuid.UUID(str(key))] for key in missing})
+    return [found[key] for key in keys]
+
+
+_reference_loaders: dict[type, Callable[[Column], list]] = {}
+
+
 def _reference(relation: str, model: type[models.Model], attr: str) -> tuple[tuple[str, ...], Convert]:
     """A column of a board, status or priority (a registered reference table), from the cache by the row's id."""
     column = f"{relation}_id"
+    load = _reference_loaders.setdefault(model, functools.partial(_reference_rows, model))  # one per model: memoised
 
     def convert(ctx: Context) -> list:
-        rows = ctx.converted(column, lambda keys: _reference_rows(model, keys))
-        return [getattr(row, attr) for row in rows]
+        return [getattr(row, attr) for row in ctx.converted(column, load)]
 
     return (column,), convert
 
@@ -240,18 +256,6 @@ FIELDS: dict[str, tuple[tuple[str, ...], Convert]] = {
     "closed_by_name": _user("closed_by"),
     "closed_at": _column("closed_at", _datetime_text),
 }
-
-
-def _reference_rows(model: type[models.Model], keys: Column) -> list[models.Model]:
-    """The cached rows of ``model`` for the driver's ``keys`` (hex text on SQLite), in their order; one the cache
-    does not hold yet (created by another process a moment ago) is read by one query, as the model fetch's would."""
-    table = references.rows(model)
-    found = {key: table.get(uuid.UUID(str(key))) for key in set(keys)}
-    missing = [key for key, row in found.items() if row is None]
-    if missing:
-        loaded = model._default_manager.in_bulk([uuid.UUID(str(k)) for k in missing])
-        found.update({key: loaded[uuid.UUID(str(key))] for key in missing})
-    return [found[key] for key in keys]
 
 
 # ---- the page --------------------------------------------------------------------------------------------------
