@@ -221,8 +221,8 @@ def _tickets(args, rng, counter, clients, contacts, boards, statuses, priorities
     to_make = max(0, args.tickets - existing)
     writer = BulkRows(
         Ticket,
-        ["id", "ticket_number", "number_sequence", "title", "description", "client", "contact", "board", "status",
-         "priority", "assigned_to", "due_date", "source", "entered_at", "is_closed", "closed_at", "created_at",
+        ["id", "ticket_number", "number_sequence", "title", "description", "description_html", "client", "contact",
+         "board", "status", "priority", "assigned_to", "due_date", "source", "entered_at", "is_closed", "closed_at", "created_at",
          "updated_at"],
     )  # fmt: skip
     tag_writer = BulkRows(Ticket.tags.through, ["ticket", "tag"])
@@ -238,9 +238,10 @@ def _tickets(args, rng, counter, clients, contacts, boards, statuses, priorities
             closed = entered + timedelta(minutes=rng.randint(0, 7 * 24 * 60)) if status.is_closed else None
             client = rng.choice(clients)
             ticket_id = _uuid(rng)
+            title = f"{rng.choice(SUBJECTS)} - {rng.choice(WORDS)} {rng.choice(WORDS)}"
+            text = sentence(rng, rng.randint(8, 40))  # after the title, so a seed makes the same data as before
             rows.append((
-                ticket_id, f"BEN{sequence}", sequence,
-                f"{rng.choice(SUBJECTS)} - {rng.choice(WORDS)} {rng.choice(WORDS)}", sentence(rng, rng.randint(8, 40)),
+                ticket_id, f"BEN{sequence}", sequence, title, text, sentence_html(text),
                 client, rng.choice(contacts[client]) if rng.random() < 0.7 else None, board.pk, status.pk,
                 rng.choice(priorities), rng.choice(tech_ids) if rng.random() < 0.8 else None,
                 (entered + timedelta(days=rng.randint(1, 14))) if rng.random() < 0.4 else None,

@@ -17,11 +17,13 @@ list counts its rows.
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 from django import forms
+from django.db import connections, router
 from django.db.models import QuerySet, Sum
 from django.http import QueryDict
 
@@ -66,12 +68,57 @@ def ticket_list_count(params: QueryDict, scope: frozenset[uuid.UUID] | None) -> 
         allowed["client_id"] = set(scope) & allowed["client_id"] if "client_id" in allowed else set(scope)
     if any(not values for values in allowed.values()):
         return 0  # contradictory filters, or a caller who sees no client: no ticket, as the list's own filter says
-    rows = (ClientTicketGroupCount if "client_id" in allowed else TicketGroupCount).objects.order_by()
+    return _summed(ClientTicketGroupCount if "client_id" in allowed else TicketGroupCount, allowed, named)
+
+
+def _summed(model: type, allowed: dict[str, set], named: list[tuple[str, str]]) -> int:
+    """The tickets of ``model``'s rows whose columns take the ``allowed`` values, by the SQL kept for this shape."""
+    db = router.db_for_read(model)
+    shape = (model, db, tuple((column, len(allowed[column])) for column in sorted(allowed)), tuple(f for f, _ in named))
+    params = _params(model, db, allowed, named)
+    sql = _sum_sql.get(shape)
+    if sql is not None:
+        with connections[db].cursor() as cursor:
+            cursor.execute(sql, params)
+            return int(cursor.fetchone()[0] or 0)
+    rows = model.objects.order_by()
     # column__in, also for one value: SQLite writes is_closed = x as a bare column, which no index seeks.
     rows = rows.filter(**{f"{column}__in": sorted(values) for column, values in allowed.items()})
-    for column, ids in named:
-        rows = rows.filter(**{f"{column}__in": ids})
-    return int(rows.aggregate(total=Sum("tickets"))["total"] or 0)
+    for filter_name, name in named:
+        column, ids_named = NAMED_FILTERS[filter_name]
+        rows = rows.filter(**{f"{column}__in": ids_named(name)})
+    sent: list[tuple[str, list]] = []
+
+    def record(execute, sql, sql_params, many, context):
+        sent.append((sql, list(sql_params or ())))
+        return execute(sql, sql_params, many, context)
+
+    with connections[db].execute_wrapper(record):
+        total = int(rows.aggregate(total=Sum("tickets"))["total"] or 0)
+    if len(sent) == 1 and sent[0][1] == params:  # the shape's SQL, kept once its parameters are checked as ours
+        with _lock:
+            if len(_sum_sql) >= MAX_SHAPES:
+                _sum_sql.clear()
+            _sum_sql[shape] = sent[0][0]
+    return total
+
+
+# The sum's SQL per shape (group table, filtered columns and their number of values, named filters): building and
+# compiling the aggregate cost more than running it over a few dozen rows (150 µs against 10 µs on SQLite).
+_sum_sql: dict[tuple, str] = {}
+_lock = threading.Lock()
+MAX_SHAPES = 1_000  # shapes come from the query string: past this many, the kept SQL starts over
+
+
+def _params(model: type, db: str, allowed: dict[str, set], named: list[tuple[str, str]]) -> list:
+    """The sum's parameters as the ORM sends them: each column's values sorted (the columns in the order of their
+    names, as ``filter(**kwargs)`` sorts them), then each named filter's name as its ``iexact`` match takes it."""
+    connection = connections[db]
+    params = []
+    for column in sorted(allowed):
+        field = model._meta.get_field(column)
+        params += [field.get_db_prep_value(value, connection) for value in sorted(allowed[column])]
+    return params + [connection.ops.prep_for_iexact_query(name) for _filter, name in named]
 
 
 def _allowed_values(params: QueryDict) -> dict[str, set] | None:
@@ -96,14 +143,14 @@ def _allowed_values(params: QueryDict) -> dict[str, set] | None:
     return allowed
 
 
-def _named(params: QueryDict) -> list[tuple[str, QuerySet]] | None:
-    """The name filters as ``(group column, id subquery)``; an empty name filters nothing, as in the filterset."""
+def _named(params: QueryDict) -> list[tuple[str, str]] | None:
+    """The name filters as ``(filter, name)``; an empty name filters nothing, as in the filterset."""
     named = []
-    for name, (column, ids_named) in NAMED_FILTERS.items():
+    for name in NAMED_FILTERS:
         try:
             value = forms.CharField(required=False).clean(params.get(name))
         except forms.ValidationError:
             return None
         if value:
-            named.append((column, ids_named(value)))
+            named.append((name, value))
     return named

@@ -176,6 +176,10 @@ class Ticket(BaseModel):
     number_sequence = models.BigIntegerField(editable=False, db_index=True)
     title = models.CharField(max_length=255, validators=[MinLengthValidator(1)])
     description = models.TextField(blank=True, help_text="Markdown")
+    # Rendered (Markdown, then nh3) once on save, as a comment's is, not on every view of the ticket. Nullable only so
+    # that SQLite adds it in place: Django rebuilds the table for a NOT NULL column, which drops the triggers keeping
+    # the group counts (tickets/stats_models.py) and copies every ticket. NULL and "" both mean "not rendered yet".
+    description_html = models.TextField(null=True, blank=True, editable=False)
     attributes = models.JSONField(default=dict, blank=True, help_text="Free-form extra attributes")
 
     client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="tickets")
@@ -253,7 +257,19 @@ class Ticket(BaseModel):
                 setattr(self, name, synced[name])
             if changed and kwargs.get("update_fields") is not None:
                 kwargs["update_fields"] = {*kwargs["update_fields"], *changed}
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or "description" in update_fields:
+            self.description_html = render_markdown(self.description)
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "description_html"}
         super().save(*args, **kwargs)
+
+    @property
+    def rendered_description(self) -> str:
+        """The description as safe HTML (rendered on save; a row written without ``save()`` is rendered now)."""
+        if self.description_html or not self.description:
+            return self.description_html or ""
+        return render_markdown(self.description)
 
     @property
     def is_overdue(self) -> bool:

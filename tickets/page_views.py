@@ -74,7 +74,7 @@ def client_tickets(request, client_id):
     state = request.GET.get("state", "open")
     state = state if state in CLIENT_TICKET_STATES else "open"
     tickets = restrict(Ticket.objects.filter(client=client, **CLIENT_TICKET_STATES[state]), request)
-    tickets = tickets.select_related("status", "priority", "assigned_to").defer("description")
+    tickets = tickets.select_related("status", "priority", "assigned_to").defer("description", "description_html")
     context = {
         "section": "clients",
         "client": client,

@@ -13,7 +13,6 @@ from accounts.models import User
 from clients.models import Client, Contact, Location
 from psa.api.serializers import GatedModelSerializer, PassiveSerializer, ScopedPrimaryKeyRelatedField
 from psa.utils import is_uuid
-from tickets import markdown
 from tickets.models import (
     Board,
     Category,
@@ -370,7 +369,7 @@ class TicketSerializer(GatedModelSerializer):
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_description_html(self, ticket: Ticket) -> str:
-        return markdown.render(ticket.description)
+        return ticket.rendered_description
 
     def get_contact_email(self, ticket: Ticket) -> str | None:
         return (ticket.contact.email or None) if ticket.contact_id else None

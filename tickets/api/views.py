@@ -25,7 +25,7 @@ from psa.search import lookup
 from psa.utils import is_uuid
 from tickets import search as ticket_search
 from tickets import services
-from tickets.api import comment_serializers, config_serializers
+from tickets.api import comment_serializers, config_serializers, list_rows
 from tickets.api import serializers as s
 from tickets.filtersets import (
     BoardFilterSet,
@@ -127,9 +127,10 @@ def optimise(queryset, fields: tuple[str, ...]):
             prefetches[getattr(item, "prefetch_to", item)] = item
     if prefetches:
         queryset = queryset.prefetch_related(*prefetches.values())
-    if not {"description", "description_html", "attributes"} & set(fields):
-        queryset = queryset.defer("description")
-    return queryset
+    deferred = [] if {"description", "description_html", "attributes"} & set(fields) else ["description"]
+    if "description_html" not in fields:
+        deferred.append("description_html")
+    return queryset.defer(*deferred)
 
 
 # The columns each output field reads (a column, a relation for its id, or ``relation__column``), for the list's
@@ -171,7 +172,7 @@ def column_page(queryset, fields: tuple[str, ...]) -> lean.ColumnPage | None:
 _PERSON = ("email", "name", "login")  # the e-mail and str(user)
 DETAIL_COLUMNS = {
     **FIELD_COLUMNS,
-    "description_html": ("description",),
+    "description_html": ("description", "description_html"),
     "attributes": ("attributes", "description", "due_date", "watchers__user"),
     "client_email": ("client__email",), "client_phone": ("client__phone",), "client_logo_url": (),
     "contact_email": ("contact", "contact__email"), "contact_phone": ("contact", "contact__phone", "contact__mobile"),
@@ -291,17 +292,30 @@ class TicketViewSet(PsaModelViewSet):
     def retrieve_fields(self) -> tuple[str, ...]:
         return self.output_fields()
 
+    def rows_direct(self) -> bool:
+        """Whether this list's page is read as the response's dicts (tickets.api.list_rows)."""
+        return self.action == "list" and list_rows.serves(self.output_fields())
+
     def get_queryset(self):
         queryset = super().get_queryset()
-        if self.action in ("list", "retrieve"):
-            queryset = optimise(queryset, self.output_fields())
+        if self.action == "retrieve" or (self.action == "list" and not self.rows_direct()):
+            queryset = optimise(queryset, self.output_fields())  # the direct rows join and read on their own
         return queryset
 
     def paginate_queryset(self, queryset):
-        page = column_page(queryset, self.output_fields()) if self.action == "list" else None
+        page = None
+        if self.rows_direct():
+            # The page comes as the response's dicts; get_serializer passes them through.
+            page = self._row_page = list_rows.RowPage(
+                queryset, list_rows.visible_fields(self.request, self.output_fields())
+            )
+        elif self.action == "list":
+            page = column_page(queryset, self.output_fields())
         return super().paginate_queryset(queryset if page is None else page)
 
     def get_serializer(self, *args, **kwargs):
+        if getattr(self, "_row_page", None) is not None and len(args) == 1 and kwargs.get("many"):
+            return lean.LeanList(args[0])
         if self.action in ("list", "retrieve"):
             kwargs.setdefault("fields", self.output_fields())
         return super().get_serializer(*args, **kwargs)

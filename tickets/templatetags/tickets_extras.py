@@ -15,6 +15,12 @@ def markdown(text: str) -> str:
 
 
 @register.filter
+def description_html(ticket) -> str:
+    """A ticket's description as HTML, rendered and sanitised when it was saved."""
+    return mark_safe(ticket.rendered_description)
+
+
+@register.filter
 def comment_html(comment) -> str:
     """A comment's HTML, rendered and sanitised when it was saved."""
     return mark_safe(comment.html)

@@ -1,0 +1,143 @@
+"""The ticket list's direct rows (tickets/api/list_rows.py): the serializer path's bytes from the driver's tuples."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from rest_framework import serializers
+
+from tests.factories import api_for, make_client, make_contact, make_user
+from tests.psa.helpers import data_of
+from tests.tickets.factories import default_board, make_category, make_ticket
+from tickets.api import list_rows
+from tickets.models import Ticket
+
+TICKETS = "/api/v1/tickets"
+
+
+def _drf(value: dt.datetime) -> str:
+    return serializers.DateTimeField().to_representation(value)
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        dt.datetime(2026, 12, 1, 20, 3, 0, tzinfo=dt.UTC),
+        dt.datetime(2026, 12, 1, 20, 11, 47, 414626, tzinfo=dt.UTC),
+        dt.datetime(2026, 12, 1, 20, 11, 47, 1, tzinfo=dt.UTC),
+        dt.datetime(999, 1, 2, 3, 4, 5, 600000, tzinfo=dt.UTC),
+        dt.datetime(2026, 6, 1, 22, 0, 0, 5, tzinfo=ZoneInfo("Europe/Berlin")),
+    ],
+)
+def test_a_date_time_is_written_as_drf_writes_it_from_any_form_the_driver_gives(moment):
+    utc = moment.astimezone(dt.UTC)
+    stored = str(utc.replace(tzinfo=None))  # what Django writes on SQLite
+    forms = [stored, utc, moment, utc.replace(tzinfo=None), utc.isoformat(), f"{stored[:19]}.000000"]
+    expected = _drf(moment)
+    assert list_rows._datetime_text(forms[:-1]) == [expected] * 5
+    assert list_rows._datetime_text([f"{stored[:19]}.000000", None]) == [_drf(utc.replace(microsecond=0)), None]
+
+
+def test_an_id_is_written_as_drf_writes_it_from_any_form_the_driver_gives():
+    ids = [uuid.uuid4() for _ in range(50)] + [uuid.UUID(int=0), uuid.UUID(int=2**128 - 1)]
+    texts = [str(value) for value in ids]  # PostgreSQL's text of a uuid
+    forms = [v.hex for v in ids] + [v.hex.upper() for v in ids] + ids + texts + [t.upper() for t in texts] + [None]
+    assert list_rows._uuid_text(forms) == texts * 5 + [None]
+
+
+def _varied_tickets(client) -> None:
+    """Every shape a row can take: categories with and without a subcategory, past and future due dates, closed,
+    tags, a contact with an empty last name, people set and not."""
+    board = default_board()
+    category = make_category(board, "Hardware")
+    subcategory = make_category(board, "Disks", parent=category)
+    person = make_user(["ticket.read"], name="")  # str(user) falls back to the login
+    now = timezone.now()
+    make_ticket(
+        client, category=category, subcategory=subcategory, due_date=now - dt.timedelta(days=1), tags=["b", "A"]
+    )
+    make_ticket(client, category=category, due_date=now + dt.timedelta(days=1), assigned_to=person)
+    make_ticket(client, contact=make_contact(client, first_name="Ada", last_name=""), description="**x**")
+    closed = make_ticket(client, due_date=now - dt.timedelta(days=2), tags=["z"])
+    closed.status = board.statuses.filter(is_closed=True).first()
+    closed.save()
+    Ticket.objects.filter(pk=closed.pk).update(closed_by=person, updated_by=person)
+
+
+QUERIES = [
+    {},
+    {"fields": "mobile_list"},
+    {"fields": "tags"},
+    {"fields": "mobile_list", "sort": "client_name", "order": "asc"},
+    {"fields": "id,is_overdue,due_date,category_name,subcategory_id,subcategory_name,closed_by_name"},
+    {"updated_from": "2000-01-01", "fields": "mobile_list", "page": "2", "limit": "2"},
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("params", QUERIES)
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin"])  # another zone takes the column fetch: both agree
+def test_the_direct_rows_answer_exactly_as_the_serializer_path(params, zone, client_a):
+    _varied_tickets(client_a)
+    api, _, _ = api_for(["ticket.read", "obj.*"])
+    with override_settings(TIME_ZONE=zone):
+        with override_settings(LEAN_LISTS=False):
+            slow = api.get(TICKETS, params)
+        fast = api.get(TICKETS, params)
+    assert slow.status_code == fast.status_code == 200
+    assert fast.content == slow.content
+    assert data_of(fast)
+
+
+@pytest.mark.django_db
+def test_the_direct_rows_serve_the_list_in_utc(client_a, monkeypatch):
+    make_ticket(client_a)
+    api, _, _ = api_for(["ticket.read", "obj.*"])
+    built = []
+    monkeypatch.setattr(list_rows.RowPage, "__init__", _recording(list_rows.RowPage.__init__, built))
+    data_of(api.get(TICKETS, {"fields": "mobile_list"}))
+    assert len(built) == 1
+    with override_settings(TIME_ZONE="Europe/Berlin"):
+        data_of(api.get(TICKETS, {"fields": "mobile_list"}))
+    assert len(built) == 1  # not in another zone
+    data_of(api.get(TICKETS, {"fields": "description_html"}))
+    assert len(built) == 1  # nor for a method field
+
+
+def _recording(init, built: list):
+    def record(self, *args, **kwargs):
+        built.append(self)
+        init(self, *args, **kwargs)
+
+    return record
+
+
+@pytest.mark.django_db
+def test_a_caller_without_clients_gets_an_empty_page_with_any_filter():
+    make_ticket(make_client("Elsewhere"))
+    api, _, _ = api_for(["ticket.read", "obj.*"], clients=[make_client("Empty")])
+    for params in ({}, {"updated_from": "2000-01-01"}, {"search": "x"}):
+        body = api.get(TICKETS, params).json()
+        assert body["data"] == [] and body["pagination"]["total"] == 0, params
+
+
+@pytest.mark.django_db
+def test_a_counted_list_takes_count_page_and_tags(client_a):
+    """``updated_from`` is counted by ``COUNT(*)`` over the filtered query (the group counts cannot decide it)."""
+    _varied_tickets(client_a)
+    api, _, _ = api_for(["ticket.read", "obj.*"])
+    params = {"fields": "mobile_list", "updated_from": "2000-01-01", "limit": "2"}
+    api.get(TICKETS, params)
+    with CaptureQueriesContext(connection) as captured:
+        body = api.get(TICKETS, params).json()
+    sql = [q["sql"] for q in captured if "ratelimitcounter" not in q["sql"].lower()]
+    assert len(sql) == 3, sql
+    assert sql[0].startswith("SELECT COUNT(*) FROM (SELECT") and "ORDER BY" not in sql[0], sql[0]
+    assert body["pagination"]["total"] == Ticket.objects.count() == 4
