@@ -18,6 +18,7 @@ exactly; ``tests/psa/test_lean_lists.py`` compares both paths on every list rout
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import threading
 from collections.abc import Callable, Iterable
 from operator import attrgetter
@@ -141,17 +142,23 @@ def _reader(field: drf_fields.Field, model: type[models.Model]) -> tuple[Callabl
             # serializable_value(name) reads the column (no related object is loaded); DRF wraps it in a
             # PKOnlyObject only to unwrap it again.
             pk_field = field.pk_field
-            return attrgetter(target.attname), (pk_field.to_representation if pk_field else _same)
+            return _column(target.attname), (pk_field.to_representation if pk_field else _same)
     if definer is not drf_fields.Field or not attrs:
         return field.get_attribute, _converter(field)
     prefetched = _prefetched_reader(field, model, attrs)
     if prefetched is not None:
         return prefetched, _converter(field)
     path = _static_path(model, attrs)
+    if path is None and len(attrs) == 1 and isinstance(inspect.getattr_static(model, attrs[0], None), property):
+        return _property_reader(field, attrs[0]), _converter(field)
     if path is None:
         return field.get_attribute, _converter(field)
     if len(path) == 1:
         (name,) = path
+
+        target = model._meta.get_field(name)
+        if not target.is_relation or name == target.attname:
+            return _column(name), _converter(field)
 
         def read_one(obj: Any) -> Any:
             try:
@@ -172,6 +179,34 @@ def _reader(field: drf_fields.Field, model: type[models.Model]) -> tuple[Callabl
         return obj
 
     return read_path, _converter(field)
+
+
+def _property_reader(field: drf_fields.Field, name: str) -> Callable[[Any], Any]:
+    """A property of the model (``client.is_active``) read as DRF's ``get_attribute`` reads it, without its generic
+    walk: the value; ``None`` where it raises ``ObjectDoesNotExist``; DRF's own answer where it raises what DRF
+    handles (a default, a null, a skipped field) or answers a callable (which DRF would call)."""
+
+    def read_property(obj: Any) -> Any:
+        try:
+            value = getattr(obj, name)
+        except ObjectDoesNotExist:
+            return None
+        except (KeyError, AttributeError):
+            return field.get_attribute(obj)
+        return field.get_attribute(obj) if callable(value) else value
+
+    return read_property
+
+
+def _column(attname: str) -> Callable[[Any], Any]:
+    """A reader of the column ``attname``, marked as one (:func:`row_function` reads it from the instance's dict)."""
+    read = attrgetter(attname)
+
+    def read_column(obj: Any) -> Any:
+        return read(obj)
+
+    read_column.column = attname
+    return read_column
 
 
 class _AllOf:
@@ -219,11 +254,31 @@ def _converter(field: drf_fields.Field) -> Callable[[Any], Any]:
         return _text
     if to_representation is drf_fields.IntegerField.to_representation:
         return int
+    if to_representation is drf_fields.UUIDField.to_representation and field.uuid_format == "hex_verbose":
+        return str
+    if to_representation is drf_fields.BooleanField.to_representation:
+        return _boolean(field)
     return field.to_representation
 
 
 def _text(value: Any) -> str:
     return value if type(value) is str else str(value)
+
+
+# A converter's ``inline``: the expression row_function writes in its place (``v`` the value, ``c`` the converter).
+_text.inline = "(v if v.__class__ is str else str(v))"
+
+
+def _boolean(field: drf_fields.BooleanField) -> Callable[[Any], Any]:
+    """DRF's ``BooleanField.to_representation``, which answers a bool itself (``True`` is among its true values,
+    ``False`` among its false ones), without its three set lookups for one."""
+    slow = field.to_representation
+
+    def boolean(value: Any) -> Any:
+        return value if value.__class__ is bool else slow(value)
+
+    boolean.inline = "(v if v.__class__ is bool else c(v))"
+    return boolean
 
 
 FREE, METHOD, NESTED, BOUND = "free", "method", "nested", "bound"
@@ -284,12 +339,13 @@ def _nested(field: Any, session: Session) -> Callable[[Any], Any]:
     many = isinstance(field, serializers.ListSerializer)
     child = field.child if many else field
     readers = plan_for(type(child), getattr(child, "_only_fields", None)).readers_for(session)
+    row = row_function(readers)
     if not many:
-        return lambda obj: _row(obj, readers)
+        return row
 
     def rows(value: Any) -> list[dict]:
         iterable = value.all() if isinstance(value, models.manager.BaseManager) else value
-        return [_row(item, readers) for item in iterable]
+        return [row(item) for item in iterable]
 
     return rows
 
@@ -354,6 +410,62 @@ def _row(obj: Any, readers: list) -> dict:
     return data
 
 
+# ---- rows written out: _row's steps for one list of readers, as straight-line code ---------------------------------
+#
+# _row walks its readers generically for every field of every row (a tuple unpacked, a try, a call to read, a
+# check for DRF's PKOnlyObject, a call to convert): most of a list's cost per row. A function written out for the
+# readers' shape does the same steps without the loop: a column is read from the instance's dict (its field's
+# descriptor does no more when the value is there), converters that say how are inlined, and a row where anything
+# raises (a column not fetched, a reader skipping its field with DRF's SkipField, an error) is made again by _row
+# itself, so the keys, their order, the skipped fields' nulls, a deferred column's query and any error stay _row's.
+_row_makers: dict[tuple, Callable] = {}
+
+
+def row_function(readers: list[tuple[str, Callable, Callable]]) -> Callable[[Any], dict]:
+    """A function equal to ``lambda obj: _row(obj, readers)``, written out for the readers' shape."""
+    shape = tuple(
+        (
+            name,
+            getattr(get, "column", None),
+            get is _same,
+            "v" if convert is _same else getattr(convert, "inline", None),
+        )
+        for name, get, convert in readers
+    )
+    maker = _row_makers.get(shape)
+    if maker is None:
+        maker = _row_maker(shape)
+        with _lock:
+            _row_makers[shape] = maker
+    functions = [function for _name, get, convert in readers for function in (get, convert)]
+    return maker(lambda obj: _row(obj, readers), *functions)
+
+
+def _row_maker(shape: tuple) -> Callable:
+    arguments = ", ".join(f"g{i}, c{i}" for i in range(len(shape)))
+    lines = [f"def make(slow, {arguments}):", "    def row(obj):", "        d = obj.__dict__", "        try:"]
+    for i, (_name, column, whole, inline) in enumerate(shape):
+        conversion = (inline or "c(v)").replace("c(", f"c{i}(")
+        if whole:  # a method field: its method reads the object, which is never None
+            lines.append(f"            v = obj\n            r{i} = {conversion}")
+            continue
+        if column is not None:
+            lines.append(f"            v = d[{column!r}]")
+            check = "v"
+        else:
+            lines.append(f"            v = g{i}(obj)")
+            check = "(v.pk if isinstance(v, PKOnlyObject) else v)"
+        lines.append(f"            r{i} = None if {check} is None else {conversion}")
+    lines.append("            pass")  # a caller who may see none of the fields
+    lines.append("        except Exception:")
+    lines.append("            return slow(obj)")
+    lines.append("        return {" + ", ".join(f"{name!r}: r{i}" for i, (name, *_) in enumerate(shape)) + "}")
+    lines.append("    return row")
+    namespace = {"PKOnlyObject": PKOnlyObject}
+    exec("\n".join(lines), namespace)  # code written from field names (quoted by repr), not from input
+    return namespace["make"]
+
+
 _plans: dict[tuple[type, frozenset[str] | None], Plan | None] = {}
 _lock = threading.Lock()
 
@@ -394,7 +506,8 @@ def lean_data(view: Any, page: list, serializer_kwargs: dict) -> list[dict] | No
         return None
     context = serializer_kwargs.get("context") or view.get_serializer_context()
     readers = plan.readers_for(Session(serializer_class, serializer_kwargs, context))
-    return [_row(obj, readers) for obj in page]
+    row = row_function(readers) if len(page) > 1 else lambda obj: _row(obj, readers)
+    return [row(obj) for obj in page]
 
 
 class LeanList:

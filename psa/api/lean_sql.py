@@ -16,11 +16,14 @@ not compiled at all.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import uuid
+import weakref
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connections, models
 from django.db.models import F
@@ -37,34 +40,46 @@ _WHERE_MARK = "psa_lean_where"
 class _Compiled:
     """One query's SQL and the select expressions whose database converters turn its rows into Python values."""
 
-    __slots__ = ("expressions", "sql")
+    __slots__ = ("__weakref__", "expressions", "sql")
 
     def __init__(self, sql: str, compiler: Any) -> None:
         self.sql = sql
         self.expressions = [column for column, _, _ in compiler.select[: compiler.col_count]]
 
-    def execute(self, db: str, sql: str, params: list) -> list[list]:
-        connection = connections[db]
-        converters = []
+    def _converter(self, connection: Any) -> Callable[[list], list] | None:
+        """The function applying the ORM's converters to rows of this query, written out once per connection: each
+        column's converters in the order Django applies them, ``None`` when no column has one."""
+        # Kept by the connection (each thread has its own, and the converters are its methods), for as long as this
+        # statement is kept.
+        kept = connection.__dict__.get("_psa_lean_converters")
+        if kept is None:
+            kept = connection.__dict__["_psa_lean_converters"] = weakref.WeakKeyDictionary()
+        found = kept.get(self, False)
+        if found is not False:
+            return found
+        namespace: dict[str, Any] = {"connection": connection}
+        items = []
         for position, expression in enumerate(self.expressions):
-            found = connection.ops.get_db_converters(expression) + expression.get_db_converters(connection)
-            if found:
-                converters.append((position, [_faster(f) for f in found], expression))
+            item = f"r[{position}]"
+            chain = connection.ops.get_db_converters(expression) + expression.get_db_converters(connection)
+            for step, function in enumerate(chain):
+                namespace[f"f{position}_{step}"], namespace[f"e{position}"] = _faster(function), expression
+                item = f"f{position}_{step}({item}, e{position}, connection)"
+            items.append(item)
+        converter = None
+        if any(item != f"r[{position}]" for position, item in enumerate(items)):
+            exec(f"def convert(rows):\n    return [[{', '.join(items)}] for r in rows]", namespace)  # our own names
+            converter = namespace["convert"]
+        kept[self] = converter
+        return converter
+
+    def execute(self, db: str, sql: str, params: list) -> list:
+        connection = connections[db]
+        converter = self._converter(connection)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
-        if not converters:
-            return rows
-        converted = []
-        for row in rows:
-            row = list(row)
-            for position, functions, expression in converters:
-                value = row[position]
-                for function in functions:
-                    value = function(value, expression, connection)
-                row[position] = value
-            converted.append(row)
-        return converted
+        return rows if converter is None else converter(rows)
 
     def run(self, db: str, inner_sql: str, inner_params: tuple) -> list[list]:
         """The page fetch: this SQL with the subquery finding the page (its ids, ``inner_sql``) in place of the mark.
@@ -96,14 +111,47 @@ def _uuid_from_hex(value: Any, expression: Any, connection: Any) -> uuid.UUID | 
 _new, _set, _UNKNOWN_SAFETY = object.__new__, object.__setattr__, uuid.SafeUUID.unknown
 
 
+def _naive_to_aware(value: Any, expression: Any, connection: Any) -> Any:
+    """SQLite's datetime converter for the naive datetime its adapter already parsed (every stored one): made aware
+    in the connection's zone, as ``timezone.make_aware`` does, without its checks; anything else goes to SQLite's."""
+    zone = connection.timezone  # None without USE_TZ (and reset when a test changes it)
+    if zone is not None and type(value) is dt.datetime and value.tzinfo is None:
+        return value.replace(tzinfo=zone)
+    return connection.ops.convert_datetimefield_value(value, expression, connection)
+
+
+def _json_by_orjson(original: Callable) -> Callable:
+    """``JSONField.from_db_value`` (``json.loads`` of the text) by orjson where it parses the text: for JSON both
+    parse, the same values. What orjson refuses (NaN, integers past 64 bits, lone surrogates) goes to Django's."""
+    if getattr(original, "__self__", None) is None or original.__self__.decoder is not None:
+        return original
+
+    def from_db_value(value: Any, expression: Any, connection: Any) -> Any:
+        if type(value) is str:
+            try:
+                return orjson.loads(value)
+            except orjson.JSONDecodeError:
+                pass
+        return original(value, expression, connection)
+
+    return from_db_value
+
+
 # Converters replaced by equivalents of the same result (tests/psa/test_lean_lists.py compares them), by the
-# qualified name of the backend's method (importing SQLite's operations here would be circular).
-_FASTER = {"django.db.backends.sqlite3.operations.DatabaseOperations.convert_uuidfield_value": _uuid_from_hex}
+# qualified name of the backend's or field's method (importing SQLite's operations here would be circular): each
+# entry makes the replacement from the converter it replaces.
+_SQLITE = "django.db.backends.sqlite3.operations.DatabaseOperations"
+_FASTER: dict[str, Callable[[Callable], Callable]] = {
+    f"{_SQLITE}.convert_uuidfield_value": lambda original: _uuid_from_hex,
+    f"{_SQLITE}.convert_datetimefield_value": lambda original: _naive_to_aware,
+    "django.db.models.fields.json.JSONField.from_db_value": _json_by_orjson,
+}
 
 
 def _faster(converter: Callable) -> Callable:
     function = getattr(converter, "__func__", converter)
-    return _FASTER.get(f"{function.__module__}.{function.__qualname__}", converter)
+    make = _FASTER.get(f"{function.__module__}.{function.__qualname__}")
+    return converter if make is None else make(converter)
 
 
 def _inner(page: models.QuerySet, db: str) -> tuple[str, tuple]:
