@@ -17,6 +17,7 @@ not compiled at all.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 import uuid
 import weakref
@@ -120,14 +121,18 @@ def _naive_to_aware(value: Any, expression: Any, connection: Any) -> Any:
     return connection.ops.convert_datetimefield_value(value, expression, connection)
 
 
+_LONG_DIGITS = re.compile(r"\d{19}")
+
+
 def _json_by_orjson(original: Callable) -> Callable:
-    """``JSONField.from_db_value`` (``json.loads`` of the text) by orjson where it parses the text: for JSON both
-    parse, the same values. What orjson refuses (NaN, integers past 64 bits, lone surrogates) goes to Django's."""
+    """``JSONField.from_db_value`` (``json.loads`` of the text) by orjson where both parse the text to the same
+    values: what orjson refuses (NaN, lone surrogates) and any run of 19 digits (orjson reads an integer past 64
+    bits as a float) go to Django's."""
     if getattr(original, "__self__", None) is None or original.__self__.decoder is not None:
         return original
 
     def from_db_value(value: Any, expression: Any, connection: Any) -> Any:
-        if type(value) is str:
+        if type(value) is str and _LONG_DIGITS.search(value) is None:
             try:
                 return orjson.loads(value)
             except orjson.JSONDecodeError:
