@@ -580,14 +580,19 @@ _parsed: dict[tuple, Columns] = {}
 
 def columns_of(model: type[models.Model], columns: tuple[str, ...]) -> Columns:
     """``Columns(model, columns)``, parsed once per process (declarations are few: a view's, per field set)."""
-    key = (model, columns)
-    found = _parsed.get(key)
+    return kept(_parsed, (model, columns), lambda: Columns(model, columns), lean_sql._MAX_SHAPES)
+
+
+def kept(cache: dict, key: tuple, make: Callable[[], Any], limit: int) -> Any:
+    """``cache[key]``, made by ``make()`` the first time it is asked for; past ``limit`` entries the cache starts
+    again (its keys come from declarations and query strings: bounded, but not by us)."""
+    found = cache.get(key)
     if found is None:
-        found = Columns(model, columns)
+        found = make()
         with _lock:
-            if len(_parsed) >= lean_sql._MAX_SHAPES:
-                _parsed.clear()
-            _parsed[key] = found
+            if len(cache) >= limit:
+                cache.clear()
+            cache[key] = found
     return found
 
 

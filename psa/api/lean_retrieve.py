@@ -198,19 +198,10 @@ def _statements(db: str) -> dict:
 
 
 _readings: dict[tuple, Reading] = {}
-_readings_lock = threading.Lock()
 
 
 def reading(model: type[models.Model], columns: tuple[str, ...]) -> Reading:
-    key = (model, columns)
-    found = _readings.get(key)
-    if found is None:
-        found = Reading(model, columns)
-        with _readings_lock:
-            if len(_readings) >= MAX_STATEMENTS:
-                _readings.clear()
-            _readings[key] = found
-    return found
+    return lean.kept(_readings, (model, columns), lambda: Reading(model, columns), MAX_STATEMENTS)
 
 
 def scoped_only(queryset: models.QuerySet, request: Any) -> bool:
