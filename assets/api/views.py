@@ -40,7 +40,8 @@ class AssetViewSet(PsaModelViewSet):
     sort_fields = {**DATED_SORTS, "type": "type", "status": "status", "serial": "serial",
                    "warranty_expires": "warranty_expires"}  # fmt: skip
     default_sort = "name"
-    retrieve_columns = serializer_columns(s.AssetSerializer)  # every field plainly reads columns; interfaces too
+    # every field plainly reads columns; interfaces too (a list reads them by its prefetch)
+    retrieve_columns = list_columns = serializer_columns(s.AssetSerializer)
 
     @extend_schema(
         request=s.AssetUpsertSerializer,
@@ -138,7 +139,7 @@ class NetworkViewSet(PsaModelViewSet):
     node_prefix = "network"
     sort_fields = {**DATED_SORTS, "vlan": "vlan", "cidr": "cidr"}
     default_sort = "name"
-    retrieve_columns = serializer_columns(s.NetworkSerializer)
+    retrieve_columns = list_columns = serializer_columns(s.NetworkSerializer)
 
 
 class DomainViewSet(PsaModelViewSet):
@@ -148,7 +149,7 @@ class DomainViewSet(PsaModelViewSet):
     node_prefix = "domain"
     sort_fields = {**DATED_SORTS, "expires_on": "expires_on"}
     default_sort = "name"
-    retrieve_columns = serializer_columns(s.DomainSerializer)
+    retrieve_columns = list_columns = serializer_columns(s.DomainSerializer)
 
 
 class CertificateViewSet(PsaModelViewSet):
@@ -158,7 +159,7 @@ class CertificateViewSet(PsaModelViewSet):
     node_prefix = "certificate"
     sort_fields = {**DATED_SORTS, "expires_on": "expires_on", "domain": "domain"}
     default_sort = "name"
-    retrieve_columns = serializer_columns(s.CertificateSerializer)
+    retrieve_columns = list_columns = serializer_columns(s.CertificateSerializer)
 
 
 class SoftwareViewSet(PsaModelViewSet):

@@ -61,7 +61,7 @@ class ClientViewSet(PsaModelViewSet):
         "updated_at": "updated_at",
     }
     default_sort = "name"
-    retrieve_columns = CLIENT_COLUMNS
+    retrieve_columns = list_columns = CLIENT_COLUMNS
 
     def _includes(self) -> list[str]:
         """The optional parts asked for; each needs its own node (403 without it)."""
@@ -148,7 +148,7 @@ class ContactViewSet(PsaModelViewSet):
         "updated_at": "updated_at",
     }
     default_sort = "last_name,first_name"
-    retrieve_columns = CONTACT_COLUMNS
+    retrieve_columns = list_columns = CONTACT_COLUMNS
 
 
 class LocationViewSet(PsaModelViewSet):
@@ -158,7 +158,7 @@ class LocationViewSet(PsaModelViewSet):
     node_prefix = "location"
     sort_fields = {"name": "name", "city": "city", "created_at": "created_at", "updated_at": "updated_at"}
     default_sort = "name"
-    retrieve_columns = lean_retrieve.serializer_columns(LocationSerializer)
+    retrieve_columns = list_columns = lean_retrieve.serializer_columns(LocationSerializer)
 
 
 class VendorViewSet(PsaModelViewSet):
@@ -170,7 +170,7 @@ class VendorViewSet(PsaModelViewSet):
     node_prefix = "vendor"
     sort_fields = {"name": "name", "created_at": "created_at", "updated_at": "updated_at"}
     default_sort = "name"
-    retrieve_columns = lean_retrieve.serializer_columns(VendorSerializer)
+    retrieve_columns = list_columns = lean_retrieve.serializer_columns(VendorSerializer)
 
     def _guard_shared(self, client) -> None:
         if client is None and client_scope(self.request) is not None:

@@ -18,17 +18,16 @@ exactly; ``tests/psa/test_lean_lists.py`` compares both paths on every list rout
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import threading
-import uuid
 from collections.abc import Callable, Iterable
 from operator import attrgetter
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
-from django.db import connections, models
+from django.core.exceptions import EmptyResultSet, FieldDoesNotExist, ObjectDoesNotExist
+from django.db import models
 from django.db.models.base import ModelState
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from rest_framework import ISO_8601, relations, serializers
 from rest_framework import fields as drf_fields
@@ -37,7 +36,7 @@ from rest_framework.relations import PKOnlyObject
 from rest_framework.settings import api_settings
 
 from psa import gating, references
-from psa.db import joins_in_written_order
+from psa.api import lean_sql
 
 # DRF classes whose ``to_representation`` and ``get_attribute`` read only the value and the field's own options.
 # FileField (absolute URLs from the request), hyperlinked fields and SerializerMethodField are not among them.
@@ -143,17 +142,23 @@ def _reader(field: drf_fields.Field, model: type[models.Model]) -> tuple[Callabl
             # serializable_value(name) reads the column (no related object is loaded); DRF wraps it in a
             # PKOnlyObject only to unwrap it again.
             pk_field = field.pk_field
-            return attrgetter(target.attname), (pk_field.to_representation if pk_field else _same)
+            return _column(target.attname), (pk_field.to_representation if pk_field else _same)
     if definer is not drf_fields.Field or not attrs:
         return field.get_attribute, _converter(field)
     prefetched = _prefetched_reader(field, model, attrs)
     if prefetched is not None:
         return prefetched, _converter(field)
     path = _static_path(model, attrs)
+    if path is None and len(attrs) == 1 and isinstance(inspect.getattr_static(model, attrs[0], None), property):
+        return _property_reader(field, attrs[0]), _converter(field)
     if path is None:
         return field.get_attribute, _converter(field)
     if len(path) == 1:
         (name,) = path
+
+        target = model._meta.get_field(name)
+        if not target.is_relation or name == target.attname:
+            return _column(name), _converter(field)
 
         def read_one(obj: Any) -> Any:
             try:
@@ -174,6 +179,34 @@ def _reader(field: drf_fields.Field, model: type[models.Model]) -> tuple[Callabl
         return obj
 
     return read_path, _converter(field)
+
+
+def _property_reader(field: drf_fields.Field, name: str) -> Callable[[Any], Any]:
+    """A property of the model (``client.is_active``) read as DRF's ``get_attribute`` reads it, without its generic
+    walk: the value; ``None`` where it raises ``ObjectDoesNotExist``; DRF's own answer where it raises what DRF
+    handles (a default, a null, a skipped field) or answers a callable (which DRF would call)."""
+
+    def read_property(obj: Any) -> Any:
+        try:
+            value = getattr(obj, name)
+        except ObjectDoesNotExist:
+            return None
+        except (KeyError, AttributeError):
+            return field.get_attribute(obj)
+        return field.get_attribute(obj) if callable(value) else value
+
+    return read_property
+
+
+def _column(attname: str) -> Callable[[Any], Any]:
+    """A reader of the column ``attname``, marked as one (:func:`row_function` reads it from the instance's dict)."""
+    read = attrgetter(attname)
+
+    def read_column(obj: Any) -> Any:
+        return read(obj)
+
+    read_column.column = attname
+    return read_column
 
 
 class _AllOf:
@@ -221,11 +254,31 @@ def _converter(field: drf_fields.Field) -> Callable[[Any], Any]:
         return _text
     if to_representation is drf_fields.IntegerField.to_representation:
         return int
+    if to_representation is drf_fields.UUIDField.to_representation and field.uuid_format == "hex_verbose":
+        return str
+    if to_representation is drf_fields.BooleanField.to_representation:
+        return _boolean(field)
     return field.to_representation
 
 
 def _text(value: Any) -> str:
     return value if type(value) is str else str(value)
+
+
+# A converter's ``inline``: the expression row_function writes in its place (``v`` the value, ``c`` the converter).
+_text.inline = "(v if v.__class__ is str else str(v))"
+
+
+def _boolean(field: drf_fields.BooleanField) -> Callable[[Any], Any]:
+    """DRF's ``BooleanField.to_representation``, which answers a bool itself (``True`` is among its true values,
+    ``False`` among its false ones), without its three set lookups for one."""
+    slow = field.to_representation
+
+    def boolean(value: Any) -> Any:
+        return value if value.__class__ is bool else slow(value)
+
+    boolean.inline = "(v if v.__class__ is bool else c(v))"
+    return boolean
 
 
 FREE, METHOD, NESTED, BOUND = "free", "method", "nested", "bound"
@@ -286,12 +339,13 @@ def _nested(field: Any, session: Session) -> Callable[[Any], Any]:
     many = isinstance(field, serializers.ListSerializer)
     child = field.child if many else field
     readers = plan_for(type(child), getattr(child, "_only_fields", None)).readers_for(session)
+    row = row_function(readers)
     if not many:
-        return lambda obj: _row(obj, readers)
+        return row
 
     def rows(value: Any) -> list[dict]:
         iterable = value.all() if isinstance(value, models.manager.BaseManager) else value
-        return [_row(item, readers) for item in iterable]
+        return [row(item) for item in iterable]
 
     return rows
 
@@ -356,6 +410,62 @@ def _row(obj: Any, readers: list) -> dict:
     return data
 
 
+# ---- rows written out: _row's steps for one list of readers, as straight-line code ---------------------------------
+#
+# _row walks its readers generically for every field of every row (a tuple unpacked, a try, a call to read, a
+# check for DRF's PKOnlyObject, a call to convert): most of a list's cost per row. A function written out for the
+# readers' shape does the same steps without the loop: a column is read from the instance's dict (its field's
+# descriptor does no more when the value is there), converters that say how are inlined, and a row where anything
+# raises (a column not fetched, a reader skipping its field with DRF's SkipField, an error) is made again by _row
+# itself, so the keys, their order, the skipped fields' nulls, a deferred column's query and any error stay _row's.
+_row_makers: dict[tuple, Callable] = {}
+
+
+def row_function(readers: list[tuple[str, Callable, Callable]]) -> Callable[[Any], dict]:
+    """A function equal to ``lambda obj: _row(obj, readers)``, written out for the readers' shape."""
+    shape = tuple(
+        (
+            name,
+            getattr(get, "column", None),
+            get is _same,
+            "v" if convert is _same else getattr(convert, "inline", None),
+        )
+        for name, get, convert in readers
+    )
+    maker = _row_makers.get(shape)
+    if maker is None:
+        maker = _row_maker(shape)
+        with _lock:
+            _row_makers[shape] = maker
+    functions = [function for _name, get, convert in readers for function in (get, convert)]
+    return maker(lambda obj: _row(obj, readers), *functions)
+
+
+def _row_maker(shape: tuple) -> Callable:
+    arguments = ", ".join(f"g{i}, c{i}" for i in range(len(shape)))
+    lines = [f"def make(slow, {arguments}):", "    def row(obj):", "        d = obj.__dict__", "        try:"]
+    for i, (_name, column, whole, inline) in enumerate(shape):
+        conversion = (inline or "c(v)").replace("c(", f"c{i}(")
+        if whole:  # a method field: its method reads the object, which is never None
+            lines.append(f"            v = obj\n            r{i} = {conversion}")
+            continue
+        if column is not None:
+            lines.append(f"            v = d[{column!r}]")
+            check = "v"
+        else:
+            lines.append(f"            v = g{i}(obj)")
+            check = "(v.pk if isinstance(v, PKOnlyObject) else v)"
+        lines.append(f"            r{i} = None if {check} is None else {conversion}")
+    lines.append("            pass")  # a caller who may see none of the fields
+    lines.append("        except Exception:")
+    lines.append("            return slow(obj)")
+    lines.append("        return {" + ", ".join(f"{name!r}: r{i}" for i, (name, *_) in enumerate(shape)) + "}")
+    lines.append("    return row")
+    namespace = {"PKOnlyObject": PKOnlyObject}
+    exec("\n".join(lines), namespace)  # code written from field names (quoted by repr), not from input
+    return namespace["make"]
+
+
 _plans: dict[tuple[type, frozenset[str] | None], Plan | None] = {}
 _lock = threading.Lock()
 
@@ -396,7 +506,8 @@ def lean_data(view: Any, page: list, serializer_kwargs: dict) -> list[dict] | No
         return None
     context = serializer_kwargs.get("context") or view.get_serializer_context()
     readers = plan.readers_for(Session(serializer_class, serializer_kwargs, context))
-    return [_row(obj, readers) for obj in page]
+    row = row_function(readers) if len(page) > 1 else lambda obj: _row(obj, readers)
+    return [row(obj) for obj in page]
 
 
 class LeanList:
@@ -422,47 +533,103 @@ def _light(model: type[models.Model], db: str, values: dict[str, Any]) -> models
     return obj
 
 
+class Columns:
+    """Columns named in the column grammar the lean list and the lean retrieve read, parsed against ``model``:
+
+    - ``title``: a column of the row; a relation, ``client``, for its id;
+    - ``contact__first_name``: a column of a forward relation (``forward``: relation -> its columns), or of a
+      reference table's row (``referenced``: it comes from :mod:`psa.references`);
+    - ``tags__text``, ``interfaces__name``, ``watchers__user__email``: a column of the rows of a many-to-many or
+      reverse relation (``sets``: relation -> the rest of each name, in its related model's grammar); the relation
+      alone names its rows without columns.
+
+    ``own`` holds the row's attribute names, its primary key first; every list holds each name once.
+    """
+
+    def __init__(self, model: type[models.Model], columns: Iterable[str]) -> None:
+        meta = model._meta
+        own, referenced = [meta.pk.attname], []
+        self.forward: dict[str, tuple[Any, list[str]]] = {}
+        self.sets: dict[str, tuple[Any, list[str]]] = {}
+        for column in columns:
+            name, _, rest = column.partition("__")
+            field = meta.get_field(name)
+            if field.many_to_many or field.one_to_many:
+                self.sets.setdefault(name, (field, []))[1].extend([rest] if rest else [])
+                continue
+            if not field.concrete:
+                raise ValueError(f"{meta.label}.{column}: not a column, a forward relation or a set of rows")
+            own.append(field.attname)
+            if not rest:
+                continue
+            if "__" in rest or not field.many_to_one:
+                raise ValueError(f"{meta.label}.{column}: only a column of the row or of a forward relation")
+            if references.is_reference(field.related_model):
+                referenced.append(name)
+            else:
+                self.forward.setdefault(name, (field, []))[1].append(rest)
+        self.model = model
+        self.own, self.referenced = list(dict.fromkeys(own)), list(dict.fromkeys(referenced))
+        for kind in (self.forward, self.sets):
+            for name, (field, names) in kind.items():
+                kind[name] = (field, list(dict.fromkeys(names)))
+
+
+_parsed: dict[tuple, Columns] = {}
+
+
+def columns_of(model: type[models.Model], columns: tuple[str, ...]) -> Columns:
+    """``Columns(model, columns)``, parsed once per process (declarations are few: a view's, per field set)."""
+    return kept(_parsed, (model, columns), lambda: Columns(model, columns), lean_sql._MAX_SHAPES)
+
+
+def kept(cache: dict, key: tuple, make: Callable[[], Any], limit: int) -> Any:
+    """``cache[key]``, made by ``make()`` the first time it is asked for; past ``limit`` entries the cache starts
+    again (its keys come from declarations and query strings: bounded, but not by us)."""
+    found = cache.get(key)
+    if found is None:
+        found = make()
+        with _lock:
+            if len(cache) >= limit:
+                cache.clear()
+            cache[key] = found
+    return found
+
+
+def _lookup_name(lookup: Any) -> str:
+    return getattr(lookup, "prefetch_to", lookup)
+
+
 class ColumnPage:
-    """A filtered, sorted queryset whose page is fetched as tuples of the named ``columns`` (``title``, a relation
-    ``client`` for its id, ``contact__first_name`` for a column of a related row, ``tags__text`` for a column of
-    the rows of a many-to-many relation) and built into light instances.
+    """A filtered, sorted queryset whose page is fetched as tuples of the named ``columns`` (:class:`Columns`'
+    grammar) and built into light instances.
 
     Relations are read as the model path reads them in a list, so the query plan stays the same: a nullable one
     through the query's LEFT JOIN; a required one by one more query by id (an INNER JOIN lets SQLite's planner
     start from the small table and sort every row); one to a reference table (:mod:`psa.references`) from the
-    cache; a many-to-many one by one more query, as its prefetch would be. ``prefetch`` lookups are prefetched onto
-    the page as usual. The pagination reads it as it
-    reads a queryset (``count()`` and one slice).
+    cache; a many-to-many one by one more query, as its prefetch would be. A reverse relation's rows are read by
+    its ``prefetch`` lookup (whole rows, as the model path reads them); the other ``prefetch`` lookups are
+    prefetched onto the page as usual. The pagination reads it as it reads a queryset (``count()`` and one slice).
     """
 
     def __init__(self, queryset: models.QuerySet, columns: Iterable[str], prefetch: tuple = ()) -> None:
-        self.queryset, self.prefetch = queryset, prefetch
-        meta = queryset.model._meta
-        self.own = [meta.pk.attname]
-        self.joined: dict[str, list[str]] = {}  # nullable relation: its columns, read through the LEFT JOIN
-        self.apart: dict[str, list[str]] = {}  # required relation: its columns, read by id in one more query
-        self.referenced: list[str] = []
+        self.queryset = queryset
+        parsed = columns_of(queryset.model, tuple(columns))
+        self.own, self.referenced = parsed.own, parsed.referenced
+        # nullable relation: its columns, read through the LEFT JOIN; required relation: read by id in one more query
+        self.joined = {name: names for name, (field, names) in parsed.forward.items() if field.null}
+        self.apart = {name: names for name, (field, names) in parsed.forward.items() if not field.null}
         self.many: dict[str, list[str]] = {}  # many-to-many relation: its rows' columns, read in one more query
-        for column in columns:
-            name, _, rest = column.partition("__")
-            field = meta.get_field(name)
-            if field.many_to_many and rest and "__" not in rest:
-                self.many.setdefault(name, []).append(rest)
-                continue
-            self.own.append(field.attname)
-            if not rest:
-                continue
-            if "__" in rest or not field.many_to_one:
-                raise ValueError(f"{column}: only a column of the row or of a forward relation")
-            if references.is_reference(field.related_model):
-                self.referenced.append(name)
-            else:
-                (self.joined if field.null else self.apart).setdefault(name, []).append(rest)
-        self.own = list(dict.fromkeys(self.own))
-        self.referenced = list(dict.fromkeys(self.referenced))
+        prefetched = {_lookup_name(lookup) for lookup in prefetch}
+        for name, (field, names) in parsed.sets.items():
+            if field.many_to_many and not any("__" in column for column in names):
+                self.many[name] = names
+            elif name not in prefetched:
+                raise ValueError(f"{parsed.model._meta.label}.{name}: a reverse relation is read by its prefetch")
+        self.prefetch = tuple(lookup for lookup in prefetch if _lookup_name(lookup) not in self.many)
 
     def count(self) -> int:
-        return self.queryset.count()
+        return lean_sql.count(self.queryset)
 
     def __getitem__(self, window: slice) -> list[models.Model]:
         model, db = self.queryset.model, self.queryset.db
@@ -497,16 +664,48 @@ class ColumnPage:
     def _rows(self, names: list[str], window: slice) -> Any:
         """The page's tuples: the page's ids found by the filtered, sorted query alone, the columns (and joins) read
         for those ids only, as the floor's SQL does; joined into the query that finds the page, the joins let
-        SQLite's planner pick an index that serves them instead of the filter or the sort."""
+        SQLite's planner pick an index that serves them instead of the filter or the sort. Both are compiled once
+        per shape (:mod:`psa.api.lean_sql`)."""
         query = self.queryset.query
         ordering = query.order_by or (self.queryset.model._meta.ordering if query.default_ordering else ())
-        page = self.queryset.prefetch_related(None).values("pk")[window]
         model, db = self.queryset.model, self.queryset.db
-        compiled = _page_fetch(model, db, tuple(names), tuple(ordering), page)
+        try:
+            inner = lean_sql.page_ids(self.queryset, window)
+        except EmptyResultSet:
+            return []  # the ORM runs no query for a filter that matches nothing
+        page = lambda: lean_sql.page_of(self.queryset, window)  # noqa: E731  (built only when the ORM runs)
+        compiled = lean_sql.page_fetch(model, db, tuple(names), tuple(ordering), inner, page)
         if compiled is not None:
-            return compiled.run(db, page)
+            return compiled.run(db, *inner)
         manager = model._base_manager.db_manager(db)
-        return manager.filter(pk__in=page).order_by(*ordering).values_list(*names)
+        return manager.filter(pk__in=page()).order_by(*ordering).values_list(*names)
+
+
+def column_page(view: Any, queryset: Any) -> ColumnPage | None:
+    """A list's page as a column fetch of what its view declares its fields read (``list_columns``: output field
+    -> its columns), or ``None`` for the model fetch: the lean path is off, the view declares nothing, a field of
+    its serializer is undeclared, or the queryset is not a plain one of the serializer's model (an annotation, a
+    column fetch already)."""
+    declared = getattr(view, "list_columns", None)
+    if declared is None or not settings.LEAN_LISTS or not isinstance(queryset, models.QuerySet):
+        return None
+    serializer_class = view.get_serializer_class()
+    plan = plan_for(serializer_class, None)
+    if plan is None or queryset.model is not plan.model or queryset.query.annotations or queryset.query.extra:
+        return None
+    key = (type(view), serializer_class)
+    columns = _declared_columns.get(key, False)
+    if columns is False:
+        undeclared = any(name not in declared for name in plan.fields)
+        columns = None if undeclared else tuple(c for name in plan.fields for c in declared[name])
+        with _lock:
+            _declared_columns[key] = columns
+    if columns is None:
+        return None
+    return ColumnPage(queryset, columns, prefetch=tuple(queryset._prefetch_related_lookups))
+
+
+_declared_columns: dict[tuple[type, type], tuple[str, ...] | None] = {}
 
 
 def _attach_apart(objects: list[models.Model], field: Any, columns: list[str], db: str) -> None:
@@ -516,7 +715,7 @@ def _attach_apart(objects: list[models.Model], field: Any, columns: list[str], d
         return
     target = field.target_field
     related_model = field.related_model
-    rows = _by_keys(
+    rows = lean_sql.by_keys(
         lambda: related_model._base_manager.using(db)
         .filter(**{f"{target.name}__in": keys})
         .values_list(target.attname, *columns),
@@ -547,7 +746,7 @@ def _attach_many(objects: list[models.Model], field: Any, columns: list[str], db
     ]
     owners = [obj.pk for obj in objects]
     through_model = field.remote_field.through
-    rows = _by_keys(
+    rows = lean_sql.by_keys(
         lambda: through_model._base_manager.using(db)
         .filter(**{f"{source_column}__in": owners})
         .order_by(*ordering, target_column)
@@ -565,151 +764,3 @@ def _attach_many(objects: list[models.Model], field: Any, columns: list[str], db
         cached = models.QuerySet(model=related, query=query, using=db)
         cached._result_cache, cached._prefetch_done = found[obj.pk], True
         obj._prefetched_objects_cache = {field.name: cached}
-
-
-# ---- compiled fetches: the column fetch's queries compiled once per shape ------------------------------------------
-#
-# Building and compiling a queryset costs more than running it for a page (about 1.5 ms for a ticket page's three
-# fetches on SQLite, against 0.4 ms of SQL). What these queries vary per request is only their parameters (the ids)
-# or, for the page's rows, the subquery finding the page: their SQL is compiled once per shape and run through the
-# cursor with the same converters Django applies. A shape is cached only after its SQL and parameters were checked
-# equal to the ORM's own for the same request, so a difference (another engine, another Django) keeps the ORM path.
-
-_PAGE_MARK = "psa_lean_page_ids"
-
-
-class _Compiled:
-    """One query's SQL and the select expressions whose database converters turn its rows into Python values."""
-
-    __slots__ = ("expressions", "sql")
-
-    def __init__(self, sql: str, compiler: Any) -> None:
-        self.sql = sql
-        self.expressions = [column for column, _, _ in compiler.select[: compiler.col_count]]
-
-    def execute(self, db: str, sql: str, params: list) -> list[list]:
-        connection = connections[db]
-        converters = []
-        for position, expression in enumerate(self.expressions):
-            found = connection.ops.get_db_converters(expression) + expression.get_db_converters(connection)
-            if found:
-                converters.append((position, [_faster(f) for f in found], expression))
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
-        if not converters:
-            return rows
-        converted = []
-        for row in rows:
-            row = list(row)
-            for position, functions, expression in converters:
-                value = row[position]
-                for function in functions:
-                    value = function(value, expression, connection)
-                row[position] = value
-            converted.append(row)
-        return converted
-
-    def run(self, db: str, page: models.QuerySet) -> list[list]:
-        """The page fetch: this SQL with the subquery finding ``page`` (its ids) in place of the mark.
-
-        On PostgreSQL the ids are an array the subquery fills first (``= ANY(ARRAY(...))``) and the relations are
-        joined in the order written: as ``IN (...)``, a semi-join, a page with more relations than
-        ``join_collapse_limit`` was joined to every ticket before its ids were applied (1 s on 250,000 tickets)."""
-        inner_sql, inner_params = _inner(page, db)
-        connection = connections[db]
-        marked = f"IN ({_PAGE_MARK})"
-        if connection.vendor == "postgresql" and marked in self.sql:
-            sql = self.sql.replace(marked, f"= ANY(ARRAY{inner_sql})", 1)
-            with connection.execute_wrapper(joins_in_written_order):
-                return self.execute(db, sql, list(inner_params))
-        return self.execute(db, self.sql.replace(f"({_PAGE_MARK})", inner_sql, 1), list(inner_params))
-
-
-def _uuid_from_hex(value: Any, expression: Any, connection: Any) -> uuid.UUID | None:
-    """SQLite's UUID converter (``uuid.UUID(value)``) for the 32 hex digits Django stores, without its parsing."""
-    if value is None:
-        return None
-    if type(value) is not str or len(value) != 32:
-        return uuid.UUID(value)
-    made = _new(uuid.UUID)
-    _set(made, "int", int(value, 16))
-    _set(made, "is_safe", _UNKNOWN_SAFETY)
-    return made
-
-
-_new, _set, _UNKNOWN_SAFETY = object.__new__, object.__setattr__, uuid.SafeUUID.unknown
-
-
-# Converters replaced by equivalents of the same result (tests/psa/test_lean_lists.py compares them), by the
-# qualified name of the backend's method (importing SQLite's operations here would be circular).
-_FASTER = {"django.db.backends.sqlite3.operations.DatabaseOperations.convert_uuidfield_value": _uuid_from_hex}
-
-
-def _faster(converter: Callable) -> Callable:
-    function = getattr(converter, "__func__", converter)
-    return _FASTER.get(f"{function.__module__}.{function.__qualname__}", converter)
-
-
-def _inner(page: models.QuerySet, db: str) -> tuple[str, tuple]:
-    """``page``'s SQL as the ORM writes it inside ``pk__in=page`` (aliases of a subquery, in parentheses)."""
-    outer = page.model._base_manager.db_manager(db).all().query
-    return page.query.resolve_expression(outer).as_sql(None, connections[db])
-
-
-_compiled: dict[tuple, _Compiled | None] = {}
-# Field selections come from the query string: the shapes kept are bounded (past it, they are compiled afresh).
-_MAX_SHAPES = 2_000
-
-
-def _keep(key: tuple, compiled: _Compiled | None) -> None:
-    with _lock:
-        if len(_compiled) >= _MAX_SHAPES:
-            _compiled.clear()
-        _compiled[key] = compiled
-
-
-def _page_fetch(
-    model: type[models.Model], db: str, names: tuple[str, ...], ordering: tuple, page: models.QuerySet
-) -> _Compiled | None:
-    """The page fetch's SQL for this shape (the mark standing for the page's subquery), or ``None`` for the ORM."""
-    key = ("page", model, db, names, ordering)
-    try:
-        return _compiled[key]
-    except KeyError:
-        pass
-    except TypeError:  # an unhashable ordering expression
-        return None
-    manager = model._base_manager.db_manager(db)
-    template = manager.filter(pk__in=RawSQL(_PAGE_MARK, ())).order_by(*ordering).values_list(*names)
-    compiler = template.query.get_compiler(using=db)
-    sql, params = compiler.as_sql()
-    compiled = None
-    if not params and sql.count(_PAGE_MARK) == 1:
-        candidate = _Compiled(sql, compiler)
-        inner_sql, inner_params = _inner(page, db)
-        real = manager.filter(pk__in=page).order_by(*ordering).values_list(*names)
-        expected = real.query.get_compiler(using=db).as_sql()
-        if (sql.replace(f"({_PAGE_MARK})", inner_sql, 1), tuple(inner_params)) == (expected[0], tuple(expected[1])):
-            compiled = candidate
-    _keep(key, compiled)
-    return compiled
-
-
-def _by_keys(build: Callable[[], models.QuerySet], shape: tuple, key_field: Any, keys: list) -> Any:
-    """The rows of the queryset ``build()`` makes (its only parameters: ``keys`` in an ``IN``) through SQL compiled
-    once per shape (ending in its database alias) and number of keys; the queryset itself when its SQL takes other
-    parameters."""
-    db = shape[-1]
-    key = (*shape, len(keys))
-    compiled = _compiled.get(key, False)
-    connection = connections[db]
-    params = [key_field.get_db_prep_value(k, connection) for k in keys]
-    if compiled is False:
-        compiler = build().query.get_compiler(using=db)
-        sql, expected = compiler.as_sql()
-        compiled = _Compiled(sql, compiler) if list(expected) == params else None
-        _keep(key, compiled)
-    if compiled is None:
-        return build()
-    return compiled.execute(db, compiled.sql, params)

@@ -80,32 +80,13 @@ class Statement:
 
 
 class RowShape:
-    """How rows of ``model`` holding ``columns`` (a column, a relation for its id, ``relation__column``) are read:
-    the names for ``values_list`` and the light instances built from its tuples, forward relations attached."""
+    """How rows of a model holding ``columns`` (:class:`psa.api.lean.Columns`: a column, a relation for its id,
+    ``relation__column``) are read: the names for ``values_list`` and the light instances built from its tuples,
+    forward relations attached. The rows of the sets the columns name are not part of a row: its reader reads them."""
 
-    def __init__(self, model: type[models.Model], columns: Iterable[str]) -> None:
-        meta = model._meta
-        self.model = model
-        own = [meta.pk.attname]
-        self.joined: dict[str, list[str]] = {}
-        self.referenced: list[str] = []
-        for column in columns:
-            name, _, rest = column.partition("__")
-            field = meta.get_field(name)
-            if not field.concrete or field.many_to_many:
-                raise ValueError(f"{model._meta.label}.{column}: not a column of the row or of a forward relation")
-            own.append(field.attname)
-            if not rest:
-                continue
-            if "__" in rest or not field.many_to_one:
-                raise ValueError(f"{model._meta.label}.{column}: only a column of the row or of a forward relation")
-            if references.is_reference(field.related_model):
-                self.referenced.append(name)
-            else:
-                self.joined.setdefault(name, []).append(rest)
-        self.own = list(dict.fromkeys(own))
-        self.referenced = list(dict.fromkeys(self.referenced))
-        self.relations = [(meta.get_field(name), list(dict.fromkeys(cols))) for name, cols in self.joined.items()]
+    def __init__(self, columns: lean.Columns) -> None:
+        self.model, self.own, self.referenced = columns.model, columns.own, columns.referenced
+        self.relations = list(columns.forward.values())
         self.names = [*self.own, *(f"{field.name}__{c}" for field, cols in self.relations for c in cols)]
 
     def build(self, row: list[Any], db: str) -> models.Model:
@@ -132,25 +113,14 @@ class Reading:
     the rows of each many-to-many or reverse relation the columns name."""
 
     def __init__(self, model: type[models.Model], columns: Iterable[str]) -> None:
-        meta = model._meta
+        columns = tuple(columns)
+        parsed = lean.Columns(model, columns)
         self.model = model
-        own: list[str] = []
-        sets: dict[str, list[str]] = {}
-        for column in columns:
-            name, _, rest = column.partition("__")
-            field = meta.get_field(name)
-            if field.many_to_many or field.one_to_many:
-                sets.setdefault(name, [])
-                if rest:
-                    sets[name].append(rest)
-            else:
-                own.append(column)
         self.path = getattr(model, "scope_path", None)
-        self.shape = RowShape(model, own)
+        self.shape = RowShape(parsed)
         self.owner_at = self._owner_position()
-        self.sets = {name: (meta.get_field(name), RowShape(meta.get_field(name).related_model, cols))
-                     for name, cols in sets.items()}  # fmt: skip
-        self._key = (model, tuple(columns))
+        self.sets = {name: (field, _set_shape(field, cols)) for name, (field, cols) in parsed.sets.items()}
+        self._key = (model, columns)
 
     def _owner_position(self) -> int | None:
         if self.path is None:
@@ -208,6 +178,14 @@ class Reading:
         return queryset.values_list(*self.sets[set_name][1].names)
 
 
+def _set_shape(relation: Any, columns: list[str]) -> RowShape:
+    """The shape of the rows of a set (one query of their own): their columns, none of them a set again."""
+    parsed = lean.Columns(relation.related_model, columns)
+    if parsed.sets:
+        raise ValueError(f"{parsed.model._meta.label}: the rows of {', '.join(parsed.sets)} in a set's rows")
+    return RowShape(parsed)
+
+
 _local = threading.local()
 
 
@@ -220,19 +198,10 @@ def _statements(db: str) -> dict:
 
 
 _readings: dict[tuple, Reading] = {}
-_readings_lock = threading.Lock()
 
 
 def reading(model: type[models.Model], columns: tuple[str, ...]) -> Reading:
-    key = (model, columns)
-    found = _readings.get(key)
-    if found is None:
-        found = Reading(model, columns)
-        with _readings_lock:
-            if len(_readings) >= MAX_STATEMENTS:
-                _readings.clear()
-            _readings[key] = found
-    return found
+    return lean.kept(_readings, (model, columns), lambda: Reading(model, columns), MAX_STATEMENTS)
 
 
 def scoped_only(queryset: models.QuerySet, request: Any) -> bool:

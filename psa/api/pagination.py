@@ -5,7 +5,8 @@ A list's total is ``COUNT(*)`` over its filtered queryset, unless its viewset de
 the same total from something cheaper (e.g. counts kept by triggers), or ``None`` when it cannot prove the answer
 equal, and then the list counts as before. Only the ``list`` action asks it, and the source knows only the
 parameters and the scope: a subclass whose queryset narrows its parent's (a nested route) must declare its own
-source, or ``None``.
+source, or ``None``. The ``COUNT(*)`` of a plain queryset runs a statement compiled once per shape
+(:func:`psa.api.lean_sql.count`, the ORM's own SQL), unless ``PSA_LEAN_LISTS`` is off.
 """
 
 from __future__ import annotations
@@ -14,11 +15,14 @@ import math
 import uuid
 from collections.abc import Callable
 
+from django.conf import settings
+from django.db.models import QuerySet
 from django.http import QueryDict
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
 
 from psa.access import client_scope
+from psa.api import lean_sql
 from psa.api.exceptions import EnvelopedResponse
 
 DEFAULT_LIMIT = 25
@@ -54,7 +58,11 @@ def list_total(queryset, request, view=None) -> int:
         total = source(request.query_params, client_scope(request))
         if total is not None:
             return total
-    return len(queryset) if isinstance(queryset, list) else queryset.count()
+    if isinstance(queryset, list):
+        return len(queryset)
+    if isinstance(queryset, QuerySet) and settings.LEAN_LISTS:
+        return lean_sql.count(queryset)  # by a statement compiled once per shape
+    return queryset.count()
 
 
 class EnvelopePagination(BasePagination):

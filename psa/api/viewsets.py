@@ -260,9 +260,15 @@ class PsaGenericViewSet(JsonNegotiationMixin, QueryParamGuard, AuditedWritesMixi
     filter_backends = [FilterBackend, SortBackend]
     sort_fields: ClassVar[dict[str, str]] = {}
     default_sort: ClassVar[str | None] = None
+    # output field -> the columns it reads: the list's page is fetched as those columns (psa.api.lean.column_page)
+    list_columns: ClassVar[Mapping[str, tuple[str, ...]] | None] = None
 
     def get_queryset(self):
         return restrict(super().get_queryset(), self.request)
+
+    def paginate_queryset(self, queryset):
+        page = lean.column_page(self, queryset) if getattr(self, "action", None) == "list" else None
+        return super().paginate_queryset(queryset if page is None else page)
 
     def get_list_meta(self, queryset) -> dict[str, Any]:
         return {}
