@@ -27,6 +27,7 @@ from tickets import services
 from tickets.api.serializers import TicketSerializer, can_see_client
 from tickets.filtersets import TicketFilterSet
 from tickets.forms import CommentForm, TicketCreateForm
+from tickets.list_counts import ticket_list_count
 from tickets.models import Board, Category, Comment, Priority, Status, Tag, Ticket
 from tickets.stats import counted_ticket_stats
 
@@ -72,7 +73,8 @@ def ticket_list(request):
     filterset = TicketFilterSet(request.GET, queryset=base, request=request)
     tickets = filterset.qs if filterset.is_valid() else base.none()
     tickets, sort, order = _ordered(tickets, request)
-    page = paginate(request, tickets.defer("description"), per_page=PER_PAGE)
+    # The API list's own filters, so its count source gives the total from the group counts where they decide it.
+    page = paginate(request, tickets.defer("description"), per_page=PER_PAGE, count_source=ticket_list_count)
     sort_params = request.GET.copy()
     for key in ("sort", "order", "page"):
         sort_params.pop(key, None)

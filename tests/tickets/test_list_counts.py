@@ -227,3 +227,30 @@ def test_restrict_is_the_scope_the_counts_assume():
     request.auth = None
     sql = str(restrict(Ticket.objects.all(), request).query)
     assert '"tickets_ticket"."client_id" IN' in sql, sql
+
+
+@pytest.mark.parametrize(
+    "params, summed",
+    [
+        ({"is_open": "true"}, True),
+        ({"is_closed": "true", "has_assignment": "false", "sort": "updated_at", "order": "asc"}, True),
+        ({"is_open": "true", "overdue": "false"}, False),  # a filter the groups do not decide: rows are counted
+    ],
+)
+def test_the_ticket_page_takes_its_total_from_the_counts_too(world, params, summed):
+    """The UI's ticket list uses the API's filters, so it takes the same count source: the same total, summed."""
+    from django.test import Client as BrowserClient
+
+    a, b, _ = world["clients"]
+    browser = BrowserClient()
+    browser.force_login(make_user(["ticket.read", "obj.*"], [a, b]))
+    with CaptureQueriesContext(connection) as captured:
+        response = browser.get("/tickets/", params)
+    assert response.status_code == 200
+    filters = {k: v for k, v in params.items() if k not in ("sort", "order")}
+    assert response.context["page"].paginator.count == _counted(world, filters, {a.pk, b.pk})
+    sql = [q["sql"] for q in captured]
+    assert any(q.startswith('SELECT SUM("tickets_clientticketgroupcount"."tickets")') for q in sql) is summed, sql
+    # Counted rows: the page's total unless summed, and the header's "my open tickets" on every page.
+    counted = [q for q in sql if q.startswith('SELECT COUNT(*) AS "__count" FROM "tickets_ticket"')]
+    assert len(counted) == (1 if summed else 2), counted
