@@ -11,25 +11,28 @@ from __future__ import annotations
 import sys
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.template import loader
 
 from psa.db import is_contention
+from psa.middleware import API_PREFIX, json_error
 
-API_PREFIX = "/api/v1"
 BUSY_MESSAGE = "The database was busy with a conflicting change; nothing was stored. Retry the request."
+
+
+def busy_headers() -> dict[str, str]:
+    """The headers of a 503 ``BUSY``: when to send the refused request again."""
+    return {"Retry-After": str(settings.DATABASE_BUSY_RETRY_AFTER)}
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     if is_contention(sys.exc_info()[1]):
-        headers = {"Retry-After": str(settings.DATABASE_BUSY_RETRY_AFTER)}
-        return _answer(request, 503, "BUSY", BUSY_MESSAGE, "503.html", headers)
+        return _answer(request, 503, "BUSY", BUSY_MESSAGE, "503.html", busy_headers())
     return _answer(request, 500, "INTERNAL_ERROR", "An internal error occurred.", "500.html", {})
 
 
 def _answer(request: HttpRequest, status: int, code: str, message: str, template: str, headers: dict) -> HttpResponse:
     if request.path.startswith(API_PREFIX):
-        body = {"error": {"code": code, "message": message, "details": None}}
-        return JsonResponse(body, status=status, headers=headers)
+        return json_error(status, code, message, headers=headers)
     # No context processors: what failed may be the very thing they read.
     return HttpResponse(loader.get_template(template).render(), status=status, headers=headers)

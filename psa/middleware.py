@@ -28,7 +28,7 @@ logger = logging.getLogger("psa.api")
 API_PREFIX = "/api/v1"
 
 
-def _error(status: int, code: str, message: str, headers: dict | None = None) -> JsonResponse:
+def json_error(status: int, code: str, message: str, headers: dict | None = None) -> JsonResponse:
     body = {"error": {"code": code, "message": message, "details": None}}
     return JsonResponse(body, status=status, headers=headers)
 
@@ -53,18 +53,18 @@ class ApiErrorMiddleware:
         if not request.path.startswith(API_PREFIX) or "json" in response.get("Content-Type", ""):
             return response
         if response.status_code == 404:
-            return _error(404, "NOT_FOUND", "The requested resource was not found.")
+            return json_error(404, "NOT_FOUND", "The requested resource was not found.")
         if response.status_code == 400:
-            return _error(400, "VALIDATION_ERROR", "The request could not be read.")
+            return json_error(400, "VALIDATION_ERROR", "The request could not be read.")
         if response.status_code >= 500:
-            return _error(500, "INTERNAL_ERROR", "An internal error occurred.")
+            return json_error(500, "INTERNAL_ERROR", "An internal error occurred.")
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not request.path.startswith(API_PREFIX):
             return None
         logger.exception("unhandled error on %s %s", request.method, request.path)
-        return _error(500, "INTERNAL_ERROR", "An internal error occurred.")
+        return json_error(500, "INTERNAL_ERROR", "An internal error occurred.")
 
 
 def rate_limit_bucket(request: HttpRequest) -> str:
@@ -98,7 +98,7 @@ class ApiRateLimitMiddleware:
         usage = ratelimit.hit(rate_limit_bucket(request), ratelimit.parse_rate(settings.API_RATE_LIMIT))
         if not usage.allowed:
             message = f"Too many requests; retry in {usage.reset} seconds."
-            return _error(429, "RATE_LIMITED", message, headers=usage.headers())
+            return json_error(429, "RATE_LIMITED", message, headers=usage.headers())
         response = self.get_response(request)
         for name, value in usage.headers().items():
             response[name] = value
@@ -168,7 +168,7 @@ class RequestBoundsMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         problem = query_problem(request) if request.path.startswith(API_PREFIX) else None
         if problem is not None:
-            return _error(400, "VALIDATION_ERROR", problem)
+            return json_error(400, "VALIDATION_ERROR", problem)
         limit = body_limit(request)
         try:
             declared = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -192,7 +192,7 @@ class RequestBoundsMiddleware:
     def too_large(request: HttpRequest, limit: int) -> HttpResponse:
         message = f"The request body is larger than {limit} bytes."
         if request.path.startswith(API_PREFIX):
-            return _error(413, "PAYLOAD_TOO_LARGE", message)
+            return json_error(413, "PAYLOAD_TOO_LARGE", message)
         return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -17,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from psa.db import is_contention
-from psa.errors import BUSY_MESSAGE
+from psa.errors import BUSY_MESSAGE, busy_headers
 from psa.middleware import RequestBodyTooLarge
 
 logger = logging.getLogger("psa.api")
@@ -128,5 +127,4 @@ def _busy(context: dict) -> Response:
     """Another transaction held what this one needed (a deadlock, a lock timeout, SQLite's write lock past its busy
     timeout): the change was rolled back whole, so the caller may send the same request again."""
     logger.warning("database contention in %s; answered 503", context.get("view").__class__.__name__)
-    wait = settings.DATABASE_BUSY_RETRY_AFTER
-    return error_response(503, "BUSY", BUSY_MESSAGE, headers={"Retry-After": str(wait)})
+    return error_response(503, "BUSY", BUSY_MESSAGE, headers=busy_headers())
