@@ -16,11 +16,12 @@ import functools
 import hashlib
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import orjson
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
 from django.db import DatabaseError, models, transaction
@@ -28,9 +29,16 @@ from django.db.models import prefetch_related_objects, signals
 from django.db.models.base import ModelState
 
 from integrations import bulk
+from integrations.http import IntegrationError
 from integrations.models import ExternalRecord
 from psa import search
+from psa.db import is_contention
 from psa.search import index as search_index
+
+
+class DatabaseBusy(IntegrationError):
+    """The database refused a batch for contention through every retry: the job stops (its run ``failed``, its
+    cursor not moved) rather than count every record of the batch as an error."""
 
 
 class RecordError(ValueError):
@@ -156,23 +164,50 @@ def apply_batch(context, mapper_class: type[Mapper], records: Iterable[tuple[Any
     valid = _mapped(context, mapper, changed)
     if not valid:
         return
-    counted = (context.run.created, context.run.updated, context.writes)
     try:
-        with transaction.atomic():
-            _write(context, mapper, valid)
-    except DatabaseError:
-        # Rolled back (a deferred constraint fails only at commit, after the counts moved): count again per record.
-        context.run.created, context.run.updated, context.writes = counted
+        _store(context, mapper, valid)
+    except DatabaseError:  # not contention: _store raised DatabaseBusy for that
+        # Rolled back (a deferred constraint fails only at commit, after the counts moved): store record by record,
+        # so a bad row costs one error and the others are kept.
         for item in valid:
             _reset(item)
-            counted = (context.run.created, context.run.updated, context.writes)
             try:
-                with transaction.atomic():
-                    _write(context, mapper, [item])
+                _store(context, mapper, [item])
             except DatabaseError as exc:
-                context.run.created, context.run.updated, context.writes = counted
                 context.error(item.external_id, f"Could not be stored: {type(exc).__name__}: {str(exc)[:200]}")
     context.progress()
+
+
+def _store(context, mapper: Mapper, items: list[Item]) -> None:
+    """Write ``items`` in one transaction; if the database refuses it for contention (another writer held the lock
+    past the busy timeout, a deadlock), undo the counts and send the same batch again after a back-off, up to
+    ``PSA_INTEGRATIONS_BUSY_RETRIES`` times. Contention says nothing about the records: it must not turn a whole
+    batch into per-record errors. What still meets contention after the retries stops the job (it raises
+    :class:`DatabaseBusy`), and the next run starts again from the last saved cursor."""
+    for attempt in range(settings.INTEGRATIONS_BUSY_RETRIES + 1):
+        counted = (context.run.created, context.run.updated, context.writes)
+        try:
+            with transaction.atomic():
+                _write(context, mapper, items)
+            return
+        except DatabaseError as exc:
+            context.run.created, context.run.updated, context.writes = counted
+            if not is_contention(exc):
+                raise
+            if attempt == settings.INTEGRATIONS_BUSY_RETRIES:
+                raise DatabaseBusy(
+                    f"The database stayed busy (another writer held it) through {attempt + 1} attempts at a batch; "
+                    "nothing of that batch was stored, and the next run starts again from the last saved cursor."
+                ) from exc
+            for item in items:
+                _reset(item)
+            context.sleep(busy_backoff(attempt, context.rng))
+
+
+def busy_backoff(attempt: int, rng: Callable[[], float]) -> float:
+    """Seconds before the next attempt at a batch the database refused: doubling from
+    ``PSA_INTEGRATIONS_BUSY_BACKOFF``, with jitter so that two jobs that met do not meet again."""
+    return settings.INTEGRATIONS_BUSY_BACKOFF * (2**attempt) * (0.5 + rng() / 2)
 
 
 def _changed(context, mapper: Mapper, items: dict[str, Item]) -> list[Item]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import random
 import time
 import uuid
 from collections.abc import Iterator
@@ -39,6 +40,9 @@ class SyncContext:
         self.now = timezone.now()
         self.writes = 0  # rows written (local and mirror), for the benchmark and the tests
         self.linked: dict[str, dict[str, uuid.UUID]] = {}  # kind: external id -> local id (mirror.linked_uuids)
+        # The client's injectable sleep and random source also pace the retries of a batch the database refused.
+        self.sleep = getattr(client, "sleep", time.sleep)
+        self.rng = getattr(client, "rng", random.random)
 
     def since(self) -> datetime | None:
         """Where an incremental pull starts: the cursor minus the overlap window (``None``: everything)."""

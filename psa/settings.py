@@ -419,6 +419,10 @@ INTEGRATIONS_READ_AHEAD = env_int("PSA_INTEGRATIONS_READ_AHEAD", 2)  # pages fet
 INTEGRATIONS_PARALLEL_REQUESTS = env_int("PSA_INTEGRATIONS_PARALLEL_REQUESTS", 4)  # lists per parent fetched at once
 INTEGRATIONS_SQLITE_CHECKPOINT_PAGES = env_int("PSA_INTEGRATIONS_SQLITE_CHECKPOINT_PAGES", 10000)  # WAL pages; 0: 1000
 INTEGRATIONS_SQLITE_CACHE_MB = env_int("PSA_INTEGRATIONS_SQLITE_CACHE_MB", 64)  # page cache during a sync job
+# A batch the database refuses for contention (locked past its busy timeout, a deadlock) is sent again this many
+# times, after 1, 2, 4... times the back-off in seconds (with jitter); then the job stops, its cursor not moved.
+INTEGRATIONS_BUSY_RETRIES = env_int("PSA_INTEGRATIONS_BUSY_RETRIES", 3)
+INTEGRATIONS_BUSY_BACKOFF = env_int("PSA_INTEGRATIONS_BUSY_BACKOFF", 2)
 INTEGRATIONS_ASYNC_COMMIT = env_bool("PSA_INTEGRATIONS_ASYNC_COMMIT", True)  # PostgreSQL: batches skip the flush
 INTEGRATIONS_DISPATCH_INTERVAL = env_int("PSA_INTEGRATIONS_DISPATCH_INTERVAL", 60)
 INTEGRATIONS_LIVE_CACHE_SECONDS = env_int("PSA_INTEGRATIONS_LIVE_CACHE_SECONDS", 60)
