@@ -1,8 +1,16 @@
-"""Database expressions the ORM lacks on both engines, a PostgreSQL planning aid, and contention recognised."""
+"""Database expressions the ORM lacks on both engines, a PostgreSQL planning aid, contention recognised, and the
+triggers the application relies on checked."""
 
 from __future__ import annotations
 
-from django.db import OperationalError
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.core import checks
+from django.core.management.base import CommandError
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Aggregate, CharField, IntegerField
 
 
@@ -67,3 +75,76 @@ def is_contention(exc: BaseException) -> bool:
     if getattr(exc.__cause__, "sqlstate", None) in _CONTENTION_STATES:
         return True
     return str(exc).startswith(_SQLITE_BUSY)
+
+
+# --- triggers the application relies on ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RequiredTrigger:
+    """A trigger a migration created and the application relies on (the ticket counters, the search index's FTS5
+    tables). Django rebuilds a SQLite table for many schema changes (a new NOT NULL column, an altered field),
+    copying its rows into a new table and dropping the old one, and the old table's triggers go with it, silently:
+    counts and search would then drift from the rows. Declaring them lets ``migrate`` and ``check --database``
+    say so instead."""
+
+    name: str
+    table: str
+    vendor: str
+    migration: tuple[str, str]  # (app label, migration name) that creates it: before it is applied, none is due
+
+
+_REQUIRED_TRIGGERS: dict[tuple[str, str], RequiredTrigger] = {}
+
+
+def require_triggers(migration: tuple[str, str], vendor: str, table: str, names: Iterable[str]) -> None:
+    """Declare that ``migration`` creates the triggers ``names`` on ``table`` on ``vendor``'s databases."""
+    for name in names:
+        _REQUIRED_TRIGGERS[(vendor, name)] = RequiredTrigger(name, table, vendor, migration)
+
+
+def missing_triggers(connection: BaseDatabaseWrapper) -> list[RequiredTrigger]:
+    """The declared triggers of this database's engine whose migration is applied but which are not there."""
+    due = [t for t in _REQUIRED_TRIGGERS.values() if t.vendor == connection.vendor]
+    if not due:
+        return []
+    from django.db.migrations.recorder import MigrationRecorder
+
+    applied = MigrationRecorder(connection).applied_migrations()
+    due = [t for t in due if t.migration in applied]
+    if not due:
+        return []
+    sql = (
+        "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+        if connection.vendor == "sqlite"
+        else "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        present = {row[0] for row in cursor.fetchall()}
+    return [t for t in due if t.name not in present]
+
+
+def missing_triggers_message(missing: list[RequiredTrigger]) -> str:
+    names = ", ".join(f"{t.name} (on {t.table}, from {t.migration[0]}.{t.migration[1]})" for t in missing)
+    return (
+        f"Database triggers the application relies on are missing: {names}. A migration that rebuilt the table "
+        "drops them on SQLite; the migration that rebuilds it must create them again (as the listed one does)."
+    )
+
+
+def verify_triggers(using: str = DEFAULT_DB_ALIAS, **kwargs: Any) -> None:
+    """After ``migrate`` (its ``post_migrate`` signal): fail loudly when a declared trigger is missing."""
+    missing = missing_triggers(connections[using])
+    if missing:
+        raise CommandError(missing_triggers_message(missing))
+
+
+def check_triggers(databases: Iterable[str] | None = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """The same as a system check (``manage.py check --database default``)."""
+    errors = []
+    for alias in databases or ():
+        missing = missing_triggers(connections[alias])
+        if missing:
+            errors.append(checks.Error(missing_triggers_message(missing), id="psa.E010"))
+    return errors
