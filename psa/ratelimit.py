@@ -7,18 +7,27 @@ operation, so a parallel burst never gets more than the limit through:
 - with Redis as the cache (``PSA_REDIS_URL``): ``INCR`` and ``EXPIRE`` in one ``MULTI`` transaction, through the
   process's one client (psa.shared_redis); the same round trip reads the request's cache generations
   (psa.generations), which would otherwise take a round trip of their own;
-- otherwise (the embedded default, and PostgreSQL without Redis): one
-  ``INSERT ... ON CONFLICT DO UPDATE SET count = count + 1 ... RETURNING count`` on :class:`psa.models.RateLimitCounter`
-  (SQLite 3.35+ and PostgreSQL both run it as a single atomic statement).
+- otherwise one ``INSERT ... ON CONFLICT DO UPDATE SET count = count + 1 ... RETURNING count`` (SQLite 3.35+ and
+  PostgreSQL both run it as a single atomic statement):
+  - PostgreSQL without Redis: on :class:`psa.models.RateLimitCounter`, in the request's connection;
+  - the embedded default (SQLite): in a database file of its own, ``PSA_RATELIMIT_SQLITE_FILE``, one connection per
+    thread (:class:`CounterFile`). SQLite has one write lock per file: counted in the main database, every API
+    request, reads too, took that lock and so waited for whatever held it, a sync job's batch transaction (a
+    quarter of a second each on a slow machine, for the whole of a first sync) or an import. A hit is an attempt,
+    so it counts whatever becomes of the request's own transaction.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import sqlite3
+import threading
 import time
 from dataclasses import dataclass
 from functools import lru_cache
 
+from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import DEFAULT_DB_ALIAS, connection, connections
@@ -121,6 +130,8 @@ def peek(bucket: str, rate: Rate, now: float | None = None) -> Usage:
     if isinstance(cache, RedisCache):
         key = cache.make_and_validate_key(f"ratelimit:{bucket}:{window_end}")
         count = int(shared_redis.client(cache).get(key) or 0)
+    elif _counter_file() is not None:
+        count = _counter_file().peek(bucket, window_end)
     else:
         from psa.models import RateLimitCounter
 
@@ -164,6 +175,9 @@ def _redis_hit(cache: RedisCache, bucket: str, window_end: int, period: int) -> 
 
 
 def _table_hit(bucket: str, window_end: int) -> int:
+    counters = _counter_file()
+    if counters is not None:
+        return counters.hit(bucket, window_end)
     # On the driver's own cursor: this one fixed statement runs on every API request, and Django's cursor wrapper
     # (placeholder rewriting, execute wrappers, thread checks, a wrapper per fetch) cost as much as the statement.
     # It runs on Django's connection, in its transaction, and fails as Django's errors (so contention is a 503 as
@@ -180,11 +194,11 @@ def _table_hit(bucket: str, window_end: int) -> int:
 
 
 @lru_cache(maxsize=8)
-def _upsert_sql(vendor: str) -> str:
-    """The counting statement in the driver's own placeholders, built once per database backend."""
+def _upsert_sql(vendor: str, table: str = "") -> str:
+    """The counting statement in the driver's own placeholders, built once per database backend and table."""
     from psa.models import RateLimitCounter
 
-    table = connection.ops.quote_name(RateLimitCounter._meta.db_table)
+    table = table or connection.ops.quote_name(RateLimitCounter._meta.db_table)
     mark = "?" if vendor == "sqlite" else "%s"
     # One row per bucket: the same window counts on, a newer window starts again at 1, an older one (a clock a
     # little behind) counts into the newer window rather than resetting it.
@@ -203,5 +217,79 @@ def prune_stale_counters(now: float | None = None) -> int:
     from psa.models import RateLimitCounter
 
     now = _now() if now is None else now
-    deleted, _ = RateLimitCounter.objects.filter(window_end__lt=int(now) - STALE_SECONDS).delete()
+    cutoff = int(now) - STALE_SECONDS
+    counters = _counter_file()
+    if counters is not None:
+        return counters.prune(cutoff)
+    deleted, _ = RateLimitCounter.objects.filter(window_end__lt=cutoff).delete()
     return deleted
+
+
+class CounterFile:
+    """The counters of the embedded default, in a SQLite file of their own: no request waits for the main database's
+    write lock to count a hit. One connection per thread (and per process: a forked worker opens its own), in
+    autocommit; ``synchronous = OFF``, since a lost count costs at most one window's limit. Its errors are raised as
+    Django's (a file locked past the busy timeout is contention: 503 BUSY, as anywhere)."""
+
+    TABLE = "ratelimit_counter"
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._local = threading.local()
+
+    def _cursor(self) -> sqlite3.Cursor:
+        local = self._local
+        if getattr(local, "pid", None) != os.getpid():
+            local.connection = sqlite3.connect(self.path, isolation_level=None, timeout=10, check_same_thread=False)
+            local.pid = os.getpid()
+            local.connection.execute("PRAGMA journal_mode = WAL")
+            local.connection.execute("PRAGMA synchronous = OFF")
+            self.create_table()
+        return local.connection.cursor()
+
+    def create_table(self) -> None:
+        self._local.connection.execute(f"CREATE TABLE IF NOT EXISTS {self.TABLE} (bucket TEXT PRIMARY KEY, "
+                                       "window_end INTEGER NOT NULL, count INTEGER NOT NULL)")  # fmt: skip
+
+    def _run(self, sql: str, params: tuple) -> list[tuple]:
+        with connections[DEFAULT_DB_ALIAS].wrap_database_errors:  # sqlite3's errors as Django's (the same driver)
+            cursor = self._cursor()
+            try:
+                return cursor.execute(sql, params).fetchall()
+            finally:
+                cursor.close()
+
+    def hit(self, bucket: str, window_end: int) -> int:
+        return int(self._run(_upsert_sql("sqlite", self.TABLE), (bucket, window_end))[0][0])
+
+    def peek(self, bucket: str, window_end: int) -> int:
+        rows = self._run(f"SELECT count FROM {self.TABLE} WHERE bucket = ? AND window_end = ?", (bucket, window_end))
+        return int(rows[0][0]) if rows else 0
+
+    def prune(self, before: int) -> int:
+        return len(self._run(f"DELETE FROM {self.TABLE} WHERE window_end < ? RETURNING bucket", (before,)))
+
+    def clear(self) -> None:
+        """Forget every bucket (the tests, between tests: this file is outside their transactions)."""
+        self._run(f"DELETE FROM {self.TABLE}", ())
+
+
+_counter_files: dict[str, CounterFile] = {}
+
+
+def _counter_file() -> CounterFile | None:
+    """The counter file when the main database is SQLite (else ``None``: the counter table)."""
+    if connections[DEFAULT_DB_ALIAS].vendor != "sqlite":
+        return None
+    path = str(settings.RATELIMIT_SQLITE_FILE)
+    counters = _counter_files.get(path)
+    if counters is None:
+        counters = _counter_files.setdefault(path, CounterFile(path))
+    return counters
+
+
+def clear_counters() -> None:
+    """Forget every bucket of the counter file (no-op on other engines, whose table is in their transactions)."""
+    counters = _counter_file()
+    if counters is not None:
+        counters.clear()

@@ -63,6 +63,9 @@ VAULT_TOTP_VIEW_SECONDS = env_int("PSA_VAULT_TOTP_VIEW_SECONDS", 300)
 VAULT_PURGE_AFTER_DAYS = env_int("PSA_VAULT_PURGE_AFTER_DAYS", 30)  # deleted credentials are restorable this long
 
 # Rate limits (see psa/ratelimit.py and README "Limits"): "N/period", period s, min, hour or day.
+# The embedded default counts rate-limit hits in a SQLite file of its own (psa.ratelimit.CounterFile), so that no
+# request waits for the main database's write lock to be counted.
+RATELIMIT_SQLITE_FILE = env_str("PSA_RATELIMIT_SQLITE_FILE", str(DATA_DIR / "ratelimit.sqlite3"))
 API_RATE_LIMIT = env_str("PSA_API_RATE_LIMIT", "600/min")  # every /api/v1 request, per key, user or address
 API_BAD_KEY_LIMIT = env_str("PSA_API_BAD_KEY_LIMIT", "20/min")  # failed API-key checks per address, then 429
 # Seconds an API key's caller (owner, nodes, scope) stays cached per process; any change drops it at once everywhere.

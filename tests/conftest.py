@@ -70,6 +70,16 @@ def force_login_is_not_a_sign_in(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def fresh_rate_limit_counters():
+    """On SQLite the rate-limit counters live in a file of their own (psa.ratelimit.CounterFile), outside the test's
+    transaction: each test starts with none, as it would with the counter table rolled back."""
+    from psa import ratelimit
+
+    ratelimit.clear_counters()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def fresh_process_caches():
     """Each test starts with empty caller and reference caches: a test's changes are rolled back without a signal,
     so what a cache loaded inside one test must not be served to the next."""
