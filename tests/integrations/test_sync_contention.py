@@ -8,6 +8,7 @@ job's connection waits no longer than the test allows.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 
 import pytest
 from django.db import connection
@@ -53,6 +54,14 @@ class OtherWriter:
             self.other.close()
             self.other = None
 
+    def around(self, job: Callable[[], SyncRun]) -> SyncRun:
+        """Run ``job`` with this writer watching the job's statements; the lock is let go whatever happens."""
+        try:
+            with connection.execute_wrapper(self):
+                return job()
+        finally:
+            self.release()
+
     def __call__(self, execute, sql, params, many, context):
         if self.other is None and self.refusals == 0 and sql.startswith("SELECT") and _RECORDS in sql:
             self.take()  # the batch's look-up of its stored records: its write transaction comes next
@@ -89,13 +98,7 @@ def test_a_batch_refused_for_contention_is_sent_again_and_stored_whole(source, s
         waits.append(seconds)
         writer.release()
 
-    client = make_cw_client(sim, sleeps=sleep)
-    try:
-        with connection.execute_wrapper(writer):
-            run = run_job(source, JOB, client=client)
-    finally:
-        writer.release()
-        client.close()
+    run = writer.around(lambda: run_job(source, JOB, client=make_cw_client(sim, sleeps=sleep)))
     assert writer.refusals == 1
     assert waits == [2.0]  # PSA_INTEGRATIONS_BUSY_BACKOFF, the client's random source at its top
     assert run.status == SyncRun.Status.SUCCEEDED and run.failed == 0 and run.errors == []
@@ -107,13 +110,7 @@ def test_a_batch_refused_for_contention_is_sent_again_and_stored_whole(source, s
 def test_contention_through_every_retry_fails_the_run_without_record_errors(source, sim, sleeps, no_wait, settings):
     settings.INTEGRATIONS_BUSY_RETRIES = 2
     writer = OtherWriter()
-    client = make_cw_client(sim, sleeps)
-    try:
-        with connection.execute_wrapper(writer):
-            run = run_job(source, JOB, client=client)
-    finally:
-        writer.release()
-        client.close()
+    run = writer.around(lambda: run_job(source, JOB, client=make_cw_client(sim, sleeps)))
     assert writer.refusals == 3  # the first attempt and two retries
     assert sleeps == [2.0, 4.0]  # doubling
     assert run.status == SyncRun.Status.FAILED
