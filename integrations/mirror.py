@@ -69,6 +69,9 @@ class Item:
     created: bool = False
     new_record: bool = False
     text: str = ""  # the payload's canonical JSON (what is hashed and stored)
+    # Whether the linked row differs from the values, decided before the first attempt wrote them into it: an attempt
+    # the database undid left them in the object, so a retry compares nothing and writes what the first would have.
+    must_update: bool | None = None
 
 
 RECORD_STATE = ("id", "external_id", "payload_hash", "deleted_at", "object_id")
@@ -274,7 +277,7 @@ def _write(context, mapper: Mapper, items: list[Item]) -> None:
             item.created = item.obj is not None
             if item.created:
                 to_create.append(item.obj)
-        elif _differs(item.obj, item.values):
+        elif _must_update(item):
             for name, value in item.values.items():
                 setattr(item.obj, name, value)
             to_update.append(item.obj)
@@ -453,6 +456,12 @@ def _reverse_foreign_key(model: type[models.Model], lookup: Any) -> models.ManyT
     if type(relation) is not models.ManyToOneRel or relation.get_accessor_name() != lookup:
         return None
     return relation
+
+
+def _must_update(item: Item) -> bool:
+    if item.must_update is None:
+        item.must_update = _differs(item.obj, item.values)
+    return item.must_update
 
 
 def _differs(obj: models.Model, values: dict) -> bool:

@@ -139,3 +139,19 @@ def test_records_the_database_rejects_are_one_error_each_with_the_rest_stored(so
     assert all(e["message"].startswith("Could not be stored: IntegrityError") for e in run.errors)
     stored = ExternalRecord.objects.filter(source=source, kind="site").count()
     assert stored == len(sim.data["sites"]) - len(orphans) == run.created
+
+
+def test_a_retried_batch_still_writes_the_changes_of_existing_rows(source, sim, cw, no_wait):
+    """The first attempt set the new values on the rows in memory before it was undone: the retry must write them
+    anyway (not compare them with themselves and skip them), and a record-by-record retry as well."""
+    run_job(source, JOB, client=cw)
+    company = min(sim.data["companies"])
+    sim.touch("companies", company, name="Renamed in ConnectWise")
+    writer = OtherWriter()
+
+    def sleep(seconds: float) -> None:
+        writer.release()
+
+    run = writer.around(lambda: run_job(source, JOB, client=make_cw_client(sim, sleeps=sleep)))
+    assert writer.refusals == 1 and run.status == SyncRun.Status.SUCCEEDED and run.updated == 1
+    assert Client.objects.get(cw_company_id=company).name == "Renamed in ConnectWise"
