@@ -186,8 +186,10 @@ def _store(context, mapper: Mapper, items: list[Item]) -> None:
     past the busy timeout, a deadlock), undo the counts and send the same batch again after a back-off, up to
     ``PSA_INTEGRATIONS_BUSY_RETRIES`` times. Contention says nothing about the records: it must not turn a whole
     batch into per-record errors. What still meets contention after the retries stops the job (it raises
-    :class:`DatabaseBusy`), and the next run starts again from the last saved cursor."""
-    for attempt in range(settings.INTEGRATIONS_BUSY_RETRIES + 1):
+    :class:`DatabaseBusy`), and the next run starts again from the last saved cursor. A request's own store (a
+    refresh) does not wait: its context allows no retry, and the request answers 503 BUSY."""
+    retries = context.busy_retries
+    for attempt in range(retries + 1):
         counted = (context.run.created, context.run.updated, context.writes)
         try:
             with transaction.atomic():
@@ -197,7 +199,7 @@ def _store(context, mapper: Mapper, items: list[Item]) -> None:
             context.run.created, context.run.updated, context.writes = counted
             if not is_contention(exc):
                 raise
-            if attempt == settings.INTEGRATIONS_BUSY_RETRIES:
+            if attempt == retries:
                 raise DatabaseBusy(
                     f"The database stayed busy (another writer held it) through {attempt + 1} attempts at a batch; "
                     "nothing of that batch was stored, and the next run starts again from the last saved cursor."

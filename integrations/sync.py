@@ -43,6 +43,7 @@ class SyncContext:
         # The client's injectable sleep and random source also pace the retries of a batch the database refused.
         self.sleep = getattr(client, "sleep", time.sleep)
         self.rng = getattr(client, "rng", random.random)
+        self.busy_retries = settings.INTEGRATIONS_BUSY_RETRIES
 
     def since(self) -> datetime | None:
         """Where an incremental pull starts: the cursor minus the overlap window (``None``: everything)."""

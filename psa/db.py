@@ -68,13 +68,18 @@ _CONTENTION_STATES = frozenset({"40001", "40P01", "55P03"})
 _SQLITE_BUSY = ("database is locked", "database table is locked")
 
 
-def is_contention(exc: BaseException) -> bool:
-    """Whether ``exc`` is the database refusing a statement because another transaction held what it needed."""
-    if not isinstance(exc, OperationalError):
-        return False
-    if getattr(exc.__cause__, "sqlstate", None) in _CONTENTION_STATES:
-        return True
-    return str(exc).startswith(_SQLITE_BUSY)
+def is_contention(exc: BaseException | None) -> bool:
+    """Whether ``exc`` is the database refusing a statement because another transaction held what it needed, or an
+    error raised from that (``raise ... from``: a sync batch that stayed refused through its retries)."""
+    for _ in range(4):  # the chain of causes is short; a loop in it must not hang
+        if exc is None:
+            return False
+        if isinstance(exc, OperationalError) and (
+            getattr(exc.__cause__, "sqlstate", None) in _CONTENTION_STATES or str(exc).startswith(_SQLITE_BUSY)
+        ):
+            return True
+        exc = exc.__cause__
+    return False
 
 
 # --- triggers the application relies on ----------------------------------------------------------------------------

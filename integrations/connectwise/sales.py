@@ -145,8 +145,11 @@ class OneRecordContext:
     """What :func:`integrations.mirror.apply_batch` needs to store one record fetched on request (a refresh).
 
     No :class:`SyncRun` is recorded and no job lock is taken: the write is one record's idempotent upsert, and a
-    scheduled run storing the same payload meanwhile leaves the same row.
+    scheduled run storing the same payload meanwhile leaves the same row. A database busy with another writer is
+    not waited for here (no retry): the request answers 503 BUSY.
     """
+
+    busy_retries = 0
 
     def __init__(self, source) -> None:
         from django.utils import timezone

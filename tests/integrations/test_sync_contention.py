@@ -7,90 +7,21 @@ job's connection waits no longer than the test allows.
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Callable
-
 import pytest
-from django.db import connection
 
 from clients.models import Client
 from integrations.models import ExternalRecord, SyncRun
 from integrations.sync import run_job
 from tests.integrations.conftest import Sleeps, make_cw_client
+from tests.integrations.contention import OtherWriter, no_wait  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 JOB = "connectwise.companies"
 
 
-_RECORDS = 'FROM "integrations_externalrecord"'
-
-
-class OtherWriter:
-    """A second connection that takes the lock a batch needs once the batch has looked up its stored records (so
-    just before its write transaction), and lets it go when told, or when the run's own row is saved at its end."""
-
-    def __init__(self) -> None:
-        self.other = None
-        self.refusals = 0
-
-    def take(self) -> None:
-        settings = connection.settings_dict
-        if connection.vendor == "sqlite":
-            self.other = sqlite3.connect(settings["NAME"], isolation_level=None)
-            self.other.execute("BEGIN IMMEDIATE")
-        else:
-            import psycopg
-
-            self.other = psycopg.connect(
-                host=settings["HOST"], port=settings["PORT"] or 5432, user=settings["USER"],
-                password=settings["PASSWORD"], dbname=settings["NAME"],
-            )  # fmt: skip
-            self.other.execute("LOCK TABLE clients_client IN SHARE MODE")
-
-    def release(self) -> None:
-        if self.other is not None:
-            self.other.rollback()
-            self.other.close()
-            self.other = None
-
-    def around(self, job: Callable[[], SyncRun]) -> SyncRun:
-        """Run ``job`` with this writer watching the job's statements; the lock is let go whatever happens."""
-        try:
-            with connection.execute_wrapper(self):
-                return job()
-        finally:
-            self.release()
-
-    def __call__(self, execute, sql, params, many, context):
-        if self.other is None and self.refusals == 0 and sql.startswith("SELECT") and _RECORDS in sql:
-            self.take()  # the batch's look-up of its stored records: its write transaction comes next
-        if self.other is not None and sql.startswith('UPDATE "integrations_syncrun"'):
-            self.release()  # the run records its end: nothing more to refuse
-        try:
-            return execute(sql, params, many, context)
-        except Exception:
-            if self.other is not None:
-                self.refusals += 1
-            raise
-
-
-@pytest.fixture
-def no_wait():
-    """The job's connection gives up at once on a held lock (SQLite waits 10 s by default)."""
-    statement, usual = (
-        ("PRAGMA busy_timeout = 0", "PRAGMA busy_timeout = 10000")
-        if connection.vendor == "sqlite"
-        else ("SET lock_timeout = '50ms'", "RESET lock_timeout")
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(statement)
-    yield
-    with connection.cursor() as cursor:
-        cursor.execute(usual)
-
-
-def test_a_batch_refused_for_contention_is_sent_again_and_stored_whole(source, sim, no_wait):
+@pytest.mark.usefixtures("no_wait")
+def test_a_batch_refused_for_contention_is_sent_again_and_stored_whole(source, sim):
     writer = OtherWriter()
     waits = Sleeps()
 
@@ -107,7 +38,8 @@ def test_a_batch_refused_for_contention_is_sent_again_and_stored_whole(source, s
     assert run.cursor_after
 
 
-def test_contention_through_every_retry_fails_the_run_without_record_errors(source, sim, sleeps, no_wait, settings):
+@pytest.mark.usefixtures("no_wait")
+def test_contention_through_every_retry_fails_the_run_without_record_errors(source, sim, sleeps, settings):
     settings.INTEGRATIONS_BUSY_RETRIES = 2
     writer = OtherWriter()
     run = writer.around(lambda: run_job(source, JOB, client=make_cw_client(sim, sleeps)))
@@ -141,7 +73,8 @@ def test_records_the_database_rejects_are_one_error_each_with_the_rest_stored(so
     assert stored == len(sim.data["sites"]) - len(orphans) == run.created
 
 
-def test_a_retried_batch_still_writes_the_changes_of_existing_rows(source, sim, cw, no_wait):
+@pytest.mark.usefixtures("no_wait")
+def test_a_retried_batch_still_writes_the_changes_of_existing_rows(source, sim, cw):
     """The first attempt set the new values on the rows in memory before it was undone: the retry must write them
     anyway (not compare them with themselves and skip them), and a record-by-record retry as well."""
     run_job(source, JOB, client=cw)
