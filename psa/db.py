@@ -1,6 +1,12 @@
-"""Database expressions the ORM lacks on both engines, a PostgreSQL planning aid, and contention recognised."""
+"""Database expressions the ORM lacks on both engines, a PostgreSQL planning aid, PostgreSQL's ``COPY`` through
+Django's connection, and contention recognised."""
 
 from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Sequence
+from typing import Any
 
 from django.db import OperationalError
 from django.db.models import Aggregate, CharField, IntegerField
@@ -67,3 +73,27 @@ def is_contention(exc: BaseException) -> bool:
     if getattr(exc.__cause__, "sqlstate", None) in _CONTENTION_STATES:
         return True
     return str(exc).startswith(_SQLITE_BUSY)
+
+
+def copy_rows(connection, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """PostgreSQL: ``COPY table (columns) FROM STDIN`` (names already quoted), the rows adapted by psycopg's C dumpers.
+    Django's cursor binds on the client, so its ``executemany`` built and quoted every row's statement in Python: most
+    of a first sync's write time. The statement goes through the connection's execute wrappers and query log like
+    any other, and its errors are Django's."""
+    sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+
+    def execute(sql: str, params: Sequence[Sequence[Any]], many: bool, context: dict) -> None:
+        with context["cursor"].cursor.copy(sql) as copy:
+            for row in params:
+                copy.write_row(row)
+
+    with connection.cursor() as cursor:
+        executor = execute
+        for wrapper in reversed(connection.execute_wrappers):
+            executor = functools.partial(wrapper, executor)
+        started = time.monotonic()
+        with connection.wrap_database_errors:
+            executor(sql, rows, True, {"connection": connection, "cursor": cursor})
+        if connection.queries_logged:
+            duration = time.monotonic() - started
+            connection.queries_log.append({"sql": f"{sql} ({len(rows)} rows)", "time": f"{duration:.3f}"})
