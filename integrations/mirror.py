@@ -316,7 +316,9 @@ def _instance(model: type[models.Model], layout: _Layout, row: list) -> models.M
     """What ``model(*row)`` builds, without its per-field ``setattr`` (a descriptor per foreign key) when no
     ``pre_init``/``post_init`` receiver would see the difference: Django's construction was most of a new row's
     cost after the statement itself."""
-    if signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
+    if (signals.pre_init.receivers and signals.pre_init.has_listeners(model)) or (
+        signals.post_init.receivers and signals.post_init.has_listeners(model)
+    ):  # a receiver for any model, then for this one: the first test is most often enough, and cheap
         return model(*row)
     obj = model.__new__(model)
     obj._state = ModelState()

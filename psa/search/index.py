@@ -89,25 +89,22 @@ def _layout(fields: tuple) -> tuple[tuple[str, tuple[str, ...]], ...]:
 
 
 def _short(found: list[tuple[str, list[list[str]]]], tsvector: bool) -> tuple[list[str], str]:
-    """The ``words_*`` columns and the tsvector literal of a document below every cap."""
+    """The ``words_*`` columns and the tsvector literal of a document below every cap. The literal names a word once
+    per position (``'a':1A 'a':3A``): PostgreSQL's input merges a word's positions into one lexeme, so the stored
+    tsvector is the one that lists each word once, without a dictionary of positions per document here."""
     per_group = [f" {t.FILLER} ".join(" ".join(words) for words in fields) for _, fields in found]
     if not tsvector:
         return per_group, ""
-    lexemes: dict[str, list[str]] = {}
+    lexemes: list[str] = []
     position = 0
     for group, fields in found:
         weight = group.upper()
         for words in fields:
             if position:
                 position += 1  # the empty position between two fields
-            for word in words:
-                position += 1
-                seen = lexemes.get(word)
-                if seen is None:
-                    lexemes[word] = [f"{position}{weight}"]
-                else:
-                    seen.append(f"{position}{weight}")
-    return per_group, _literal(lexemes)
+            lexemes += [f"'{word}':{p}{weight}" for p, word in enumerate(words, position + 1)]
+            position += len(words)
+    return per_group, " ".join(lexemes)
 
 
 def _capped(found: list[tuple[str, list[list[str]]]], tsvector: bool) -> tuple[list[str], str]:
