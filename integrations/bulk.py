@@ -48,9 +48,11 @@ def _identity(text: str) -> str:
     return text
 
 
-def _json_converter(field: models.Field, connection) -> Callable[[Any], Any]:
+def _json_converter(field: models.Field, connection, copy: bool) -> Callable[[Any], Any]:
     prep = field.get_db_prep_save
-    if connection.vendor == "postgresql":
+    if copy:
+        raw = str  # COPY reads every value as text: the JSON as it is
+    elif connection.vendor == "postgresql":
         from psycopg.types.json import Jsonb
 
         def raw(text: JSONText) -> Any:
@@ -69,10 +71,11 @@ def _json_converter(field: models.Field, connection) -> Callable[[Any], Any]:
     return convert
 
 
-def _uuid_converter(field: models.Field, connection) -> Callable[[Any], Any]:
-    """UUIDs (and keys to UUID primary keys) without Django's per-value ``to_python``: the commonest column here."""
+def _uuid_converter(field: models.Field, connection, copy: bool) -> Callable[[Any], Any]:
+    """UUIDs (and keys to UUID primary keys) without Django's per-value ``to_python``: the commonest column here.
+    COPY takes them as text (32 hex digits), which psycopg's C dumpers write; its UUID dumper is Python."""
     prep = field.get_db_prep_save
-    native = connection.features.has_native_uuid_field
+    native = connection.features.has_native_uuid_field and not copy
 
     def convert(value: Any) -> Any:
         if type(value) is uuid.UUID:
@@ -82,15 +85,20 @@ def _uuid_converter(field: models.Field, connection) -> Callable[[Any], Any]:
     return convert
 
 
-def _converter(field: models.Field, connection) -> Callable[[Any], Any] | None:
+def _converter(field: models.Field, connection, copy: bool = False) -> Callable[[Any], Any] | None:
+    """How a field's values are given to the driver; ``copy``: to PostgreSQL's ``COPY``, which reads each as text."""
     target = field.target_field if field.is_relation else field
     kind = target.get_internal_type()
     if kind in _PLAIN and not field.is_relation:
         return None
     if kind == "UUIDField":
-        return _uuid_converter(field, connection)
+        return _uuid_converter(field, connection, copy)
     if kind == "JSONField":
-        return _json_converter(field, connection)
+        return _json_converter(field, connection, copy)
+    if kind == "GenericIPAddressField" and copy:
+        # Django's value as text (an IPv6 address normalised, "" as NULL), read by the server's inet input, not
+        # parsed again by ipaddress only to be written back as the same text.
+        return lambda value: field.get_prep_value(value) or None
     prep = field.get_db_prep_save
     last: list = [object(), None]  # (value, converted): a batch repeats its timestamps, client and content type
 
@@ -103,10 +111,10 @@ def _converter(field: models.Field, connection) -> Callable[[Any], Any] | None:
     return convert
 
 
-def _rows(objs: Iterable[Any], fields: Sequence[models.Field], connection) -> list[list]:
+def _rows(objs: Iterable[Any], fields: Sequence[models.Field], connection, copy: bool = False) -> list[list]:
     attnames = [f.attname for f in fields]
     get = attrgetter(*attnames) if len(attnames) > 1 else (lambda obj: (getattr(obj, attnames[0]),))
-    return _convert_rows([get(obj) for obj in objs], fields, connection)
+    return _convert_rows([get(obj) for obj in objs], fields, connection, copy)
 
 
 def _run(connection, sql: str, rows: list[list]) -> None:
@@ -135,7 +143,7 @@ def insert(model: type[models.Model], objs: Sequence[models.Model], *, using: st
     quote = connection.ops.quote_name
     table, columns = quote(model._meta.db_table), [quote(f.column) for f in fields]
     if connection.vendor == "postgresql":
-        copy_rows(connection, table, columns, _rows(objs, fields, connection))
+        copy_rows(connection, table, columns, _rows(objs, fields, connection, copy=True))
     else:
         sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(fields))})"
         _run(connection, sql, _rows(objs, fields, connection))
@@ -167,14 +175,15 @@ def insert_rows(
     expected = {f.attname for f in model._meta.concrete_fields if not (f.primary_key and isinstance(f, AutoFieldMixin))}
     if set(names) | set(constants) != expected or len(names) + len(constants) != len(expected):
         raise ValueError(f"insert_rows({model.__name__}) needs each of {sorted(expected)} once")
-    fixed = _rows([_Values(constants)], fixed_fields, connection)[0] if constants else []
-    converted = _convert_rows(rows, fields, connection)
+    copy = connection.vendor == "postgresql"
+    fixed = _rows([_Values(constants)], fixed_fields, connection, copy)[0] if constants else []
+    converted = _convert_rows(rows, fields, connection, copy)
     for row in converted:
         row.extend(fixed)
     quote = connection.ops.quote_name
     all_fields = [*fields, *fixed_fields]
     table, columns = quote(model._meta.db_table), [quote(f.column) for f in all_fields]
-    if connection.vendor == "postgresql":
+    if copy:
         copy_rows(connection, table, columns, converted)
     else:
         sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(all_fields))})"
@@ -189,8 +198,10 @@ class _Values:
         self.__dict__.update(values)
 
 
-def _convert_rows(rows: Sequence[Sequence[Any]], fields: Sequence[models.Field], connection) -> list[list]:
-    converters = [(i, c) for i, c in enumerate(_converter(f, connection) for f in fields) if c is not None]
+def _convert_rows(
+    rows: Sequence[Sequence[Any]], fields: Sequence[models.Field], connection, copy: bool = False
+) -> list[list]:
+    converters = [(i, c) for i, c in enumerate(_converter(f, connection, copy) for f in fields) if c is not None]
     converted = []
     for values in rows:
         row = list(values)

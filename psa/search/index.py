@@ -248,9 +248,11 @@ def write(searchable: Searchable, objects: Iterable[Any], *, new: bool = False) 
 
 
 def _copy(built: list[tuple[list, str]]) -> None:
-    """PostgreSQL: new entries with ``COPY`` (the texts as JSON text, the words as their ``tsvector`` literal)."""
+    """PostgreSQL: new entries with ``COPY``, which reads every value as text: the ids as hex digits (psycopg's UUID
+    dumper is Python, its text one is not), the texts as JSON, the words as their ``tsvector`` literal."""
     rows = []
     for row, literal in built:
+        row[1], row[2] = _uuid(row[1], False), _uuid(row[2], False)
         row[-1] = _texts_json(row[-1])
         row.append(literal)
         rows.append(row)
