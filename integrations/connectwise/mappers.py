@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from datetime import date, datetime
@@ -208,6 +209,7 @@ ASSET_TYPES = {
 }  # fmt: skip
 
 
+@functools.lru_cache(maxsize=1024)  # a source has a few dozen configuration types
 def asset_type(name: str) -> str:
     lowered = name.lower()
     return next((value for key, value in ASSET_TYPES.items() if key in lowered), Asset.Type.OTHER)
