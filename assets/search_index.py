@@ -9,8 +9,17 @@ from assets.models import Asset, AssetInterface, Certificate, Domain, Network, S
 from psa.search import Document, Searchable, SearchField, register
 
 
+def _interfaces(asset: Asset) -> list[AssetInterface]:
+    """The asset's interfaces, from its prefetch cache when it has one (a rebuild's and a sync batch's assets do)
+    without the related manager and queryset Django builds per access: a third of a synced asset's document."""
+    cached = getattr(asset, "_prefetched_objects_cache", {}).get("interfaces")
+    if cached is not None and cached._result_cache is not None:
+        return cached._result_cache
+    return list(asset.interfaces.all())
+
+
 def _asset(asset: Asset) -> Document:
-    interfaces = list(asset.interfaces.all())
+    interfaces = _interfaces(asset)
     addresses = [value for i in interfaces for value in (i.mac, i.ipv4 or "", i.ipv6 or "")]
     return Document(
         title=asset.name,

@@ -12,9 +12,7 @@ pipelines it). Signals are not sent, as with ``bulk_create``.
 
 from __future__ import annotations
 
-import functools
 import json
-import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -27,6 +25,8 @@ from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, models, rout
 from django.db.models.expressions import RawSQL
 from django.db.models.fields import AutoFieldMixin
 from django.utils import timezone
+
+from psa.db import copy_rows
 
 CHUNK = 2000  # rows per executemany call: bounds the memory of one call, not a parameter limit
 # Field types whose Python values the drivers take as they are (no conversion by Django either).
@@ -48,9 +48,11 @@ def _identity(text: str) -> str:
     return text
 
 
-def _json_converter(field: models.Field, connection) -> Callable[[Any], Any]:
+def _json_converter(field: models.Field, connection, copy: bool) -> Callable[[Any], Any]:
     prep = field.get_db_prep_save
-    if connection.vendor == "postgresql":
+    if copy:
+        raw = str  # COPY reads every value as text: the JSON as it is
+    elif connection.vendor == "postgresql":
         from psycopg.types.json import Jsonb
 
         def raw(text: JSONText) -> Any:
@@ -69,10 +71,11 @@ def _json_converter(field: models.Field, connection) -> Callable[[Any], Any]:
     return convert
 
 
-def _uuid_converter(field: models.Field, connection) -> Callable[[Any], Any]:
-    """UUIDs (and keys to UUID primary keys) without Django's per-value ``to_python``: the commonest column here."""
+def _uuid_converter(field: models.Field, connection, copy: bool) -> Callable[[Any], Any]:
+    """UUIDs (and keys to UUID primary keys) without Django's per-value ``to_python``: the commonest column here.
+    COPY takes them as text (32 hex digits), which psycopg's C dumpers write; its UUID dumper is Python."""
     prep = field.get_db_prep_save
-    native = connection.features.has_native_uuid_field
+    native = connection.features.has_native_uuid_field and not copy
 
     def convert(value: Any) -> Any:
         if type(value) is uuid.UUID:
@@ -82,15 +85,20 @@ def _uuid_converter(field: models.Field, connection) -> Callable[[Any], Any]:
     return convert
 
 
-def _converter(field: models.Field, connection) -> Callable[[Any], Any] | None:
+def _converter(field: models.Field, connection, copy: bool = False) -> Callable[[Any], Any] | None:
+    """How a field's values are given to the driver; ``copy``: to PostgreSQL's ``COPY``, which reads each as text."""
     target = field.target_field if field.is_relation else field
     kind = target.get_internal_type()
     if kind in _PLAIN and not field.is_relation:
         return None
     if kind == "UUIDField":
-        return _uuid_converter(field, connection)
+        return _uuid_converter(field, connection, copy)
     if kind == "JSONField":
-        return _json_converter(field, connection)
+        return _json_converter(field, connection, copy)
+    if kind == "GenericIPAddressField" and copy:
+        # Django's value as text (an IPv6 address normalised, "" as NULL), read by the server's inet input, not
+        # parsed again by ipaddress only to be written back as the same text.
+        return lambda value: field.get_prep_value(value) or None
     prep = field.get_db_prep_save
     last: list = [object(), None]  # (value, converted): a batch repeats its timestamps, client and content type
 
@@ -103,39 +111,16 @@ def _converter(field: models.Field, connection) -> Callable[[Any], Any] | None:
     return convert
 
 
-def _rows(objs: Iterable[Any], fields: Sequence[models.Field], connection) -> list[list]:
+def _rows(objs: Iterable[Any], fields: Sequence[models.Field], connection, copy: bool = False) -> list[list]:
     attnames = [f.attname for f in fields]
     get = attrgetter(*attnames) if len(attnames) > 1 else (lambda obj: (getattr(obj, attnames[0]),))
-    return _convert_rows([get(obj) for obj in objs], fields, connection)
+    return _convert_rows([get(obj) for obj in objs], fields, connection, copy)
 
 
 def _run(connection, sql: str, rows: list[list]) -> None:
     with connection.cursor() as cursor:
         for start in range(0, len(rows), CHUNK):
             cursor.executemany(sql, rows[start : start + CHUNK])
-
-
-def _copy(connection, table: str, columns: list[str], rows: list[list]) -> None:
-    """PostgreSQL: ``COPY ... FROM STDIN``, the rows adapted by psycopg's C dumpers. Django's cursor binds on the
-    client, so its ``executemany`` built and quoted every row's statement in Python: most of a first sync's write
-    time. The statement goes through the connection's execute wrappers and query log like any other."""
-    sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
-
-    def execute(sql: str, params: list[list], many: bool, context: dict) -> None:
-        with context["cursor"].cursor.copy(sql) as copy:
-            for row in params:
-                copy.write_row(row)
-
-    with connection.cursor() as cursor:
-        executor = execute
-        for wrapper in reversed(connection.execute_wrappers):
-            executor = functools.partial(wrapper, executor)
-        started = time.monotonic()
-        with connection.wrap_database_errors:  # psycopg's errors as Django's, as from any statement
-            executor(sql, rows, True, {"connection": connection, "cursor": cursor})
-        if connection.queries_logged:
-            duration = time.monotonic() - started
-            connection.queries_log.append({"sql": f"{sql} ({len(rows)} rows)", "time": f"{duration:.3f}"})
 
 
 def insert(model: type[models.Model], objs: Sequence[models.Model], *, using: str | None = None) -> int:
@@ -158,7 +143,7 @@ def insert(model: type[models.Model], objs: Sequence[models.Model], *, using: st
     quote = connection.ops.quote_name
     table, columns = quote(model._meta.db_table), [quote(f.column) for f in fields]
     if connection.vendor == "postgresql":
-        _copy(connection, table, columns, _rows(objs, fields, connection))
+        copy_rows(connection, table, columns, _rows(objs, fields, connection, copy=True))
     else:
         sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(fields))})"
         _run(connection, sql, _rows(objs, fields, connection))
@@ -190,15 +175,16 @@ def insert_rows(
     expected = {f.attname for f in model._meta.concrete_fields if not (f.primary_key and isinstance(f, AutoFieldMixin))}
     if set(names) | set(constants) != expected or len(names) + len(constants) != len(expected):
         raise ValueError(f"insert_rows({model.__name__}) needs each of {sorted(expected)} once")
-    fixed = _rows([_Values(constants)], fixed_fields, connection)[0] if constants else []
-    converted = _convert_rows(rows, fields, connection)
+    copy = connection.vendor == "postgresql"
+    fixed = _rows([_Values(constants)], fixed_fields, connection, copy)[0] if constants else []
+    converted = _convert_rows(rows, fields, connection, copy)
     for row in converted:
         row.extend(fixed)
     quote = connection.ops.quote_name
     all_fields = [*fields, *fixed_fields]
     table, columns = quote(model._meta.db_table), [quote(f.column) for f in all_fields]
-    if connection.vendor == "postgresql":
-        _copy(connection, table, columns, converted)
+    if copy:
+        copy_rows(connection, table, columns, converted)
     else:
         sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(all_fields))})"
         _run(connection, sql, converted)
@@ -212,8 +198,10 @@ class _Values:
         self.__dict__.update(values)
 
 
-def _convert_rows(rows: Sequence[Sequence[Any]], fields: Sequence[models.Field], connection) -> list[list]:
-    converters = [(i, c) for i, c in enumerate(_converter(f, connection) for f in fields) if c is not None]
+def _convert_rows(
+    rows: Sequence[Sequence[Any]], fields: Sequence[models.Field], connection, copy: bool = False
+) -> list[list]:
+    converters = [(i, c) for i, c in enumerate(_converter(f, connection, copy) for f in fields) if c is not None]
     converted = []
     for values in rows:
         row = list(values)

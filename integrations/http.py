@@ -211,6 +211,8 @@ class ApiClient:
         """Called before every attempt, retries included: a vendor with a published rate limit paces here."""
 
     def _log(self, method: str, response: httpx.Response, started: float, attempt: int) -> None:
+        if not logger.isEnabledFor(logging.DEBUG):
+            return  # the redacted URL and headers are worked out only for a line that is written
         logger.debug(
             "%s %s -> %s in %.0f ms (attempt %s, headers %s)",
             method,

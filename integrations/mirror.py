@@ -294,7 +294,7 @@ def _write(context, mapper: Mapper, items: list[Item]) -> None:
             names.append("updated_at")
         bulk.update(mapper.model, to_update, names)
     mapper.after_save(items)
-    _index(mapper.model, [*to_create, *to_update])  # bulk writes send no signal; after_save: an asset's MAC
+    _index(mapper.model, to_create, to_update)  # bulk writes send no signal; after_save: an asset's MAC
     if to_update:  # a changed name reaches the documents that fold it in (a renamed client's tickets)
         search.reindex_owners(mapper.model, to_update)
     content_type = _content_type(mapper.model)
@@ -356,7 +356,9 @@ def _instance(model: type[models.Model], layout: _Layout, row: list) -> models.M
     """What ``model(*row)`` builds, without its per-field ``setattr`` (a descriptor per foreign key) when no
     ``pre_init``/``post_init`` receiver would see the difference: Django's construction was most of a new row's
     cost after the statement itself."""
-    if signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
+    if (signals.pre_init.receivers and signals.pre_init.has_listeners(model)) or (
+        signals.post_init.receivers and signals.post_init.has_listeners(model)
+    ):  # a receiver for any model, then for this one: the first test is most often enough, and cheap
         return model(*row)
     obj = model.__new__(model)
     obj._state = ModelState()
@@ -387,10 +389,12 @@ def _new_record(**values: Any) -> ExternalRecord:
     return _instance(ExternalRecord, layout, [values.get(name) for name in layout.attnames])
 
 
-def _index(model: type[models.Model] | None, objs: list[models.Model]) -> None:
+def _index(model: type[models.Model] | None, created: list[models.Model], updated: list[models.Model]) -> None:
     """Index the rows this batch wrote, from the objects in hand (re-reading them cost as much as writing them);
-    what the searchable's documents read through relations (an asset's interfaces) is prefetched as it would be."""
+    what the searchable's documents read through relations (an asset's interfaces) is prefetched as it would be.
+    The rows just created have no entry yet: they are written as new entries, before the updated rows' upsert."""
     searchable = search.for_model(model) if model is not None else None
+    objs = [*created, *updated]
     if searchable is None or not objs:
         return
     rows = searchable.rebuild()
@@ -400,7 +404,10 @@ def _index(model: type[models.Model] | None, objs: list[models.Model]) -> None:
     lookups = rows._prefetch_related_lookups
     if lookups:
         _prefetch(objs, lookups)
-    search_index.write(searchable, objs)
+    if created:
+        search_index.write(searchable, created, new=True)
+    if updated:
+        search_index.write(searchable, updated)
 
 
 def prefetched(obj: models.Model, name: str, rows: list[models.Model]) -> None:

@@ -1,9 +1,11 @@
-"""Database expressions the ORM lacks on both engines, a PostgreSQL planning aid, contention recognised, and the
-triggers the application relies on checked."""
+"""Database expressions the ORM lacks on both engines, a PostgreSQL planning aid, PostgreSQL's ``COPY`` through
+Django's connection, contention recognised, and the triggers the application relies on checked."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -153,3 +155,27 @@ def check_triggers(databases: Iterable[str] | None = None, **kwargs: Any) -> lis
         if missing:
             errors.append(checks.Error(missing_triggers_message(missing), id="psa.E010"))
     return errors
+
+
+def copy_rows(connection, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """PostgreSQL: ``COPY table (columns) FROM STDIN`` (names already quoted), the rows adapted by psycopg's C dumpers.
+    Django's cursor binds on the client, so its ``executemany`` built and quoted every row's statement in Python: most
+    of a first sync's write time. The statement goes through the connection's execute wrappers and query log like
+    any other, and its errors are Django's."""
+    sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+
+    def execute(sql: str, params: Sequence[Sequence[Any]], many: bool, context: dict) -> None:
+        with context["cursor"].cursor.copy(sql) as copy:
+            for row in params:
+                copy.write_row(row)
+
+    with connection.cursor() as cursor:
+        executor = execute
+        for wrapper in reversed(connection.execute_wrappers):
+            executor = functools.partial(wrapper, executor)
+        started = time.monotonic()
+        with connection.wrap_database_errors:
+            executor(sql, rows, True, {"connection": connection, "cursor": cursor})
+        if connection.queries_logged:
+            duration = time.monotonic() - started
+            connection.queries_log.append({"sql": f"{sql} ({len(rows)} rows)", "time": f"{duration:.3f}"})

@@ -19,6 +19,7 @@ import orjson
 from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save
 
+from psa.db import copy_rows
 from psa.search import GROUPS, Document, Searchable
 from psa.search import text as t
 
@@ -88,25 +89,22 @@ def _layout(fields: tuple) -> tuple[tuple[str, tuple[str, ...]], ...]:
 
 
 def _short(found: list[tuple[str, list[list[str]]]], tsvector: bool) -> tuple[list[str], str]:
-    """The ``words_*`` columns and the tsvector literal of a document below every cap."""
+    """The ``words_*`` columns and the tsvector literal of a document below every cap. The literal names a word once
+    per position (``'a':1A 'a':3A``): PostgreSQL's input merges a word's positions into one lexeme, so the stored
+    tsvector is the one that lists each word once, without a dictionary of positions per document here."""
     per_group = [f" {t.FILLER} ".join(" ".join(words) for words in fields) for _, fields in found]
     if not tsvector:
         return per_group, ""
-    lexemes: dict[str, list[str]] = {}
+    lexemes: list[str] = []
     position = 0
     for group, fields in found:
         weight = group.upper()
         for words in fields:
             if position:
                 position += 1  # the empty position between two fields
-            for word in words:
-                position += 1
-                seen = lexemes.get(word)
-                if seen is None:
-                    lexemes[word] = [f"{position}{weight}"]
-                else:
-                    seen.append(f"{position}{weight}")
-    return per_group, _literal(lexemes)
+            lexemes += [f"'{word}':{p}{weight}" for p, word in enumerate(words, position + 1)]
+            position += len(words)
+    return per_group, " ".join(lexemes)
 
 
 def _capped(found: list[tuple[str, list[list[str]]]], tsvector: bool) -> tuple[list[str], str]:
@@ -216,24 +214,30 @@ def _upsert_sql() -> str:
     )
 
 
-def write(searchable: Searchable, objects: Iterable[Any]) -> int:
+def write(searchable: Searchable, objects: Iterable[Any], *, new: bool = False) -> int:
     """Index (or re-index) ``objects``, keeping each one's place in the order; returns how many.
 
-    An object given twice is written once, at its first place, with what it holds at its last."""
+    An object given twice is written once, at its first place, with what it holds at its last. ``new``: none of
+    ``objects`` has an entry yet (rows just inserted with new keys, as a sync's created rows), so PostgreSQL takes
+    them with ``COPY``: no JSON array to build and take apart, no conflict to look for (an entry that does exist
+    fails the statement on its unique key, as any insert would)."""
     rows: dict[Any, tuple[list, str]] = {}
     dropped = []
     objects = list(objects)
     if searchable.prepare is not None and objects:
         searchable.prepare(objects)
+    postgresql = connection.vendor == "postgresql"
     for obj in objects:
-        built = row_of(searchable, obj)
+        built = row_of(searchable, obj, postgresql)
         if built is None:
             rows.pop(obj.pk, None)
             dropped.append(obj.pk)
             continue
         rows[obj.pk] = built
     built_rows = list(rows.values())
-    if built_rows:
+    if built_rows and new and postgresql:
+        _copy(built_rows)
+    elif built_rows:
         sql = _upsert_sql()
         with connection.cursor() as cursor:
             for payload in _payloads(built_rows):
@@ -241,6 +245,18 @@ def write(searchable: Searchable, objects: Iterable[Any]) -> int:
     if dropped:
         remove(searchable, dropped)
     return len(built_rows)
+
+
+def _copy(built: list[tuple[list, str]]) -> None:
+    """PostgreSQL: new entries with ``COPY``, which reads every value as text: the ids as hex digits (psycopg's UUID
+    dumper is Python, its text one is not), the texts as JSON, the words as their ``tsvector`` literal."""
+    rows = []
+    for row, literal in built:
+        row[1], row[2] = _uuid(row[1], False), _uuid(row[2], False)
+        row[-1] = _texts_json(row[-1])
+        row.append(literal)
+        rows.append(row)
+    copy_rows(connection, "psa_searchentry", [*COLUMNS, "texts", "document"], rows)
 
 
 def remove(searchable: Searchable, object_ids: Iterable[Any]) -> None:

@@ -150,11 +150,14 @@ _MAC_PART = re.compile(r"^[0-9a-f]{2}(?:[:-][0-9a-f]{2})+$|^[0-9a-f]{4}(?:\.[0-9
 MIN_IDENTIFIER = 3
 
 
+_NOT_HEX = re.compile(r"[^0-9a-f]")
+
+
 def normalize_identifier(value: str) -> str:
     """How an identifier is stored: lower case, and a MAC address as 12 hex digits (any notation reads the same)."""
     value = value.strip().lower()
     if _MAC.match(value):
-        return re.sub(r"[^0-9a-f]", "", value)
+        return _NOT_HEX.sub("", value)
     return value
 
 
@@ -171,7 +174,7 @@ def identifier_of(raw: str) -> str | None:
 
 def identifiers_column(values: list[str]) -> str:
     """The stored identifiers: each surrounded by spaces, so `` x `` finds exactly ``x``."""
-    kept = sorted({normalize_identifier(v) for v in values if v and v.strip()})
+    kept = sorted({normalize_identifier(v) for v in values if v and not v.isspace()})
     return " " + " ".join(v for v in kept if " " not in v) + " " if kept else ""
 
 

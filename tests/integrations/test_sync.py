@@ -379,6 +379,23 @@ def test_entries_written_in_several_statements_keep_their_order(source, cw, monk
     assert entries() == synced
 
 
+def test_entries_written_as_new_are_the_entries_an_upsert_writes(source, cw):
+    """Objects without an entry (a sync's created rows) are written as new (PostgreSQL: one COPY) with the same
+    columns, tsvector and order as the upsert gives; an object given twice is written once, at its first place."""
+    sync_all(source, cw)
+    synced = entries()
+    assets = list(Asset.objects.prefetch_related("interfaces").order_by("created_at", "id"))
+    SearchEntry.objects.filter(kind="asset").delete()
+    with CaptureQueriesContext(connection) as captured:
+        assert search_index.write(search.for_model(Asset), [*assets, assets[0]], new=True) == len(assets)
+    statements = [q["sql"] for q in captured if "psa_searchentry" in q["sql"]]
+    assert len(statements) == 1
+    assert statements[0].startswith("COPY") == (connection.vendor == "postgresql")
+    written = SearchEntry.objects.filter(kind="asset").order_by("id").values_list("object_id", flat=True)
+    assert list(written) == [asset.pk for asset in assets]
+    assert entries() == synced
+
+
 def test_re_indexing_an_unchanged_entry_writes_nothing(source, cw):
     """Neither a new row version nor index maintenance for an entry whose content is the same (a re-sync of a
     record whose searchable fields did not change); a changed one is written in place, keeping its order."""

@@ -82,3 +82,34 @@ def test_links_found_are_looked_up_once_per_run_and_missing_ones_again(source, c
         with CaptureQueriesContext(connection) as missing:
             assert "999" not in linked_uuids(context, "company", [101, 999])
         assert len(missing) == 1  # a record not synced yet is asked for again: it may be by the next batch
+
+
+def test_bulk_inserts_store_what_saving_each_row_stores():
+    """UUIDs, JSON (as given and as already serialized text), dates and IP addresses reach the columns as Django's
+    own save writes them: on PostgreSQL by COPY, which reads them as text."""
+    from datetime import date
+
+    from assets.models import Asset, AssetInterface
+    from tests.factories import make_client
+
+    client = make_client()
+    columns = ("id", "client_id", "name", "serial", "purchase_date", "tags")
+    saved = Asset.objects.create(client=client, name="Saved", serial="S1", purchase_date=date(2024, 2, 29), tags=["a"])
+    copied = Asset(
+        client=client, name="Copied", serial="S2", purchase_date=date(2024, 2, 29), tags=bulk.JSONText('["a"]')
+    )
+    assert bulk.insert(Asset, [copied]) == 1
+    rows = {row[2]: row for row in Asset.objects.filter(client=client).values_list(*columns)}
+    assert rows["Copied"][1:] == (client.pk, "Copied", "S2", date(2024, 2, 29), ["a"])
+    assert rows["Saved"][1:] == (client.pk, "Saved", "S1", date(2024, 2, 29), ["a"])
+    assert rows["Copied"][0] == copied.pk
+    addresses = [("10.1.2.3", None), ("", "2001:DB8::0:1"), ("", "::ffff:10.0.0.1")]
+    for ipv4, ipv6 in addresses:
+        AssetInterface.objects.create(asset=saved, name="saved", ipv4=ipv4 or None, ipv6=ipv6)
+    bulk.insert(AssetInterface, [AssetInterface(asset=copied, name="copied", ipv4=ipv4, ipv6=ipv6)
+                                 for ipv4, ipv6 in addresses])  # fmt: skip
+    stored = lambda asset: sorted(  # noqa: E731
+        AssetInterface.objects.filter(asset=asset).values_list("ipv4", "ipv6"), key=str
+    )
+    assert stored(copied) == stored(saved) == sorted([("10.1.2.3", None), (None, "2001:db8::1"),
+                                                      (None, "::ffff:10.0.0.1")], key=str)  # fmt: skip
