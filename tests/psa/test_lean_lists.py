@@ -300,3 +300,39 @@ def test_the_fast_uuid_converter_equals_sqlites():
     assert lean_sql._faster(DatabaseOperations.convert_uuidfield_value) is lean_sql._uuid_from_hex  # the swap applies
     with pytest.raises(ValueError):
         lean_sql._uuid_from_hex("not a uuid", None, None)
+
+
+# Every list declaring its columns is built column by column (psa.api.lean_rows), none left to the light instances.
+ROW_ROUTES = {
+    "client-list", "contact-list", "location-list", "vendor-list", "asset-list", "network-list", "domain-list",
+    "certificate-list", "ticket-list",
+}  # fmt: skip
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin"])
+def test_every_declared_list_is_built_column_by_column(zone, harness_world, monkeypatch):
+    from psa.api import lean_rows
+
+    built, light = [], []
+    monkeypatch.setattr(lean_rows, "RowPage", _recording(lean_rows.RowPage, built))
+    monkeypatch.setattr(lean, "ColumnPage", _recording(lean.ColumnPage, light))
+    client, harness_world.caller_key = harness.caller(["*"])
+    declared = [r for r in LIST_ROUTES if getattr(r.view_cls, "list_columns", None) is not None]
+    with override_settings(TIME_ZONE=zone):
+        for route in declared:
+            before = len(built)
+            response = client.get(harness.build_url(route, harness_world), {"limit": 100})
+            assert response.status_code == 200, route.name
+            assert len(built) == before + 1, route.name
+    assert {r.name for r in declared} == ROW_ROUTES
+    assert not light
+
+
+def _recording(cls, made: list):
+    class Recording(cls):
+        def __init__(self, *args, **kwargs):
+            made.append(self)
+            super().__init__(*args, **kwargs)
+
+    return Recording
