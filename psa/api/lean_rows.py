@@ -237,18 +237,18 @@ def _derived(plan: lean.Plan, name: str, convert: Callable[[Any], Any]) -> Value
     missing = _missing(field)
     if missing is empty:
         return None
+    key = relation.attname
     if references.is_reference(relation.related_model):
         value = referenced(relation, lambda row: getattr(row, target.attname))
-        found = value.convert
-        return Value(value.columns, lambda page: [None if v is None else convert(v) for v in found(page)])
-    key, joined = relation.attname, _converted(f"{attrs[0]}__{target.attname}", _storage(target), convert)
-    return Value(
-        (key, *joined.columns),
-        lambda page: [
-            missing if k is None else v for k, v in zip(page.columns[key], joined.convert(page), strict=True)
-        ],
-        orm=joined.orm,
-    )
+        read = lambda page: [None if v is None else convert(v) for v in value.convert(page)]  # noqa: E731
+    else:
+        value = _converted(f"{attrs[0]}__{target.attname}", _storage(target), convert)
+        read = value.convert
+
+    def convert_or_missing(page: Page) -> list:
+        return [missing if k is None else v for k, v in zip(page.columns[key], read(page), strict=True)]
+
+    return Value(tuple(dict.fromkeys((key, *value.columns))), convert_or_missing, orm=value.orm)
 
 
 def _derivation(plan: lean.Plan, name: str, session: lean.Session) -> Value | None:
