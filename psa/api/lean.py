@@ -361,7 +361,7 @@ class Session:
         self._bound = None
         self._hosts: dict[int, Any] = {}
         zone = timezone.get_current_timezone() if settings.USE_TZ else None
-        self._utc = zone is dt.UTC or getattr(zone, "key", None) == "UTC"
+        self.utc = zone is dt.UTC or getattr(zone, "key", None) == "UTC"
 
     def bound(self) -> Any:
         """The request's own serializer (its fields built), for fields only it can represent."""
@@ -381,7 +381,7 @@ class Session:
 
     def fast_datetime(self, field: drf_fields.Field) -> Callable[[Any], Any] | None:
         """For a plain ``DateTimeField`` while times are shown in UTC: ISO 8601 of the UTC value, as DRF writes it."""
-        if not self._utc or type(field).to_representation is not drf_fields.DateTimeField.to_representation:
+        if not self.utc or type(field).to_representation is not drf_fields.DateTimeField.to_representation:
             return None
         if hasattr(field, "format") or hasattr(field, "timezone") or api_settings.DATETIME_FORMAT != ISO_8601:
             return None

@@ -266,29 +266,61 @@ _derivations: dict[tuple, Value | bool] = {}  # False: not derived
 
 def row_page(view: Any, queryset: models.QuerySet, plan: lean.Plan, session: lean.Session) -> RowPage | None:
     """The list's page as the response's dicts when every field the caller may see has a value (declared, derived,
-    or read from the row's own columns), else ``None`` (the column fetch's light instances)."""
+    or read from the row's own columns and prefetched relations), else ``None`` (the column fetch's light
+    instances). What it reads is worked out once per view, plan, visible fields and zone (:class:`Shape`)."""
+    visible = tuple(plan.visible(session))
+    prefetched = frozenset(lean._lookup_name(lookup) for lookup in queryset._prefetch_related_lookups)
+    key = (type(view), plan, visible, session.utc, prefetched, queryset.db)
+    make = lambda: _shape(view, queryset, plan, session, visible, prefetched) or False  # noqa: E731
+    shape = lean.kept(_shapes, key, make, lean_sql._MAX_SHAPES) or None
+    if shape is None:
+        return None
+    residue = [plan.reader(name, session) for name in shape.residue]
+    prefetch = tuple(lookup for lookup in queryset._prefetch_related_lookups if lean._lookup_name(lookup) in shape.sets)
+    return RowPage(queryset, shape, residue, prefetch)
+
+
+_shapes: dict[tuple, Shape | bool] = {}  # False: not built column by column
+
+
+class Shape:
+    """What a list's page reads for one set of visible fields: each field's value (``None``: the residue's), the
+    residue's fields, own columns and prefetched relations, the page fetch's columns and those read as text."""
+
+    def __init__(self, model: type[models.Model], db: str, values: list, residue: list[str], own: list[str],
+                 sets: set[str]) -> None:  # fmt: skip
+        self.values, self.residue, self.sets = values, residue, sets
+        pk = model._meta.pk.attname  # always: a caller who may see no field still gets one (empty) object per row
+        self.residue_columns = list(dict.fromkeys((pk, *own))) if residue else []
+        read = [c for _name, value in values if value is not None for c in value.columns]
+        self.columns = tuple(dict.fromkeys((pk, *read, *self.residue_columns)))
+        orm = {c for _name, value in values if value is not None and value.orm for c in value.columns}
+        orm.update(self.residue_columns)
+        # SQLite's driver parses a date-time, psycopg builds a UUID: read as text what is only written back as text
+        texts = {"sqlite": "DateTimeField", "postgresql": "UUIDField"}.get(connections[db].vendor)
+        self.as_text = tuple(c for c in self.columns if c not in orm and _storage(_field(model, c)) == texts)
+
+
+def _shape(view: Any, queryset: models.QuerySet, plan: lean.Plan, session: lean.Session, visible: tuple,
+           prefetched: frozenset[str]) -> Shape | None:  # fmt: skip
     declared: Mapping[str, Value] = getattr(view, "list_values", None) or {}
     columns: Mapping[str, tuple[str, ...]] = view.list_columns
     meta = plan.model._meta
     own_names = {f.name for f in meta.concrete_fields} | {f.attname for f in meta.concrete_fields}
-    prefetched = {lean._lookup_name(lookup) for lookup in queryset._prefetch_related_lookups}
     values: list[tuple[str, Value | None]] = []
-    residue: list[tuple[str, Callable, Callable]] = []
-    for name in plan.visible(session):
+    residue: list[str] = []
+    for name in visible:
         value = declared.get(name)
         if value is None and plan.kinds[name] == lean.FREE:
             value = _derivation(plan, name, session)
         if value is None:
             if plan.kinds[name] == lean.BOUND or not all(_readable(meta, c, prefetched) for c in columns[name]):
                 return None
-            residue.append(plan.reader(name, session))
+            residue.append(name)
         values.append((name, value))
-    own = [
-        meta.get_field(c).attname for name, *_ in residue for c in columns[name] if c.partition("__")[0] in own_names
-    ]
-    sets = {c.partition("__")[0] for name, *_ in residue for c in columns[name]} - own_names
-    prefetch = tuple(lookup for lookup in queryset._prefetch_related_lookups if lean._lookup_name(lookup) in sets)
-    return RowPage(queryset, values, residue, own, prefetch)
+    own = [meta.get_field(c).attname for name in residue for c in columns[name] if c.partition("__")[0] in own_names]
+    sets = {c.partition("__")[0] for name in residue for c in columns[name]} - own_names
+    return Shape(plan.model, queryset.db, values, residue, own, sets)
 
 
 def _readable(meta: Any, name: str, prefetched: set[str]) -> bool:
@@ -302,31 +334,17 @@ def _readable(meta: Any, name: str, prefetched: set[str]) -> bool:
 
 
 class RowPage:
-    """A filtered, sorted queryset whose page is read as the response's dicts of ``values`` (in the serializer's
-    order; a ``None`` value is the residue's field of that name). The pagination reads it as a queryset
-    (``count()`` and one slice)."""
+    """A filtered, sorted queryset whose page is read as the response's dicts of its shape's values (in the
+    serializer's order; a ``None`` value is the residue's field of that name, read by ``residue``'s readers). The
+    pagination reads it as a queryset (``count()`` and one slice)."""
 
     def __init__(
-        self,
-        queryset: models.QuerySet,
-        values: list[tuple[str, Value | None]],
-        residue: list[tuple[str, Callable, Callable]],
-        residue_columns: list[str],
-        prefetch: tuple = (),
+        self, queryset: models.QuerySet, shape: Shape, residue: list[tuple[str, Callable, Callable]], prefetch: tuple
     ) -> None:
-        self.queryset, self.values, self.residue, self.prefetch = queryset, values, residue, prefetch
+        self.queryset, self.residue, self.prefetch = queryset, residue, prefetch
+        self.values, self.columns, self.as_text = shape.values, shape.columns, shape.as_text
+        self.residue_columns = shape.residue_columns
         self._served: list[dict] | None = None
-        model = queryset.model
-        pk = model._meta.pk.attname  # always: a caller who may see no field still gets one (empty) object per row
-        self.residue_columns = list(dict.fromkeys((pk, *residue_columns))) if residue else []
-        read = [c for _name, value in values if value is not None for c in value.columns]
-        self.columns = tuple(dict.fromkeys((pk, *read, *self.residue_columns)))
-        orm = {c for _name, value in values if value is not None and value.orm for c in value.columns}
-        orm.update(self.residue_columns)
-        # SQLite's driver parses a date-time, psycopg builds a UUID: read as text what is only written back as text
-        vendor = connections[queryset.db].vendor
-        texts = {"sqlite": "DateTimeField", "postgresql": "UUIDField"}.get(vendor)
-        self.as_text = tuple(c for c in self.columns if c not in orm and _storage(_field(model, c)) == texts)
 
     def count(self) -> int:
         return lean_sql.count(self.queryset)
