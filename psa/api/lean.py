@@ -11,6 +11,10 @@ plan compiled once per serializer class and field selection:
 - any other field (a method field, a nested gated summary) is taken from the request's own serializer, which is
   built only when the caller may see such a field.
 
+A list whose view declares ``list_columns`` is read by columns (:func:`column_page`, the one dispatcher): its page
+as the response's dicts converted a column at a time from the driver's values (:mod:`psa.api.lean_rows`), or where
+a visible field cannot be, as light instances of those columns (:class:`ColumnPage`) read by the plan.
+
 Gating (``visible_fields``), the order of keys and the ``None`` of a skipped field follow the serializer path
 exactly; ``tests/psa/test_lean_lists.py`` compares both paths on every list route. ``PSA_LEAN_LISTS=0`` turns it off.
 """
