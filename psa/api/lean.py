@@ -282,6 +282,7 @@ def _boolean(field: drf_fields.BooleanField) -> Callable[[Any], Any]:
         return value if value.__class__ is bool else slow(value)
 
     boolean.inline = "(v if v.__class__ is bool else c(v))"
+    boolean.bool_first = True  # DRF's answer for a bool is the bool (psa.api.lean_rows converts a column so)
     return boolean
 
 

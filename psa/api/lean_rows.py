@@ -105,6 +105,16 @@ def _iso(value: Any) -> str:
     return iso_utc(value if value.tzinfo is dt.UTC else value.astimezone(dt.UTC))
 
 
+def text(values: Column) -> list[str | None]:
+    """Texts as DRF's ``CharField`` writes them (:func:`psa.api.lean._text`): the driver's text is the ORM's."""
+    return [v if v is None or type(v) is str else str(v) for v in values]
+
+
+def boolean(values: Column) -> list[bool | None]:
+    """Booleans as DRF's ``BooleanField`` writes them: both drivers answer ``bool`` (SQLite's by Django's adapter)."""
+    return [v if v is None or v.__class__ is bool else bool(v) for v in values]
+
+
 # ---- a page's columns and the values declared or derived from them ------------------------------------------------
 
 
@@ -201,7 +211,14 @@ def _converted(name: str, storage: str, convert: Callable[[Any], Any]) -> Value:
         return column(name, uuid_text)
     if storage == "DateTimeField" and getattr(convert, "utc_iso", False):
         return column(name, datetime_text)
+    if storage in _TEXTS and convert is lean._text:
+        return column(name, text)
+    if storage == "BooleanField" and getattr(convert, "bool_first", False):
+        return column(name, boolean)
     return Value((name,), lambda page: [None if v is None else convert(v) for v in page.orm(name)], orm=True)
+
+
+_TEXTS = frozenset({"CharField", "TextField", "EmailField", "SlugField", "URLField"})  # no ORM converter on either
 
 
 def _missing(field: drf_fields.Field) -> Any:

@@ -50,7 +50,16 @@ class _Compiled:
 
     def column_converter(self, connection: Any, position: int) -> Callable[[list], list] | None:
         """The ORM's converters of the column at ``position``, for a whole column of driver values (``None``: the
-        driver's values are the ORM's)."""
+        driver's values are the ORM's), made once per connection."""
+        kept = connection.__dict__.get("_psa_lean_column_converters")
+        if kept is None:
+            kept = connection.__dict__["_psa_lean_column_converters"] = weakref.WeakKeyDictionary()
+        found = kept.setdefault(self, {})
+        if position not in found:
+            found[position] = self._column_converter(connection, position)
+        return found[position]
+
+    def _column_converter(self, connection: Any, position: int) -> Callable[[list], list] | None:
         expression = self.expressions[position]
         chain = connection.ops.get_db_converters(expression) + expression.get_db_converters(connection)
         if not chain:
