@@ -53,6 +53,14 @@ def test_an_id_is_written_as_drf_writes_it_from_any_form_the_driver_gives():
     assert lean_rows.uuid_text(forms) == texts * 5 + [None]
 
 
+def test_texts_and_booleans_are_written_as_drf_writes_them():
+    texts, flags = ["a", "", "ünï", 5, None], [True, False, 1, 0, None]
+    char, flag = serializers.CharField(), serializers.BooleanField()
+    assert lean_rows.text(texts) == [None if v is None else char.to_representation(v) for v in texts]
+    assert lean_rows.boolean(flags) == [None if v is None else flag.to_representation(v) for v in flags]
+    assert [type(v) for v in lean_rows.boolean(flags)[:4]] == [bool] * 4
+
+
 def _varied_tickets(client) -> None:
     """Every shape a row can take: categories with and without a subcategory, past and future due dates, closed,
     tags, a contact with an empty last name, people set and not."""
