@@ -11,6 +11,10 @@ plan compiled once per serializer class and field selection:
 - any other field (a method field, a nested gated summary) is taken from the request's own serializer, which is
   built only when the caller may see such a field.
 
+A list whose view declares ``list_columns`` is read by columns (:func:`column_page`, the one dispatcher): its page
+as the response's dicts converted a column at a time from the driver's values (:mod:`psa.api.lean_rows`), or where
+a visible field cannot be, as light instances of those columns (:class:`ColumnPage`) read by the plan.
+
 Gating (``visible_fields``), the order of keys and the ``None`` of a skipped field follow the serializer path
 exactly; ``tests/psa/test_lean_lists.py`` compares both paths on every list route. ``PSA_LEAN_LISTS=0`` turns it off.
 """
@@ -36,7 +40,7 @@ from rest_framework.relations import PKOnlyObject
 from rest_framework.settings import api_settings
 
 from psa import gating, references
-from psa.api import lean_sql
+from psa.api import lean_rows, lean_sql
 
 # DRF classes whose ``to_representation`` and ``get_attribute`` read only the value and the field's own options.
 # FileField (absolute URLs from the request), hyperlinked fields and SerializerMethodField are not among them.
@@ -278,6 +282,7 @@ def _boolean(field: drf_fields.BooleanField) -> Callable[[Any], Any]:
         return value if value.__class__ is bool else slow(value)
 
     boolean.inline = "(v if v.__class__ is bool else c(v))"
+    boolean.bool_first = True  # DRF's answer for a bool is the bool (psa.api.lean_rows converts a column so)
     return boolean
 
 
@@ -314,25 +319,27 @@ class Plan:
         self.self_sufficient = BOUND not in self.kinds.values()
         self.readers = {name: _reader(f, self.model) for name, f in self.fields.items() if self.kinds[name] == FREE}
 
+    def visible(self, session: Session) -> list[str]:
+        """The fields the request's caller may see, in the serializer's order."""
+        visible = gating.visible_fields(session.request, self.scope, self.names, self.derived)
+        return [name for name in self.kinds if name in visible]
+
+    def reader(self, name: str, session: Session) -> tuple[str, Callable, Callable]:
+        """``(name, get, convert)`` of the field ``name`` for this request (:func:`_row`'s reader)."""
+        kind, field = self.kinds[name], self.fields[name]
+        if kind == FREE:
+            get, convert = self.readers[name]
+            return name, get, session.fast_datetime(field) or convert
+        if kind == METHOD:
+            return name, _same, getattr(session.host(self), field.method_name)
+        if kind == NESTED:
+            return name, field.get_attribute, _nested(field, session)
+        bound = session.bound().fields[name]
+        return name, bound.get_attribute, bound.to_representation
+
     def readers_for(self, session: Session) -> list[tuple[str, Callable, Callable]]:
         """The readers of the fields the request's caller may see, in the serializer's order."""
-        visible = gating.visible_fields(session.request, self.scope, self.names, self.derived)
-        readers = []
-        for name, kind in self.kinds.items():
-            if name not in visible:
-                continue
-            field = self.fields[name]
-            if kind == FREE:
-                get, convert = self.readers[name]
-                readers.append((name, get, session.fast_datetime(field) or convert))
-            elif kind == METHOD:
-                readers.append((name, _same, getattr(session.host(self), field.method_name)))
-            elif kind == NESTED:
-                readers.append((name, field.get_attribute, _nested(field, session)))
-            else:
-                bound = session.bound().fields[name]
-                readers.append((name, bound.get_attribute, bound.to_representation))
-        return readers
+        return [self.reader(name, session) for name in self.visible(session)]
 
 
 def _nested(field: Any, session: Session) -> Callable[[Any], Any]:
@@ -359,7 +366,7 @@ class Session:
         self._bound = None
         self._hosts: dict[int, Any] = {}
         zone = timezone.get_current_timezone() if settings.USE_TZ else None
-        self._utc = zone is dt.UTC or getattr(zone, "key", None) == "UTC"
+        self.utc = zone is dt.UTC or getattr(zone, "key", None) == "UTC"
 
     def bound(self) -> Any:
         """The request's own serializer (its fields built), for fields only it can represent."""
@@ -379,18 +386,19 @@ class Session:
 
     def fast_datetime(self, field: drf_fields.Field) -> Callable[[Any], Any] | None:
         """For a plain ``DateTimeField`` while times are shown in UTC: ISO 8601 of the UTC value, as DRF writes it."""
-        if not self._utc or type(field).to_representation is not drf_fields.DateTimeField.to_representation:
+        if not self.utc or type(field).to_representation is not drf_fields.DateTimeField.to_representation:
             return None
         if hasattr(field, "format") or hasattr(field, "timezone") or api_settings.DATETIME_FORMAT != ISO_8601:
             return None
         slow = field.to_representation
+        iso_utc = lean_rows.iso_utc
 
         def iso(value: Any) -> Any:
             if type(value) is not dt.datetime or value.tzinfo is not dt.UTC:
                 return slow(value)
-            text = value.isoformat()
-            return text[:-6] + "Z" if text.endswith("+00:00") else text
+            return iso_utc(value)
 
+        iso.utc_iso = True  # DRF's text of a UTC date-time (psa.api.lean_rows writes it from SQLite's own text)
         return iso
 
 
@@ -499,6 +507,8 @@ def lean_data(view: Any, page: list, serializer_kwargs: dict) -> list[dict] | No
     """The page's list data through the lean path, or ``None`` when the view's serializer cannot take it."""
     if not getattr(settings, "LEAN_LISTS", True):
         return None
+    if getattr(view, "lean_rows", None) is not None and view.lean_rows.served(page):
+        return page  # the response's dicts already (psa.api.lean_rows)
     serializer_class = view.get_serializer_class()
     only = serializer_kwargs.get("fields")
     plan = plan_for(serializer_class, frozenset(only) if only is not None else None)
@@ -681,31 +691,54 @@ class ColumnPage:
         return manager.filter(pk__in=page()).order_by(*ordering).values_list(*names)
 
 
-def column_page(view: Any, queryset: Any) -> ColumnPage | None:
-    """A list's page as a column fetch of what its view declares its fields read (``list_columns``: output field
-    -> its columns), or ``None`` for the model fetch: the lean path is off, the view declares nothing, a field of
-    its serializer is undeclared, or the queryset is not a plain one of the serializer's model (an annotation, a
-    column fetch already)."""
+def column_page(view: Any, queryset: Any) -> Any:
+    """A list's page read by columns of what its view declares its fields read (``list_columns``: output field ->
+    its columns): as the response's dicts where every visible field converts column by column
+    (:func:`psa.api.lean_rows.row_page`), else as light instances (:class:`ColumnPage`); ``None`` for the model
+    fetch: the lean path is off, the view declares nothing, a field of its serializer is undeclared, or the
+    queryset is not a plain one of the serializer's model (an annotation, a column fetch already)."""
+    columns = declared_columns(view)
+    if columns is None or not isinstance(queryset, models.QuerySet):
+        return None
+    plan = plan_for(view.get_serializer_class(), _selection(view))
+    if queryset.model is not plan.model or queryset.query.annotations or queryset.query.extra:
+        return None
+    only = sorted(plan.only) if plan.only is not None else None
+    session = Session(plan.serializer_class, {} if only is None else {"fields": only}, view.get_serializer_context())
+    rows = lean_rows.row_page(view, queryset, plan, session)
+    if rows is not None:
+        view.lean_rows = rows
+        return rows
+    return ColumnPage(queryset, columns, prefetch=tuple(queryset._prefetch_related_lookups))
+
+
+def _selection(view: Any) -> frozenset[str] | None:
+    """The list's field selection (``list_fields()``: ``?fields=``), ``None`` for all the serializer's fields."""
+    selected = view.list_fields() if hasattr(view, "list_fields") else None
+    return frozenset(selected) if selected is not None else None
+
+
+def declared_columns(view: Any) -> tuple[str, ...] | None:
+    """The columns the view's list reads when the lean path is on and every field of its list is declared in
+    ``list_columns`` (its page is then read by columns), else ``None`` (the model fetch)."""
     declared = getattr(view, "list_columns", None)
-    if declared is None or not settings.LEAN_LISTS or not isinstance(queryset, models.QuerySet):
+    if declared is None or not settings.LEAN_LISTS:
         return None
     serializer_class = view.get_serializer_class()
-    plan = plan_for(serializer_class, None)
-    if plan is None or queryset.model is not plan.model or queryset.query.annotations or queryset.query.extra:
+    only = _selection(view)
+    plan = plan_for(serializer_class, only)
+    if plan is None:
         return None
-    key = (type(view), serializer_class)
+    key = (type(view), serializer_class, only)
     columns = _declared_columns.get(key, False)
     if columns is False:
         undeclared = any(name not in declared for name in plan.fields)
         columns = None if undeclared else tuple(c for name in plan.fields for c in declared[name])
-        with _lock:
-            _declared_columns[key] = columns
-    if columns is None:
-        return None
-    return ColumnPage(queryset, columns, prefetch=tuple(queryset._prefetch_related_lookups))
+        kept(_declared_columns, key, lambda: columns, lean_sql._MAX_SHAPES)
+    return columns
 
 
-_declared_columns: dict[tuple[type, type], tuple[str, ...] | None] = {}
+_declared_columns: dict[tuple, tuple[str, ...] | None] = {}
 
 
 def _attach_apart(objects: list[models.Model], field: Any, columns: list[str], db: str) -> None:

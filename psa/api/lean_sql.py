@@ -27,8 +27,9 @@ from typing import Any
 import orjson
 from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connections, models
-from django.db.models import F
+from django.db.models import F, TextField
 from django.db.models.expressions import OrderBy, RawSQL
+from django.db.models.functions import Cast
 from django.db.models.sql.datastructures import BaseTable, Join
 from django.db.models.sql.where import WhereNode
 
@@ -41,11 +42,36 @@ _WHERE_MARK = "psa_lean_where"
 class _Compiled:
     """One query's SQL and the select expressions whose database converters turn its rows into Python values."""
 
-    __slots__ = ("__weakref__", "expressions", "sql")
+    __slots__ = ("__weakref__", "expressions", "names", "sql")
 
-    def __init__(self, sql: str, compiler: Any) -> None:
-        self.sql = sql
+    def __init__(self, sql: str, compiler: Any, names: tuple[str, ...] = ()) -> None:
+        self.sql, self.names = sql, names  # names: a page fetch's columns in the order it selects them
         self.expressions = [column for column, _, _ in compiler.select[: compiler.col_count]]
+
+    def column_converter(self, connection: Any, position: int) -> Callable[[list], list] | None:
+        """The ORM's converters of the column at ``position``, for a whole column of driver values (``None``: the
+        driver's values are the ORM's), made once per connection."""
+        kept = connection.__dict__.get("_psa_lean_column_converters")
+        if kept is None:
+            kept = connection.__dict__["_psa_lean_column_converters"] = weakref.WeakKeyDictionary()
+        found = kept.setdefault(self, {})
+        if position not in found:
+            found[position] = self._column_converter(connection, position)
+        return found[position]
+
+    def _column_converter(self, connection: Any, position: int) -> Callable[[list], list] | None:
+        expression = self.expressions[position]
+        chain = connection.ops.get_db_converters(expression) + expression.get_db_converters(connection)
+        if not chain:
+            return None
+        steps = [_faster(function) for function in chain]
+
+        def convert(values: list) -> list:
+            for step in steps:
+                values = [step(value, expression, connection) for value in values]
+            return values
+
+        return convert
 
     def _converter(self, connection: Any) -> Callable[[list], list] | None:
         """The function applying the ORM's converters to rows of this query, written out once per connection: each
@@ -74,15 +100,16 @@ class _Compiled:
         kept[self] = converter
         return converter
 
-    def execute(self, db: str, sql: str, params: list) -> list:
+    def execute(self, db: str, sql: str, params: list, raw: bool = False) -> list:
+        """The rows, as the ORM converts them (``raw``: as the driver returns them)."""
         connection = connections[db]
-        converter = self._converter(connection)
+        converter = None if raw else self._converter(connection)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
         return rows if converter is None else converter(rows)
 
-    def run(self, db: str, inner_sql: str, inner_params: tuple) -> list[list]:
+    def run(self, db: str, inner_sql: str, inner_params: tuple, raw: bool = False) -> list[list]:
         """The page fetch: this SQL with the subquery finding the page (its ids, ``inner_sql``) in place of the mark.
 
         On PostgreSQL the ids are an array the subquery fills first (``= ANY(ARRAY(...))``) and the relations are
@@ -93,8 +120,8 @@ class _Compiled:
         if connection.vendor == "postgresql" and marked in self.sql:
             sql = self.sql.replace(marked, f"= ANY(ARRAY{inner_sql})", 1)
             with connection.execute_wrapper(joins_in_written_order):
-                return self.execute(db, sql, list(inner_params))
-        return self.execute(db, self.sql.replace(f"({_PAGE_MARK})", inner_sql, 1), list(inner_params))
+                return self.execute(db, sql, list(inner_params), raw)
+        return self.execute(db, self.sql.replace(f"({_PAGE_MARK})", inner_sql, 1), list(inner_params), raw)
 
 
 def _uuid_from_hex(value: Any, expression: Any, connection: Any) -> uuid.UUID | None:
@@ -371,35 +398,58 @@ def page_fetch(
     ordering: tuple,
     inner: tuple[str, tuple],
     page: Callable[[], models.QuerySet],
+    as_text: tuple[str, ...] = (),
 ) -> _Compiled | None:
     """The page fetch's SQL for this shape (the mark standing for the page's subquery, whose SQL and parameters
-    are ``inner``; ``page()`` makes the page's queryset, for the ORM's own SQL), or ``None`` for the ORM."""
+    are ``inner``; ``page()`` makes the page's queryset, for the ORM's own SQL), or ``None`` for the ORM. The
+    columns in ``as_text`` are read as ``CAST(... AS text)`` (:func:`page_values`)."""
     order_key = ordering_key(ordering)
     if order_key is None:
         return None
-    key = ("page", model, db, names, order_key)
+    key = ("page", model, db, names, order_key, as_text)
     found = _compiled.get(key, False)
     if found is not False:
         return found
     manager = model._base_manager.db_manager(db)
-    template = manager.filter(pk__in=RawSQL(_PAGE_MARK, ())).order_by(*ordering).values_list(*names)
+    template = page_values(manager.filter(pk__in=RawSQL(_PAGE_MARK, ())).order_by(*ordering), names, as_text)
     compiler = template.query.get_compiler(using=db)
     sql, params = compiler.as_sql()
     compiled = None
     if not params and sql.count(_PAGE_MARK) == 1:
         inner_sql, inner_params = inner
-        real = manager.filter(pk__in=page()).order_by(*ordering).values_list(*names)
+        real = page_values(manager.filter(pk__in=page()).order_by(*ordering), names, as_text)
         expected = real.query.get_compiler(using=db).as_sql()
         if (sql.replace(f"({_PAGE_MARK})", inner_sql, 1), inner_params) == (expected[0], tuple(expected[1])):
-            compiled = _Compiled(sql, compiler)
+            compiled = _Compiled(sql, compiler, selected_names(template, as_text))
     _keep(key, compiled)
     return compiled
 
 
-def by_keys(build: Callable[[], models.QuerySet], shape: tuple, key_field: Any, keys: list) -> Any:
+_TEXT_SUFFIX = "__psa_text"
+
+
+def page_values(queryset: models.QuerySet, names: tuple[str, ...], as_text: tuple[str, ...]) -> models.QuerySet:
+    """``queryset.values_list(*names)``, the columns in ``as_text`` read as text: SQLite's driver parses a column
+    declared ``datetime`` (2-3 µs a value) and psycopg builds a ``UUID`` of each id, only for the response to write
+    them back as the text they were; a cast has no declared type, so its text comes as stored."""
+    if as_text:
+        queryset = queryset.annotate(**{f"{name}{_TEXT_SUFFIX}": Cast(name, TextField()) for name in as_text})
+    return queryset.values_list(
+        *(name for name in names if name not in as_text), *(f"{n}{_TEXT_SUFFIX}" for n in as_text)
+    )
+
+
+def selected_names(queryset: models.QuerySet, as_text: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The columns of ``page_values(...)`` in the order its SQL selects them, by their names in ``names``."""
+    query = queryset.query
+    selected = (*query.extra_select, *query.values_select, *query.annotation_select)
+    return tuple(name.removesuffix(_TEXT_SUFFIX) for name in selected)
+
+
+def by_keys(build: Callable[[], models.QuerySet], shape: tuple, key_field: Any, keys: list, raw: bool = False) -> Any:
     """The rows of the queryset ``build()`` makes (its only parameters: ``keys`` in an ``IN``) through SQL compiled
     once per shape (ending in its database alias) and number of keys; the queryset itself when its SQL takes other
-    parameters."""
+    parameters. ``raw``: the driver's values where the compiled SQL runs (the ORM's otherwise)."""
     db = shape[-1]
     key = (*shape, len(keys))
     compiled = _compiled.get(key, False)
@@ -412,4 +462,4 @@ def by_keys(build: Callable[[], models.QuerySet], shape: tuple, key_field: Any, 
         _keep(key, compiled)
     if compiled is None:
         return build()
-    return compiled.execute(db, compiled.sql, params)
+    return compiled.execute(db, compiled.sql, params, raw)

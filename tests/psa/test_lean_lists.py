@@ -192,9 +192,12 @@ class _NothingCompiled(dict):
 
 
 @pytest.mark.django_db
-# In UTC the ticket list's page is built by tickets.api.list_rows (its own statements, tests/tickets/test_list_rows.py);
-# in another zone it is the column fetch's, which this test is about.
-@override_settings(TIME_ZONE="Europe/Berlin")
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin"])
+@pytest.mark.parametrize(
+    ("rows", "kinds"),
+    [(True, {"page", "ids", "ticket tags"}), (False, {"page", "ids", "apart", "many"})],
+    ids=["column by column", "light instances"],
+)
 @pytest.mark.parametrize(
     "params",
     [
@@ -203,9 +206,16 @@ class _NothingCompiled(dict):
         {"fields": "tags", "limit": 2, "page": 2},
     ],
 )
-def test_the_column_fetch_runs_the_sql_the_orm_writes(params, harness_world, monkeypatch):
+def test_the_column_fetch_runs_the_sql_the_orm_writes(params, rows, kinds, zone, harness_world, monkeypatch, settings):
     """The compiled fetches (compiled once per shape, psa.api.lean_sql._Compiled) send the ORM's very SQL and
-    parameters and answer the same bytes; each shape was checked and cached on this engine, not left to the ORM."""
+    parameters and answer the same bytes; each shape was checked and cached on this engine, not left to the ORM.
+    Both ways of building a page: column by column (psa.api.lean_rows, the ids or date-times read as text) and
+    the light instances it leaves a field it cannot convert to (psa.api.lean.ColumnPage)."""
+    from psa.api import lean_rows
+
+    if not rows:
+        monkeypatch.setattr(lean_rows, "row_page", lambda *args: None)
+    settings.TIME_ZONE = zone
     _add_ticket_relations(harness_world)
     client, harness_world.caller_key = harness.caller(["*"])
     client.get("/api/v1/tickets", params)
@@ -221,9 +231,9 @@ def test_the_column_fetch_runs_the_sql_the_orm_writes(params, harness_world, mon
     if connection.vendor == "postgresql":
         runs[1] = ([_as_the_orm_writes_it(q) for q in runs[1][0]], runs[1][1])
     assert runs[0] == runs[1]
-    kinds = {key[0] for key, compiled in lean_sql._compiled.items() if compiled is not None}
     # the count only where the ticket counts cannot answer the filters
-    assert kinds - {"count"} == {"page", "ids", "apart", "many"}, lean_sql._compiled
+    kept = {key[0] for key, compiled in lean_sql._compiled.items() if compiled is not None}
+    assert kept - {"count"} == kinds, lean_sql._compiled
     assert None not in lean_sql._compiled.values()
 
 
@@ -300,3 +310,39 @@ def test_the_fast_uuid_converter_equals_sqlites():
     assert lean_sql._faster(DatabaseOperations.convert_uuidfield_value) is lean_sql._uuid_from_hex  # the swap applies
     with pytest.raises(ValueError):
         lean_sql._uuid_from_hex("not a uuid", None, None)
+
+
+# Every list declaring its columns is built column by column (psa.api.lean_rows), none left to the light instances.
+ROW_ROUTES = {
+    "client-list", "contact-list", "location-list", "vendor-list", "asset-list", "network-list", "domain-list",
+    "certificate-list", "ticket-list",
+}  # fmt: skip
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin"])
+def test_every_declared_list_is_built_column_by_column(zone, harness_world, monkeypatch):
+    from psa.api import lean_rows
+
+    built, light = [], []
+    monkeypatch.setattr(lean_rows, "RowPage", _recording(lean_rows.RowPage, built))
+    monkeypatch.setattr(lean, "ColumnPage", _recording(lean.ColumnPage, light))
+    client, harness_world.caller_key = harness.caller(["*"])
+    declared = [r for r in LIST_ROUTES if getattr(r.view_cls, "list_columns", None) is not None]
+    with override_settings(TIME_ZONE=zone):
+        for route in declared:
+            before = len(built)
+            response = client.get(harness.build_url(route, harness_world), {"limit": 100})
+            assert response.status_code == 200, route.name
+            assert len(built) == before + 1, route.name
+    assert {r.name for r in declared} == ROW_ROUTES
+    assert not light
+
+
+def _recording(cls, made: list):
+    class Recording(cls):
+        def __init__(self, *args, **kwargs):
+            made.append(self)
+            super().__init__(*args, **kwargs)
+
+    return Recording

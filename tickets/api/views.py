@@ -134,7 +134,7 @@ def optimise(queryset, fields: tuple[str, ...]):
 
 
 # The columns each output field reads (a column, a relation for its id, or ``relation__column``), for the list's
-# column fetch (psa.api.lean.ColumnPage): a page of tuples of these instead of whole rows of tickets, contacts, users
+# column fetch (psa.api.lean.column_page): a page of tuples of these instead of whole rows of tickets, contacts, users
 # and clients. A field missing here (method fields, watchers, agents, attributes) keeps the model fetch.
 _USER_NAME = ("name", "login")  # str(user)
 FIELD_COLUMNS = {
@@ -158,13 +158,6 @@ FIELD_COLUMNS = {
     "closed_by": ("closed_by",), "closed_by_name": tuple(f"closed_by__{c}" for c in _USER_NAME),
     "entered_at": ("entered_at",), "updated_at": ("updated_at",), "closed_at": ("closed_at",),
 }  # fmt: skip
-
-
-def column_page(queryset, fields: tuple[str, ...]) -> lean.ColumnPage | None:
-    """The list's page as a column fetch of what ``fields`` read, or ``None`` when a field needs the whole row."""
-    if not settings.LEAN_LISTS or any(name not in FIELD_COLUMNS for name in fields):
-        return None
-    return lean.ColumnPage(queryset, [column for name in fields for column in FIELD_COLUMNS[name]])
 
 
 # The detail's columns for the lean retrieve (psa.api.lean_retrieve): the list's, and what the detail's method
@@ -279,6 +272,8 @@ class TicketViewSet(PsaModelViewSet):
     }
     default_sort = "-entered_at"
     retrieve_columns = DETAIL_COLUMNS
+    list_columns = FIELD_COLUMNS
+    list_values = list_rows.LIST_VALUES  # the fields psa.api.lean_rows cannot derive from the serializer
 
     # ---- helpers -----------------------------------------------------------------------------------------
 
@@ -292,30 +287,16 @@ class TicketViewSet(PsaModelViewSet):
     def retrieve_fields(self) -> tuple[str, ...]:
         return self.output_fields()
 
-    def rows_direct(self) -> bool:
-        """Whether this list's page is read as the response's dicts (tickets.api.list_rows)."""
-        return self.action == "list" and list_rows.serves(self.output_fields())
+    def list_fields(self) -> tuple[str, ...]:
+        return self.output_fields()
 
     def get_queryset(self):
         queryset = super().get_queryset()
-        if self.action == "retrieve" or (self.action == "list" and not self.rows_direct()):
-            queryset = optimise(queryset, self.output_fields())  # the direct rows join and read on their own
+        if self.action == "retrieve" or (self.action == "list" and lean.declared_columns(self) is None):
+            queryset = optimise(queryset, self.output_fields())  # a column fetch joins and reads on its own
         return queryset
 
-    def paginate_queryset(self, queryset):
-        page = None
-        if self.rows_direct():
-            # The page comes as the response's dicts; get_serializer passes them through.
-            page = self._row_page = list_rows.RowPage(
-                queryset, list_rows.visible_fields(self.request, self.output_fields())
-            )
-        elif self.action == "list":
-            page = column_page(queryset, self.output_fields())
-        return super().paginate_queryset(queryset if page is None else page)
-
     def get_serializer(self, *args, **kwargs):
-        if getattr(self, "_row_page", None) is not None and len(args) == 1 and kwargs.get("many"):
-            return lean.LeanList(args[0])
         if self.action in ("list", "retrieve"):
             kwargs.setdefault("fields", self.output_fields())
         return super().get_serializer(*args, **kwargs)
