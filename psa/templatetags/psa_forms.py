@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from html import escape
+
 from django import template
+from django.db.models import QuerySet
+from django.utils.safestring import mark_safe
+
+from psa import ui_gate
 
 register = template.Library()
 
@@ -13,3 +19,32 @@ def error_count(form) -> int:
     if form is None or not getattr(form, "errors", None):
         return 0
     return sum(len(messages) for messages in form.errors.values())
+
+
+@register.simple_tag(takes_context=True)
+def options(context, choices, selected=None, label: str = "name") -> str:
+    """The ``<option>`` elements of a select over many rows (every client, say), ``selected`` marked: one join of
+    escaped text read with ``values_list``, not a template loop over model objects (2,000 clients took 60 ms of a
+    ticket page that way). Labels go through the caller's field gate (:mod:`psa.ui_gate`) as ``{{ c.name }}`` would."""
+    chosen = "" if selected is None else str(ui_gate.unwrap(selected))
+    return mark_safe(
+        "".join(
+            f'<option value="{escape(str(pk))}"{" selected" if str(pk) == chosen else ""}>{escape(str(text))}</option>'
+            for pk, text in _option_pairs(context, choices, label)
+        )
+    )
+
+
+def _option_pairs(context, choices, label: str) -> list[tuple]:
+    """``(pk, label)`` of each choice, read once per page render (a select repeated per row reads them once)."""
+    rows = ui_gate.unwrap(choices)
+    key = ("psa_forms.options", id(rows), label)
+    cache = context.render_context
+    if key not in cache:
+        gate = getattr(context, "field_gate", None)
+        if isinstance(rows, QuerySet) and (gate is None or not gate.active or gate.visible(rows.model, label)):
+            pairs = list(rows.values_list("pk", label))
+        else:  # objects, or a label the caller may not see: read each through the gate, as the template loop did
+            pairs = [(obj.pk, ui_gate.gated_label(context.request, obj, lambda o: getattr(o, label))) for obj in rows]
+        cache[key] = pairs
+    return cache[key]

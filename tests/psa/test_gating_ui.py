@@ -8,9 +8,11 @@ response is ``TicketBriefSerializer`` / ``AssetBriefSerializer``, gated like the
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.template import engines
 from django.test import Client as BrowserClient
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 
 from accounts.forms import UserForm
 from psa.nodes import all_nodes
@@ -236,3 +238,46 @@ def test_a_credentials_client_and_type_summaries_are_gated_by_their_own_nodes():
     data = data_of(response)
     assert data["client"] == {"id": str(credential.client_id)} and "name" not in data["type"]
     assert SECRET not in response.content.decode()
+
+
+# --- {% options %}: a select over many rows ---------------------------------------------------------------------------
+
+OPTIONS = "{% load psa_forms %}{% options clients selected=chosen %}"
+
+
+def test_options_mark_the_chosen_row_escape_labels_and_keep_the_querysets_order():
+    first, second = make_client("A & <B>"), make_client('Z "quoted"')
+    request = request_for(make_user(["obj.*"]))
+    clients = type(first).objects.filter(pk__in=[first.pk, second.pk]).order_by("name")
+
+    page = render(OPTIONS, request, clients=clients, chosen=str(second.pk))
+
+    assert page == (
+        f'<option value="{first.pk}">A &amp; &lt;B&gt;</option>'
+        f'<option value="{second.pk}" selected>Z &quot;quoted&quot;</option>'
+    )
+    assert render(OPTIONS, request, clients=clients, chosen=second.pk) == page  # a UUID matches as its text
+    assert "selected" not in render(OPTIONS, request, clients=clients, chosen=None)
+
+
+def test_options_label_a_hidden_field_as_hidden_and_keep_the_options_apart():
+    client = make_client(SECRET)
+    request = request_for(make_user(nodes_but("obj.client.name")))
+
+    for clients in (type(client).objects.filter(pk=client.pk), [client]):
+        page = render(OPTIONS, request, clients=clients, chosen=client.pk)
+
+        assert SECRET not in page
+        assert page == f'<option value="{client.pk}" selected>hidden · {str(client.pk)[:8]}</option>'
+
+
+def test_options_repeated_in_a_loop_read_their_rows_once():
+    client = make_client("Acme")
+    request = request_for(make_user(["obj.*"]))
+    source = "{% load psa_forms %}{% for row in rows %}<select>{% options clients selected=row %}</select>{% endfor %}"
+
+    with CaptureQueriesContext(connection) as queries:
+        page = render(source, request, clients=type(client).objects.filter(pk=client.pk), rows=[1, 2, client.pk])
+
+    assert sum('"clients_client"' in q["sql"] for q in queries.captured_queries) == 1
+    assert page.count(f'<option value="{client.pk}"') == 3 and page.count("selected") == 1
