@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 
 import pytest
+from django.conf import settings
 
 from assets.models import Asset, AssetInterface
 from integrations.models import ExternalRecord, SyncRun
-from integrations.sync import run_job, run_jobs
+from integrations.sync import build_client, run_job, run_jobs
 from integrations.unifi.models import UnifiDevice, UnifiSite
 from tests.factories import make_client
 from tests.unifi.conftest import make_unifi_source
@@ -117,8 +118,14 @@ def test_an_expired_session_mid_sync_logs_in_again(served):
 def test_a_controller_down_fails_the_run_with_a_message(served):
     source = make_unifi_source(served.url)
     served.sim.add_fault(status=503, match="/self/sites", times=10)
-    run = run_job(source, "unifi.sites")
+    delays = []  # the retries are real requests; only their back-off is recorded rather than waited out
+    client = build_client(source, sleep=delays.append)
+    try:
+        run = run_job(source, "unifi.sites", client=client)
+    finally:
+        client.close()
     assert run.status == SyncRun.Status.FAILED and "503" in run.message
+    assert len(delays) == settings.INTEGRATIONS_HTTP_ATTEMPTS - 1
 
 
 def test_a_malformed_device_is_one_error_in_a_partial_run(served):
