@@ -6,6 +6,7 @@ from rest_framework.exceptions import PermissionDenied
 
 from assets.api.serializers import AssetSerializer
 from assets.models import Asset
+from clients.api.list_rows import CLIENT_LIST_VALUES, CONTACT_LIST_VALUES
 from clients.api.serializers import (
     ClientDetailSerializer,
     ClientSerializer,
@@ -62,6 +63,7 @@ class ClientViewSet(PsaModelViewSet):
     }
     default_sort = "name"
     retrieve_columns = list_columns = CLIENT_COLUMNS
+    list_values = CLIENT_LIST_VALUES
 
     def _includes(self) -> list[str]:
         """The optional parts asked for; each needs its own node (403 without it)."""
@@ -149,6 +151,7 @@ class ContactViewSet(PsaModelViewSet):
     }
     default_sort = "last_name,first_name"
     retrieve_columns = list_columns = CONTACT_COLUMNS
+    list_values = CONTACT_LIST_VALUES
 
 
 class LocationViewSet(PsaModelViewSet):

@@ -56,6 +56,18 @@ def _add_ticket_relations(world) -> None:
         Ticket.objects.filter(pk=ticket.pk).update(closed_by=people["closer"], updated_by=people["entered"])
 
 
+def _add_client_and_contact_variety(world) -> None:
+    """An archived client, and contacts with no last name, with only a mobile, with no number and inactive, so the
+    declared values of clients.api.list_rows are compared on each branch."""
+    from django.utils import timezone
+
+    from clients.models import Client
+
+    Client.objects.create(name="Archived Ltd", archived_at=timezone.now())
+    make_contact(world.client_a, first_name="Grace", last_name="", phone="", mobile="+1 555 0100")
+    make_contact(world.client_a, first_name="", last_name="Hopper", phone="", mobile="", is_active=False)
+
+
 def _every_other_field_node() -> list[str]:
     nodes = []
     for entry in gating.gated_models().values():
@@ -109,6 +121,8 @@ def test_the_lean_path_answers_exactly_as_the_serializer_path(route, harness_wor
         harness._add_rows(route, world, 3)
     if route.name == "ticket-list":
         _add_ticket_relations(world)
+    if route.name in ("client-list", "contact-list"):
+        _add_client_and_contact_variety(world)
     url = harness.build_url(route, world)
     for kind, (client, key) in _callers(route, world).items():
         world.caller_key = key
