@@ -36,15 +36,21 @@ def options(context, choices, selected=None, label: str = "name") -> str:
 
 
 def _option_pairs(context, choices, label: str) -> list[tuple]:
-    """``(pk, label)`` of each choice, read once per page render (a select repeated per row reads them once)."""
+    """``(pk, label)`` of each choice. A queryset's are read once per page render (a select repeated per row reads
+    them once); it is the context's own object, alive for the whole render, so its ``id`` names it."""
     rows = ui_gate.unwrap(choices)
+    if not isinstance(rows, QuerySet):
+        return _gated_pairs(context, rows, label)
     key = ("psa_forms.options", id(rows), label)
     cache = context.render_context
     if key not in cache:
         gate = getattr(context, "field_gate", None)
-        if isinstance(rows, QuerySet) and (gate is None or not gate.active or gate.visible(rows.model, label)):
-            pairs = list(rows.values_list("pk", label))
-        else:  # objects, or a label the caller may not see: read each through the gate, as the template loop did
-            pairs = [(obj.pk, ui_gate.gated_label(context.request, obj, lambda o: getattr(o, label))) for obj in rows]
-        cache[key] = pairs
+        visible = gate is None or not gate.active or gate.visible(rows.model, label)
+        cache[key] = list(rows.values_list("pk", label)) if visible else _gated_pairs(context, rows, label)
     return cache[key]
+
+
+def _gated_pairs(context, rows, label: str) -> list[tuple]:
+    """Each object's label read through the gate, as the template loop did (a hidden one reads "hidden · <id>")."""
+    request = getattr(context, "request", None)
+    return [(obj.pk, ui_gate.gated_label(request, obj, lambda o: getattr(o, label))) for obj in rows]

@@ -281,3 +281,12 @@ def test_options_repeated_in_a_loop_read_their_rows_once():
 
     assert sum('"clients_client"' in q["sql"] for q in queries.captured_queries) == 1
     assert page.count(f'<option value="{client.pk}"') == 3 and page.count("selected") == 1
+
+
+def test_options_over_lists_each_show_their_own_rows_and_render_without_a_request():
+    first, second = make_client("First"), make_client("Second")
+    source = "{% load psa_forms %}{% options one %}|{% options two %}"
+
+    page = engines["django"].from_string(source).render({"one": [first], "two": [second]})
+
+    assert page == f'<option value="{first.pk}">First</option>|<option value="{second.pk}">Second</option>'
