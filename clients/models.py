@@ -54,6 +54,12 @@ class Client(BaseModel):
         return self.archived_at is None
 
 
+def contact_name(first_name: str, last_name: str) -> str:
+    """A contact's name as it is shown everywhere (``str(contact)``): the first and last name, stripped. Lists that
+    read the two columns without a model object call it too."""
+    return f"{first_name} {last_name}".strip()
+
+
 class Contact(BaseModel):
     client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="contacts")
     first_name = models.CharField(max_length=100)
@@ -85,7 +91,7 @@ class Contact(BaseModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip()
+        return contact_name(self.first_name, self.last_name)
 
     @property
     def name(self) -> str:

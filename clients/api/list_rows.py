@@ -6,6 +6,7 @@ model instance per row (the residue), which costs more than every other field of
 
 from __future__ import annotations
 
+from clients.models import contact_name
 from psa.api.lean_rows import Page, Value
 
 
@@ -20,8 +21,8 @@ def _archived(archived: bool) -> Value:
 
 
 def _contact_name(page: Page) -> list:
-    """``str(contact)``: the first and last name, stripped."""
-    return [f"{first} {last}".strip() for first, last in zip(*_columns(page, "first_name", "last_name"), strict=True)]
+    """``str(contact)``."""
+    return [contact_name(first, last) for first, last in zip(*_columns(page, "first_name", "last_name"), strict=True)]
 
 
 def _default_phone(page: Page) -> list:

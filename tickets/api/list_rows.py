@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from clients.models import contact_name
 from psa.api.lean_rows import Page, Value, aware, rows_by_keys, uuid_text
 from tickets.models import Ticket
 
@@ -29,9 +30,9 @@ _CONTACT = ("contact_id", "contact__first_name", "contact__last_name")
 
 
 def _contact(page: Page) -> list:
-    """``str(contact)``: the first and last name, stripped; ``None`` without a contact."""
+    """``str(contact)``; ``None`` without a contact."""
     rows = zip(*(page.columns[c] for c in _CONTACT), strict=True)
-    return [None if key is None else f"{first} {last}".strip() for key, first, last in rows]
+    return [None if key is None else contact_name(first, last) for key, first, last in rows]
 
 
 def _overdue(page: Page) -> list:
