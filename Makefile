@@ -19,6 +19,9 @@ TEST_DATA_DIR := $(CURDIR)/var/test
 # kombu's filesystem transport has no fan-out clean-up: keep the worker from creating per-process event queues.
 WORKER_FLAGS := --without-gossip --without-mingle --without-heartbeat
 PYTEST_ARGS ?=
+# The suite runs in this many processes (pytest-xdist), each with data of its own (tests/xdist_isolation.py); a file's
+# tests stay in one process, so a module's shared fixtures are built once. PYTEST_WORKERS=0 runs it in this process.
+PYTEST_WORKERS ?= 2
 
 # Keep the generated requirement lists and install stamps (make would delete pattern intermediates).
 .PRECIOUS: $(VENV)/requirements-%.txt $(VENV)/.installed-%
@@ -164,7 +167,7 @@ test: install-dev chromium
 	echo "==> spectacular --validate";          $(PY) manage.py spectacular --validate --fail-on-warn --file "$$PSA_DATA_DIR/openapi.yaml"
 	echo "==> ruff check";                      $(BIN)/ruff check .
 	echo "==> ruff format --check";             $(BIN)/ruff format --check .
-	echo "==> pytest";                          $(PY) -m pytest $(PYTEST_ARGS)
+	echo "==> pytest";                          $(PY) -m pytest -p tests.xdist_isolation -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 	echo "==> schemathesis (bounded)";          $(FUZZ_BOUNDED) $(PY) tests/fuzz/run_schemathesis.py
 
 # Schemathesis against a seeded live server (tests/fuzz), strict: exits non-zero on any failure. `make fuzz` runs
