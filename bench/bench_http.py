@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""HTTP requests per second: gunicorn (2 workers) serving PSA against two references, by wrk.
+"""HTTP requests per second: gunicorn or granian (2 workers) serving PSA against two references, by wrk.
 
 The references do the same API-key lookup, query and orjson serialisation: the raw WSGI floor (bench/floor_app.py),
 and the same work in plain Django views (bench/django_floor.py: the whole middleware stack and URL resolving, no
@@ -10,8 +10,10 @@ DRF), which shows where Django itself sits between the floor and the API route.
 
 Both servers are gunicorn with the same worker count and class, on loopback; each route is loaded by ``wrk`` (or,
 without wrk, a small threaded keep-alive client) for ``--duration`` seconds, app and floor interleaved, ``--rounds``
-times; the table shows the median requests per second and the ratio. Runs both worker classes: ``sync`` (gunicorn's
-default, which closes the connection after every response) and ``gthread`` (keeps connections alive). The API's rate
+times; the table shows the median requests per second and the ratio. Runs the worker classes ``--worker-classes``
+names: ``sync`` (gunicorn's default, which closes the connection after every response), ``gthread`` (keeps
+connections alive) and ``granian`` (granian's WSGI interface: a Rust HTTP server, keep-alive, ``--threads`` blocking
+threads per worker). The API's rate
 limit is raised out of the way; everything else (the caller cache, the limiter's counter on SQLite) runs as deployed.
 Numbers are printed, never asserted.
 """
@@ -59,10 +61,17 @@ def _free_port() -> int:
 class Server:
     def __init__(self, app: str, env: dict, workers: int, worker_class: str, threads: int, log: Path) -> None:
         self.port = _free_port()
-        command = [
-            str(Path(sys.executable).parent / "gunicorn"), app, "--bind", f"127.0.0.1:{self.port}",
-            "--workers", str(workers), "--worker-class", worker_class, "--keep-alive", "5",
-        ]  # fmt: skip
+        if worker_class == "granian":
+            command = [
+                str(Path(sys.executable).parent / "granian"), "--interface", "wsgi", app, "--host", "127.0.0.1",
+                "--port", str(self.port), "--workers", str(workers), "--blocking-threads", str(threads),
+                "--no-ws", "--log-level", "warning",
+            ]  # fmt: skip
+        else:
+            command = [
+                str(Path(sys.executable).parent / "gunicorn"), app, "--bind", f"127.0.0.1:{self.port}",
+                "--workers", str(workers), "--worker-class", worker_class, "--keep-alive", "5",
+            ]  # fmt: skip
         if worker_class == "gthread":
             command += ["--threads", str(threads)]
         self.log = open(log, "ab")  # noqa: SIM115  (closed in stop())
