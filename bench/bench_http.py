@@ -8,13 +8,12 @@ DRF), which shows where Django itself sits between the floor and the API route.
     .venv/bin/python bench/bench_http.py --data-dir var/bench-tickets          # data made by bench_tickets.py
     .venv/bin/python bench/bench_http.py --database-url postgres://...         # the same against PostgreSQL
 
-Both servers are gunicorn with the same worker count and class, on loopback; each route is loaded by ``wrk`` (or,
+All three are served alike (gunicorn, or granian, with the same worker count and class) on loopback; each route is loaded by ``wrk`` (or,
 without wrk, a small threaded keep-alive client) for ``--duration`` seconds, app and floor interleaved, ``--rounds``
 times; the table shows the median requests per second and the ratio. Runs the worker classes ``--worker-classes``
 names: ``sync`` (gunicorn's default, which closes the connection after every response), ``gthread`` (keeps
 connections alive) and ``granian`` (granian's WSGI interface: a Rust HTTP server, keep-alive, ``--threads`` blocking
-threads per worker). The API's rate
-limit is raised out of the way; everything else (the caller cache, the limiter's counter on SQLite) runs as deployed.
+threads per worker). The API's rate limit is raised out of the way; everything else (the caller cache, the limiter's counter on SQLite) runs as deployed.
 Numbers are printed, never asserted.
 """
 
@@ -46,7 +45,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
+    parser.add_argument(
+        "--threads", type=int, default=4, help="threads per gthread worker, blocking threads per granian worker"
+    )
     parser.add_argument("--worker-classes", default="sync,gthread")
     parser.add_argument("--routes", default="clients,asset,tickets")
     return parser.parse_args()
@@ -61,7 +62,8 @@ def _free_port() -> int:
 class Server:
     def __init__(self, app: str, env: dict, workers: int, worker_class: str, threads: int, log: Path) -> None:
         self.port = _free_port()
-        if worker_class == "granian":
+        self.program = "granian" if worker_class == "granian" else "gunicorn"
+        if self.program == "granian":
             command = [
                 str(Path(sys.executable).parent / "granian"), "--interface", "wsgi", app, "--host", "127.0.0.1",
                 "--port", str(self.port), "--workers", str(workers), "--blocking-threads", str(threads),
@@ -87,7 +89,7 @@ class Server:
                     return
             except httpx.TransportError:
                 if self.proc.poll() is not None:
-                    raise SystemExit(f"gunicorn exited; see {self.log.name}") from None
+                    raise SystemExit(f"{self.program} exited; see {self.log.name}") from None
             time.sleep(0.3)
         raise SystemExit(f"{path} never answered 200; see {self.log.name}")
 
@@ -218,7 +220,7 @@ def main() -> None:
     key, plaintext, env = bench_caller()
     all_routes = api_routes(bench_asset_id())
     routes = [all_routes[name] for name in args.routes.split(",")]
-    print(f"HTTP benchmark: {connection.vendor}, {args.workers} gunicorn workers each, "
+    print(f"HTTP benchmark: {connection.vendor}, {args.workers} workers each (gunicorn; granian's for granian), "
           f"{'wrk' if shutil.which('wrk') else 'Python load generator'} -c{args.connections}, "
           f"{args.duration} s x {args.rounds} rounds interleaved; load average {_load()}")  # fmt: skip
     print(f"{'route':18} {'workers':8} {'app req/s':>9} {'Django req/s':>12} {'floor req/s':>11} "

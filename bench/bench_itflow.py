@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""HTTP requests per second: PSA (gunicorn, 2 workers) against ITFlow (nginx + PHP-FPM, 2 workers + MariaDB), by wrk.
+"""HTTP requests per second: PSA (gunicorn or granian, 2 workers) against ITFlow (nginx + PHP-FPM, 2 workers + MariaDB), by wrk.
 
     .venv/bin/python bench/bench_itflow.py --itflow-src /tmp/itflow/src --data-dir var/bench-search
 
@@ -14,9 +14,9 @@ mariadb-server nginx``) and says what is missing instead of starting. It starts 
    ``--database-url``) copied into ITFlow's tables (``itflow_rows.py``), and an API key stored the way ITFlow
    looks it up, run as a Technician (non-admin, every client: as our bench-tech-0);
 3. PHP-FPM (``pm = static``, 2 children) behind nginx (one worker, keep-alive), both on loopback;
-4. our gunicorn (2 workers; ``sync`` then ``gthread``, started by bench_http.py's ``Server``), both checked to
-   answer 200 with the expected rows, then each route loaded by wrk, ours and ITFlow interleaved, ``--rounds``
-   times; the medians, their ratio, each side's server CPU per request and the load average are printed.
+4. our server (2 workers; ``--worker-classes``: gunicorn ``sync`` then ``gthread``, or ``granian``, started by
+   bench_http.py's ``Server``), both checked to answer 200 with the expected rows, then each route loaded by wrk,
+   ours and ITFlow interleaved, ``--rounds`` times; the medians, their ratio, each side's server CPU per request and the load average are printed.
 
 Every process started is stopped at the end and the work directory removed (kept with ``--keep``, or after an
 error, for its logs). Numbers are printed, never asserted. ``--skip-if-missing`` exits 0 after saying what is
@@ -59,8 +59,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers and PHP-FPM children")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
+    parser.add_argument("--workers", type=int, default=2, help="our server's workers and PHP-FPM children")
+    parser.add_argument(
+        "--threads", type=int, default=4, help="threads per gthread worker, blocking threads per granian worker"
+    )
     parser.add_argument("--worker-classes", default="sync,gthread")
     parser.add_argument("--routes", default="clients,asset,tickets")
     return parser.parse_args()
@@ -201,14 +203,14 @@ def _compare(args, stack, routes, theirs, plaintext, their_key, env, work) -> No
 
     engine = "SQLite" if connection.vendor == "sqlite" else "PostgreSQL" + (" + Redis" if args.redis_url else "")
     ours_cpu = " with SQLite in them" if connection.vendor == "sqlite" else " + their PostgreSQL backends"
-    print(f"HTTP, PSA ({engine}, gunicorn {args.workers} workers) vs ITFlow (nginx + PHP-FPM {args.workers} children + "
+    print(f"HTTP, PSA ({engine}, {args.workers} workers) vs ITFlow (nginx + PHP-FPM {args.workers} children + "
           f"MariaDB), {'wrk' if shutil.which('wrk') else 'Python load generator'} -c{args.connections}, "
           f"{args.duration} s x {args.rounds} rounds interleaved; load average {bench_http._load()}")  # fmt: skip
     print(f"{'route':18} {'ours':8} {'ours req/s':>10} {'ITFlow req/s':>12} {'ours/ITFlow':>11}   "
-          f"server CPU µs/request (ours: gunicorn workers{ours_cpu}; ITFlow: nginx + PHP-FPM + MariaDB)")  # fmt: skip
+          f"server CPU µs/request (ours: the server's workers{ours_cpu}; ITFlow: nginx + PHP-FPM + MariaDB)")  # fmt: skip
     for worker_class in args.worker_classes.split(","):
         ours = bench_http.Server(
-            "psa.wsgi:application", env, args.workers, worker_class, args.threads, work / f"gunicorn-{worker_class}.log"
+            "psa.wsgi:application", env, args.workers, worker_class, args.threads, work / f"server-{worker_class}.log"
         )
         try:
             for _label, path in routes.values():
