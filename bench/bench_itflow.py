@@ -38,13 +38,33 @@ import itflow_rows
 import itflow_stack
 
 ROOT = Path(__file__).resolve().parent.parent
-EXPECTED_ROWS = {"clients": 25, "asset": 1, "tickets": 50}
+EXPECTED_ROWS = {"clients": 25, "asset": 1, "tickets": 50, "ticket-columns": 50}
 # The value each side's rows are compared by (ours, ITFlow's): the same rows, not only as many.
 ROW_NAMES = {
     "clients": ("name", "client_name"),
     "asset": ("name", "asset_name"),
     "tickets": ("title", "ticket_subject"),
+    "ticket-columns": ("title", "ticket_subject"),
 }
+# ITFlow's ticket list answers each ticket's own row (``SELECT * FROM tickets``: ids of its client, contact, status,
+# people, no names joined and no total). The same information from ours, by ``fields=``: the route
+# ``ticket-columns`` (not run by default) compares the two on equal work, beside ``tickets``' default fields.
+TICKET_COLUMNS = (
+    "id,ticket_number,source,title,description,category_id,priority_id,status_id,is_closed,client_id,contact_id,"
+    "location_id,assigned_to,entered_by,closed_by,entered_at,updated_at,due_date,closed_at"
+)
+
+
+def routes_by_name(names: list[str]) -> dict[str, tuple[str, str]]:
+    """bench_http's routes, and ``ticket-columns``: name -> (label, path)."""
+    routes = {
+        **bench_http.api_routes(bench_http.bench_asset_id()),
+        "ticket-columns": ("tickets ITFlow's", f"/api/v1/tickets?limit=50&fields={TICKET_COLUMNS}"),
+    }
+    unknown = sorted(set(names) - set(routes))
+    if unknown:
+        raise SystemExit(f"--routes: unknown {', '.join(unknown)} (known: {', '.join(routes)})")
+    return {name: routes[name] for name in names}
 
 
 def parse_args() -> argparse.Namespace:
@@ -64,7 +84,9 @@ def parse_args() -> argparse.Namespace:
         "--threads", type=int, default=4, help="threads per gthread worker, blocking threads per granian worker"
     )
     parser.add_argument("--worker-classes", default="sync,gthread")
-    parser.add_argument("--routes", default="clients,asset,tickets")
+    parser.add_argument(
+        "--routes", default="clients,asset,tickets", help="of clients, asset, tickets and ticket-columns (see below)"
+    )
     return parser.parse_args()
 
 
@@ -178,13 +200,14 @@ def main() -> None:
     try:
         their_key, _counts = set_up_itflow(args, stack)
         key, plaintext, env = bench_http.bench_caller()
-        routes = {name: bench_http.api_routes(bench_http.bench_asset_id())[name] for name in args.routes.split(",")}
+        routes = routes_by_name(args.routes.split(","))
         base = f"http://127.0.0.1:{stack.nginx_port}/api/v1"
         theirs = {
             "clients": f"{base}/clients/read.php?api_key={their_key}&limit=25",
             "asset": f"{base}/assets/read.php?api_key={their_key}&asset_id=1",
             "tickets": f"{base}/tickets/read.php?api_key={their_key}&limit=50",
         }
+        theirs["ticket-columns"] = theirs["tickets"]
         _compare(args, stack, routes, theirs, plaintext, their_key, env, work)
     except BaseException:
         keep = True  # the logs the error points at

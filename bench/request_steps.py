@@ -20,6 +20,7 @@ import pstats
 import sys
 import time
 from collections import defaultdict
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -223,6 +224,7 @@ def main() -> None:
     ticket_id = Ticket.objects.filter(tags__isnull=False).order_by("pk").values_list("pk", flat=True).first()
     status = Status.objects.filter(is_closed=False).order_by("order", "name").values_list("name", flat=True)[1]
     status = status.replace(" ", "+")
+    week_ago = (datetime.now(UTC) - timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%SZ")
     routes = {
         "asset": ("one asset by id", f"/api/v1/assets/{asset_id}"),
         "clients": ("clients limit=25", "/api/v1/clients?limit=25"),
@@ -235,8 +237,12 @@ def main() -> None:
             "tickets fields=mobile_list status_name",
             f"/api/v1/tickets?fields=mobile_list&status_name={status}",
         ),
+        "updated_from": (
+            "tickets fields=mobile_list updated_from 7 days",
+            f"/api/v1/tickets?fields=mobile_list&updated_from={week_ago}",
+        ),
     }
-    floorless = {"client", "ticket"}  # neither the floor nor the plain Django view serves them
+    floorless = {"client", "ticket", "updated_from"}  # neither the floor nor the plain Django view serves them
     app = get_wsgi_application()
     references = {"floor (raw WSGI)": floor_app.application, "plain Django view": django_floor.application}
     steps = Steps()

@@ -29,6 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from itertools import repeat
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet, FieldDoesNotExist
@@ -147,10 +148,13 @@ class Value:
     """One output field of a list: the columns it reads (``values_list`` names) and ``convert(page)``, its values
     for the page's rows. ``orm``: it reads the ORM's values of its columns (they are not read as text)."""
 
-    __slots__ = ("columns", "convert", "orm")
+    __slots__ = ("columns", "convert", "orm", "skips")
 
-    def __init__(self, columns: tuple[str, ...], convert: Callable[[Page], list], orm: bool = False) -> None:
+    def __init__(
+        self, columns: tuple[str, ...], convert: Callable[[Page], list], orm: bool = False, skips: bool = False
+    ) -> None:
         self.columns, self.convert, self.orm = columns, convert, orm
+        self.skips = skips  # it may answer SKIPPED (DRF's SkipField through an empty relation)
 
 
 def column(name: str, conversion: Callable[[Column], list]) -> Value:
@@ -265,7 +269,8 @@ def _derived(plan: lean.Plan, name: str, convert: Callable[[Any], Any]) -> Value
     def convert_or_missing(page: Page) -> list:
         return [missing if k is None else v for k, v in zip(page.columns[key], read(page), strict=True)]
 
-    return Value(tuple(dict.fromkeys((key, *value.columns))), convert_or_missing, orm=value.orm)
+    columns = tuple(dict.fromkeys((key, *value.columns)))
+    return Value(columns, convert_or_missing, orm=value.orm, skips=missing is SKIPPED)
 
 
 def _derivation(plan: lean.Plan, name: str, session: lean.Session) -> Value | None:
@@ -307,6 +312,8 @@ class Shape:
     def __init__(self, model: type[models.Model], db: str, values: list, residue: list[str], own: list[str],
                  sets: set[str]) -> None:  # fmt: skip
         self.values, self.residue, self.sets = values, residue, sets
+        # The fields whose column may hold SKIPPED: the residue's (read by DRF's own readers) and those declared so
+        self.skippable = tuple(name for name, value in values if value is None or value.skips)
         pk = model._meta.pk.attname  # always: a caller who may see no field still gets one (empty) object per row
         self.residue_columns = list(dict.fromkeys((pk, *own))) if residue else []
         read = [c for _name, value in values if value is not None for c in value.columns]
@@ -360,6 +367,7 @@ class RowPage:
     ) -> None:
         self.queryset, self.residue, self.prefetch = queryset, residue, prefetch
         self.values, self.columns, self.as_text = shape.values, shape.columns, shape.as_text
+        self.skippable = shape.skippable
         self.residue_columns = shape.residue_columns
         self._served: list[dict] | None = None
 
@@ -388,8 +396,9 @@ class RowPage:
             self._served = [{} for _ in rows]
             return self._served
         columns = [value.convert(page) if value is not None else objects[name] for name, value in self.values]
-        dicts = [dict(zip(fields, row, strict=True)) for row in zip(*columns, strict=True)]
-        for name in fields:  # DRF's SkipField: the key moves to the end, as null
+        # A row holds one value per field by construction: only the columns' lengths need checking.
+        dicts = list(map(dict, map(zip, repeat(fields), zip(*columns, strict=True))))
+        for name in self.skippable:  # DRF's SkipField: the key moves to the end, as null
             for data in dicts:
                 if data[name] is SKIPPED:
                     del data[name]

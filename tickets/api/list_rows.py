@@ -3,27 +3,25 @@
 The list's page is read by :mod:`psa.api.lean_rows` (the lean path's one mechanism): ids, texts, date-times, the
 client's, category's and location's names joined, and the board's, status's and priority's from the reference cache
 are derived from the serializer's fields and ``list_columns``. Declared here, for the views's ``list_values``:
-``str()`` of the contact and of the people, ``is_overdue`` (a property) and the tags, read by one query.
+``str()`` of the contact and of the people (from :mod:`accounts.display_names`), ``is_overdue`` (a property) and
+the tags, read by one query.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from accounts.display_names import display_names
 from clients.models import contact_name
 from psa.api.lean_rows import Page, Value, aware, rows_by_keys, uuid_text
 from tickets.models import Ticket
 
 
 def _person(relation: str) -> Value:
-    """``str(user)`` (its name, else its login) of a joined user; ``None`` without one (its login is never empty)."""
-    names, logins = f"{relation}__name", f"{relation}__login"
-
-    def convert(page: Page) -> list:
-        pairs = zip(page.columns[names], page.columns[logins], strict=True)
-        return [None if login is None else (name or login) for name, login in pairs]
-
-    return Value((names, logins), convert)
+    """``str(user)`` (its name, else its login) of a related user, from the users' names cache rather than a join;
+    ``None`` without one."""
+    key = f"{relation}_id"
+    return Value((key,), lambda page: page.converted(key, display_names))
 
 
 _CONTACT = ("contact_id", "contact__first_name", "contact__last_name")
