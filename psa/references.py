@@ -1,4 +1,4 @@
-"""Small reference tables (boards, statuses, priorities) served from a per-process cache instead of a query each.
+"""Small reference tables (boards, statuses, priorities, categories) served from a per-process cache, not a query each.
 
 Apps register the models whose rows are few and read on nearly every request (``register(Status)``); a list then
 attaches the cached rows to the objects of its page (``attach(page, ["status", "priority"])``) rather than

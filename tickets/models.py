@@ -93,6 +93,7 @@ class Priority(BaseModel):
         return self.name
 
 
+@references.register  # few rows (a board's categories), read by every ticket list
 class Category(BaseModel):
     """A board's ticket category; one with a ``parent`` is a subcategory (two levels)."""
 

@@ -1,8 +1,8 @@
 """The ticket list's values that its serializer's fields do not say how to read column by column.
 
 The list's page is read by :mod:`psa.api.lean_rows` (the lean path's one mechanism): ids, texts, date-times, the
-client's, category's and location's names joined, and the board's, status's and priority's from the reference cache
-are derived from the serializer's fields and ``list_columns``. Declared here, for the views's ``list_values``:
+client's and location's names joined, and the board's, status's, priority's and categories' from the reference
+cache are derived from the serializer's fields and ``list_columns``. Declared here, for the views's ``list_values``:
 ``str()`` of the contact and of the people (from :mod:`accounts.display_names`), ``is_overdue`` (a property) and
 the tags, read by one query.
 """
