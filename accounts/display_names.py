@@ -13,15 +13,17 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from psa import generations
+from psa import generations, references
 
 from .models import User
 
 _cache = generations.GenerationCache(generations.ACCESS, generations.ttl_setting("CALLER_CACHE_SECONDS"), 1)
 
 
-def _load() -> dict[uuid.UUID, str]:
-    return {pk: name or login for pk, name, login in User.objects.values_list("pk", "name", "login")}
+def _load() -> dict[Any, str]:
+    """Every user's name by id, and by the id's texts (as the drivers answer it: no ``UUID`` built per value)."""
+    names = {pk: name or login for pk, name, login in User.objects.values_list("pk", "name", "login")}
+    return references.keyed_any_way(names)
 
 
 def display_names(keys: Sequence[Any]) -> list[str | None]:
@@ -32,14 +34,9 @@ def display_names(keys: Sequence[Any]) -> list[str | None]:
     found: dict[Any, str | None] = {}
     missing: dict[uuid.UUID, Any] = {}
     for key in set(keys):
-        if key is None:
-            found[key] = None
-            continue
-        pk = key if type(key) is uuid.UUID else uuid.UUID(str(key))
-        name = names.get(pk)
-        if name is None:
-            missing[pk] = key
-        found[key] = name
+        name = found[key] = None if key is None else names.get(key)
+        if name is None and key is not None:
+            missing[key if type(key) is uuid.UUID else uuid.UUID(str(key))] = key
     if missing:
         for pk, name, login in User.objects.filter(pk__in=list(missing)).values_list("pk", "name", "login"):
             found[missing[pk]] = name or login

@@ -8,6 +8,7 @@ prefetching them. Any save or delete of a registered model drops the cache in ev
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
@@ -43,6 +44,23 @@ def rows(model: type[Model]) -> dict[Any, Model]:
     if model not in _registered:
         raise LookupError(f"{model._meta.label} is not a registered reference table")
     return _cache.get_or_load(model._meta.label, lambda: {row.pk: row for row in model._default_manager.all()})
+
+
+def rows_by_any_key(model: type[Model]) -> dict[Any, Model]:
+    """:func:`rows`, each row also under its key's texts (32 hex digits, as SQLite stores it, and ``8-4-4-4-12``):
+    a driver's value looks its row up as it comes, without a ``UUID`` built for each."""
+    if model not in _registered:
+        raise LookupError(f"{model._meta.label} is not a registered reference table")
+    return _cache.get_or_load(("any key", model._meta.label), lambda: keyed_any_way(rows(model)))
+
+
+def keyed_any_way(by_pk: dict[Any, Any]) -> dict[Any, Any]:
+    """``by_pk`` (keyed by ``UUID``) also keyed by each key's two texts; other keys stay as they are."""
+    keyed = dict(by_pk)
+    for pk, value in by_pk.items():
+        if isinstance(pk, uuid.UUID):
+            keyed[pk.hex] = keyed[str(pk)] = value
+    return keyed
 
 
 def attach(objects: Iterable[Model], relations: Iterable[str]) -> None:

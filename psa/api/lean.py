@@ -262,6 +262,10 @@ def _converter(field: drf_fields.Field) -> Callable[[Any], Any]:
         return str
     if to_representation is drf_fields.BooleanField.to_representation:
         return _boolean(field)
+    if to_representation is drf_fields.ChoiceField.to_representation and all(
+        type(choice) is str for choice in field.choice_strings_to_values.values()
+    ):
+        return _choice(field)
     return field.to_representation
 
 
@@ -284,6 +288,19 @@ def _boolean(field: drf_fields.BooleanField) -> Callable[[Any], Any]:
     boolean.inline = "(v if v.__class__ is bool else c(v))"
     boolean.bool_first = True  # DRF's answer for a bool is the bool (psa.api.lean_rows converts a column so)
     return boolean
+
+
+def _choice(field: drf_fields.ChoiceField) -> Callable[[Any], Any]:
+    """DRF's ``ChoiceField.to_representation`` when every choice is a text: it answers a text itself (the choice
+    of that text, or the text when it is none), without its ``str()`` and lookup."""
+    slow = field.to_representation
+
+    def choice(value: Any) -> Any:
+        return value if value.__class__ is str else slow(value)
+
+    choice.inline = "(v if v.__class__ is str else c(v))"
+    choice.text_first = True  # psa.api.lean_rows converts a text column so
+    return choice
 
 
 FREE, METHOD, NESTED, BOUND = "free", "method", "nested", "bound"

@@ -162,33 +162,36 @@ def column(name: str, conversion: Callable[[Column], list]) -> Value:
     return Value((name,), lambda page: page.converted(name, conversion))
 
 
-def referenced(relation: models.ForeignKey, read: Callable[[models.Model], Any]) -> Value:
-    """``read(row)`` of a reference table's row (:mod:`psa.references`) by the relation's id, ``None`` without one."""
+def referenced(relation: models.ForeignKey, read: Callable[[models.Model], Any], missing: Any = None) -> Value:
+    """``read(row)`` of a reference table's row (:mod:`psa.references`) by the relation's id, ``missing`` without
+    one. Worked out once per distinct id of the page (a page's boards and statuses are a handful), then spread."""
     key = relation.attname
     load = _reference_loader(relation.related_model)
 
     def convert(page: Page) -> list:
-        return [None if row is None else read(row) for row in page.converted(key, load)]
+        rows = page.converted(key, load)
+        by_key = {k: missing if k is None else None if row is None else read(row) for k, row in rows.items()}
+        return [by_key[k] for k in page.columns[key]]
 
     return Value((key,), convert)
 
 
-_reference_loaders: dict[type, Callable[[Column], list]] = {}
+_reference_loaders: dict[type, Callable[[Column], dict]] = {}
 
 
-def _reference_loader(model: type[models.Model]) -> Callable[[Column], list]:
+def _reference_loader(model: type[models.Model]) -> Callable[[Column], dict]:
     """One loader per model (the page memoises a conversion by its identity)."""
 
-    def load(keys: Column) -> list:
-        """The cached rows for the driver's ``keys`` in their order; one the cache does not hold yet (created by
-        another process a moment ago) is read by one query, as the model fetch's would."""
-        table = references.rows(model)
-        found = {key: None if key is None else table.get(uuid.UUID(str(key))) for key in set(keys)}
+    def load(keys: Column) -> dict:
+        """The cached row of each of the driver's distinct ``keys`` (``None`` for ``None``); one the cache does not
+        hold yet (created by another process a moment ago) is read by one query, as the model fetch's would."""
+        table = references.rows_by_any_key(model)
+        found = {key: None if key is None else table.get(key) for key in set(keys)}
         missing = [key for key, row in found.items() if row is None and key is not None]
         if missing:
             loaded = model._default_manager.in_bulk([uuid.UUID(str(k)) for k in missing])
             found.update({key: loaded[uuid.UUID(str(key))] for key in missing})
-        return [found[key] for key in keys]
+        return found
 
     return _reference_loaders.setdefault(model, load)
 
@@ -215,7 +218,7 @@ def _converted(name: str, storage: str, convert: Callable[[Any], Any]) -> Value:
         return column(name, uuid_text)
     if storage == "DateTimeField" and getattr(convert, "utc_iso", False):
         return column(name, datetime_text)
-    if storage in _TEXTS and convert is lean._text:
+    if storage in _TEXTS and (convert is lean._text or getattr(convert, "text_first", False)):
         return column(name, text)
     if storage == "BooleanField" and getattr(convert, "bool_first", False):
         return column(name, boolean)
@@ -260,11 +263,15 @@ def _derived(plan: lean.Plan, name: str, convert: Callable[[Any], Any]) -> Value
         return None
     key = relation.attname
     if references.is_reference(relation.related_model):
-        value = referenced(relation, lambda row: getattr(row, target.attname))
-        read = lambda page: [None if v is None else convert(v) for v in value.convert(page)]  # noqa: E731
-    else:
-        value = _converted(f"{attrs[0]}__{target.attname}", _storage(target), convert)
-        read = value.convert
+        attname = target.attname
+
+        def read_row(row: models.Model) -> Any:
+            value = getattr(row, attname)
+            return None if value is None else convert(value)
+
+        return Value((key,), referenced(relation, read_row, missing).convert, skips=missing is SKIPPED)
+    value = _converted(f"{attrs[0]}__{target.attname}", _storage(target), convert)
+    read = value.convert
 
     def convert_or_missing(page: Page) -> list:
         return [missing if k is None else v for k, v in zip(page.columns[key], read(page), strict=True)]
