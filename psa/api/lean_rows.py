@@ -101,6 +101,17 @@ def _canonical(text: str) -> bool:
     return size == 26 and text[10] == " " and text[19] == "." and text[13] == ":" and text[20:] != "000000"
 
 
+def before(values: Column, moment: dt.datetime) -> list[bool]:
+    """Whether each of the driver's date-times is before the aware ``moment`` (``False`` for ``None``). SQLite's
+    canonical text of a UTC date-time orders as its value does, so it is compared as text, without parsing it."""
+    utc = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    moment_text = str(utc)  # Django's text of the same instant on SQLite (microseconds only when not zero)
+    return [
+        False if v is None else v < moment_text if type(v) is str and _canonical(v) else aware(v) < moment
+        for v in values
+    ]
+
+
 def _iso(value: Any) -> str:
     value = aware(value)
     return iso_utc(value if value.tzinfo is dt.UTC else value.astimezone(dt.UTC))

@@ -46,6 +46,25 @@ def test_a_date_time_is_written_as_drf_writes_it_from_any_form_the_driver_gives(
     assert lean_rows.datetime_text([f"{stored[:19]}.000000", None]) == [_drf(utc.replace(microsecond=0)), None]
 
 
+@pytest.mark.parametrize(
+    "moment",
+    [
+        dt.datetime(2026, 12, 1, 20, 3, 0, tzinfo=dt.UTC),
+        dt.datetime(2026, 12, 1, 20, 3, 0, 1, tzinfo=dt.UTC),
+        dt.datetime(2026, 12, 1, 20, 3, 0, 500000, tzinfo=dt.UTC),
+        dt.datetime(2026, 12, 1, 21, 3, 0, tzinfo=ZoneInfo("Europe/Berlin")),  # the same instant as the first
+    ],
+)
+def test_before_a_moment_answers_as_comparing_the_values_does_from_any_form_the_driver_gives(moment):
+    utc = moment.astimezone(dt.UTC)
+    near = [utc + dt.timedelta(microseconds=d) for d in (-500001, -1, 0, 1, 499999, 500000, 10**6)]
+    texts = [str(v.replace(tzinfo=None)) for v in near]  # what Django writes on SQLite: some with microseconds
+    forms = [*texts, *near, *(v.isoformat() for v in near), *(f"{t[:19]}.000000" for t in texts[:1]), None]
+    expected = [False if v is None else lean_rows.aware(v) < moment for v in forms]
+    assert lean_rows.before(forms, moment) == expected
+    assert expected[:7] == [True, True, False, False, False, False, False]
+
+
 def test_an_id_is_written_as_drf_writes_it_from_any_form_the_driver_gives():
     ids = [uuid.uuid4() for _ in range(50)] + [uuid.UUID(int=0), uuid.UUID(int=2**128 - 1)]
     texts = [str(value) for value in ids]  # PostgreSQL's text of a uuid

@@ -13,7 +13,7 @@ from typing import Any
 
 from accounts.display_names import display_names
 from clients.models import contact_name
-from psa.api.lean_rows import Page, Value, aware, rows_by_keys, uuid_text
+from psa.api.lean_rows import Page, Value, before, rows_by_keys, uuid_text
 from tickets.models import Ticket
 
 
@@ -35,11 +35,8 @@ def _contact(page: Page) -> list:
 
 def _overdue(page: Page) -> list:
     """``Ticket.is_overdue``: open, with a due date before now."""
-    now = page.now
-    return [
-        not closed and due is not None and aware(due) < now
-        for closed, due in zip(page.columns["is_closed"], page.columns["due_date"], strict=True)
-    ]
+    due = before(page.columns["due_date"], page.now)
+    return [not closed and past for closed, past in zip(page.columns["is_closed"], due, strict=True)]
 
 
 def _tags(page: Page) -> list:
