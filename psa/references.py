@@ -49,9 +49,8 @@ def rows(model: type[Model]) -> dict[Any, Model]:
 def rows_by_any_key(model: type[Model]) -> dict[Any, Model]:
     """:func:`rows`, each row also under its key's texts (32 hex digits, as SQLite stores it, and ``8-4-4-4-12``):
     a driver's value looks its row up as it comes, without a ``UUID`` built for each."""
-    if model not in _registered:
-        raise LookupError(f"{model._meta.label} is not a registered reference table")
-    return _cache.get_or_load(("any key", model._meta.label), lambda: keyed_any_way(rows(model)))
+    by_pk = rows(model)  # raises LookupError for a model that is not registered
+    return _cache.get_or_load(("any key", model._meta.label), lambda: keyed_any_way(by_pk))
 
 
 def keyed_any_way(by_pk: dict[Any, Any]) -> dict[Any, Any]:

@@ -280,7 +280,9 @@ def _derived(plan: lean.Plan, name: str, convert: Callable[[Any], Any]) -> Value
             value = getattr(row, attname)
             return None if value is None else convert(value)
 
-        return Value((key,), referenced(relation, read_row, missing).convert, skips=missing is SKIPPED)
+        value = referenced(relation, read_row, missing)
+        value.skips = missing is SKIPPED
+        return value
     value = _converted(f"{attrs[0]}__{target.attname}", _storage(target), convert)
     read = value.convert
 
