@@ -196,25 +196,9 @@ def set_up():
     return key, plaintext
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--requests", type=int, default=1000)
-    parser.add_argument("--routes", default="asset,clients,tickets")
-    parser.add_argument("--cprofile", action="store_true", help="also print cProfile's top functions per route")
-    parser.add_argument(
-        "--ab",
-        metavar="SETTING",
-        help="instead of the steps: the route with the boolean SETTING off and on (e.g. LEAN_RETRIEVE), in blocks "
-        "of --requests interleaved --rounds times in this process, medians of CPU µs per request",
-    )
-    parser.add_argument("--rounds", type=int, default=9)
-    args = parser.parse_args()
-    key, plaintext = set_up()
-    import django_floor
-    import floor_app
+def route_paths() -> dict[str, tuple[str, str]]:
+    """Each route's name and path on the bench data (after :func:`set_up`): route key -> (label, path)."""
     from bench_http import bench_asset_id
-    from django.core.wsgi import get_wsgi_application
-    from django.db import connection
 
     from clients.models import Client
     from tickets.models import Status, Ticket
@@ -225,7 +209,7 @@ def main() -> None:
     status = Status.objects.filter(is_closed=False).order_by("order", "name").values_list("name", flat=True)[1]
     status = status.replace(" ", "+")
     week_ago = (datetime.now(UTC) - timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    routes = {
+    return {
         "asset": ("one asset by id", f"/api/v1/assets/{asset_id}"),
         "clients": ("clients limit=25", "/api/v1/clients?limit=25"),
         "tickets": ("tickets limit=50", "/api/v1/tickets?limit=50"),
@@ -242,6 +226,28 @@ def main() -> None:
             f"/api/v1/tickets?fields=mobile_list&updated_from={week_ago}",
         ),
     }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--routes", default="asset,clients,tickets")
+    parser.add_argument("--cprofile", action="store_true", help="also print cProfile's top functions per route")
+    parser.add_argument(
+        "--ab",
+        metavar="SETTING",
+        help="instead of the steps: the route with the boolean SETTING off and on (e.g. LEAN_RETRIEVE), in blocks "
+        "of --requests interleaved --rounds times in this process, medians of CPU µs per request",
+    )
+    parser.add_argument("--rounds", type=int, default=9)
+    args = parser.parse_args()
+    key, plaintext = set_up()
+    import django_floor
+    import floor_app
+    from django.core.wsgi import get_wsgi_application
+    from django.db import connection
+
+    routes = route_paths()
     floorless = {"client", "ticket", "updated_from"}  # neither the floor nor the plain Django view serves them
     app = get_wsgi_application()
     references = {"floor (raw WSGI)": floor_app.application, "plain Django view": django_floor.application}

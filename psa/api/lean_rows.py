@@ -208,9 +208,10 @@ def _reference_loader(model: type[models.Model]) -> Callable[[Column], dict]:
 
 
 def rows_by_keys(page: Page, build: Callable[[], models.QuerySet], shape: str, key_field: Any, keys: list) -> Any:
-    """The driver's rows of ``build()`` (its only parameters: ``keys`` in an ``IN``), by SQL compiled once per shape
-    and number of keys (:func:`psa.api.lean_sql.by_keys`): a declared value's query of a set of related rows."""
-    return lean_sql.by_keys(build, (shape, page.db), key_field, keys, raw=True)
+    """The driver's rows of ``build()`` (its only parameters: ``keys``, a column of the page, in an ``IN``), by SQL
+    compiled once per shape and number of keys (:func:`psa.api.lean_sql.by_keys`): a declared value's query of a set
+    of related rows."""
+    return lean_sql.by_keys(build, (shape, page.db), key_field, keys, raw=True, stored=True)
 
 
 # ---- values derived from a field of the lean plan -----------------------------------------------------------------

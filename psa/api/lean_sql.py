@@ -446,15 +446,23 @@ def selected_names(queryset: models.QuerySet, as_text: tuple[str, ...] = ()) -> 
     return tuple(name.removesuffix(_TEXT_SUFFIX) for name in selected)
 
 
-def by_keys(build: Callable[[], models.QuerySet], shape: tuple, key_field: Any, keys: list, raw: bool = False) -> Any:
+def by_keys(
+    build: Callable[[], models.QuerySet], shape: tuple, key_field: Any, keys: list, raw: bool = False,
+    stored: bool = False,
+) -> Any:  # fmt: skip
     """The rows of the queryset ``build()`` makes (its only parameters: ``keys`` in an ``IN``) through SQL compiled
     once per shape (ending in its database alias) and number of keys; the queryset itself when its SQL takes other
-    parameters. ``raw``: the driver's values where the compiled SQL runs (the ORM's otherwise)."""
+    parameters. ``raw``: the driver's values where the compiled SQL runs (the ORM's otherwise). ``stored``: the
+    keys are the driver's values of the column, which on SQLite are the parameters as they are (a UUID's stored 32
+    hex digits: not parsed into a ``UUID`` and written back, 25 keys a page)."""
     db = shape[-1]
     key = (*shape, len(keys))
     compiled = _compiled.get(key, False)
     connection = connections[db]
-    params = [key_field.get_db_prep_value(k, connection) for k in keys]
+    if stored and connection.vendor == "sqlite":
+        params = list(keys)
+    else:
+        params = [key_field.get_db_prep_value(k, connection) for k in keys]
     if compiled is False:
         compiler = build().query.get_compiler(using=db)
         sql, expected = compiler.as_sql()

@@ -172,3 +172,24 @@ def test_a_counted_list_takes_count_page_and_tags(client_a):
     assert len(sql) == 3, sql
     assert sql[0].startswith("SELECT COUNT(*)") and "ORDER BY" not in sql[0], sql[0]
     assert body["pagination"]["total"] == Ticket.objects.count() == 4
+
+
+@pytest.mark.django_db
+def test_a_set_query_takes_the_page_ids_as_the_driver_gave_them(client_a):
+    """``by_keys(stored=True)``: the page's ids go back as the driver read them (on SQLite the stored hex, not parsed
+    into a ``UUID`` and written again) and find the same rows as the ORM's parameters do."""
+    from psa.api import lean_sql
+
+    _varied_tickets(client_a)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM tickets_ticket ORDER BY id")
+        keys = [row[0] for row in cursor.fetchall()]
+    through = Ticket.tags.through
+    key_field = through._meta.get_field("ticket").target_field
+
+    def build():
+        return through._base_manager.filter(ticket_id__in=keys).order_by("tag_id").values_list("ticket_id", "tag_id")
+
+    stored = lean_sql.by_keys(build, ("test stored keys", "default"), key_field, keys, raw=True, stored=True)
+    prepared = lean_sql.by_keys(build, ("test prepared keys", "default"), key_field, keys, raw=True)
+    assert list(stored) == list(prepared) and len(stored) == through.objects.count() > 0
