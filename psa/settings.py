@@ -187,6 +187,9 @@ TEMPLATES = [
     },
 ]
 
+# Django's form templates, a select's options written in one pass (psa/form_renderer.py).
+FORM_RENDERER = "psa.form_renderer.FormRenderer"
+
 # Database: SQLite in WAL mode by default, anything dj-database-url understands through PSA_DATABASE_URL.
 DATABASE_URL = env_str("PSA_DATABASE_URL")
 # Connections stay open between requests (opening one costs more than most queries). No health check query before

@@ -68,8 +68,15 @@ def aware(value: Any) -> dt.datetime:
 
 def uuid_text(values: Column) -> list[str | None]:
     """UUIDs as DRF (and orjson) write them: SQLite's 32 hex digits, PostgreSQL's text or ``UUID`` to
-    ``8-4-4-4-12``. Each distinct value once: a page's boards, statuses, clients and empty relations repeat."""
-    texts = {v: _one_uuid(v) for v in set(values)}
+    ``8-4-4-4-12``. Each distinct value once where they repeat (a page's boards, statuses and empty relations); a
+    column of mostly distinct values (ids) is written value by value, which costs less than the lookup."""
+    distinct = set(values)
+    if len(distinct) * 2 > len(values):
+        return [
+            f"{v[:8]}-{v[8:12]}-{v[12:16]}-{v[16:20]}-{v[20:]}".lower() if type(v) is str and len(v) == 32 else
+            _one_uuid(v) for v in values
+        ]  # fmt: skip
+    texts = {v: _one_uuid(v) for v in distinct}
     return [texts[v] for v in values]
 
 

@@ -8,7 +8,7 @@ from django import template
 from django.db.models import QuerySet
 from django.utils.safestring import mark_safe
 
-from psa import ui_gate
+from psa import form_renderer, ui_gate
 
 register = template.Library()
 
@@ -54,3 +54,22 @@ def _gated_pairs(context, rows, label: str) -> list[tuple]:
     """Each object's label read through the gate, as the template loop did (a hidden one reads "hidden · <id>")."""
     request = getattr(context, "request", None)
     return [(obj.pk, ui_gate.gated_label(request, obj, lambda o: getattr(o, label))) for obj in rows]
+
+
+@register.simple_tag
+def choice_inputs(field) -> str:
+    """Each choice of a checkbox list as ``<label class="choice" for=…><input …><span>label</span></label>``, the
+    tags Django's widget templates write (:mod:`psa.form_renderer`'s writing), joined in one pass: the template loop
+    rendered every ``<input>`` through its own widget template, 40 ms for 2,000 clients. The labels are the field's
+    own (gated by :func:`psa.ui_gate.gate_form` where a form gates them); empty when there is nothing to choose."""
+    return mark_safe("".join(map(_choice_input, field.subwidgets)))
+
+
+def _choice_input(choice) -> str:
+    data, text = choice.data, form_renderer.text
+    value = "" if data["value"] is None else f' value="{text(data["value"])}"'
+    attrs, label = form_renderer.attrs_html(data["attrs"]), text(choice.choice_label)
+    return (
+        f'<label class="choice" for="{text(choice.id_for_label)}"><input type="{text(data["type"])}" '
+        f'name="{text(data["name"])}"{value}{attrs}><span>{label}</span></label>'
+    )

@@ -290,3 +290,48 @@ def test_options_over_lists_each_show_their_own_rows_and_render_without_a_reques
     page = engines["django"].from_string(source).render({"one": [first], "two": [second]})
 
     assert page == f'<option value="{first.pk}">First</option>|<option value="{second.pk}">Second</option>'
+
+
+# --- {% choice_inputs %}: a checkbox list over many rows -------------------------------------------------------------
+
+LOOP = (
+    '{% for choice in field %}<label class="choice" for="{{ choice.id_for_label }}">{{ choice.tag }}'
+    "<span>{{ choice.choice_label }}</span></label>{% endfor %}"
+)  # the template loop the tag replaced: Django's widget template for each input
+
+
+@pytest.mark.parametrize("disabled", [False, True])
+def test_choice_inputs_write_the_tags_the_widget_templates_wrote(disabled):
+    from django import forms
+
+    from accounts.forms import ClientChoiceField
+
+    first, second = make_client("A & <B>"), make_client('Z "quoted"')
+    second.identifier = "Z-1"
+    second.save()
+    clients = type(first).objects.filter(pk__in=[first.pk, second.pk]).order_by("name")
+    form_class = type("Chosen", (forms.Form,), {"clients": ClientChoiceField(queryset=clients, disabled=disabled)})
+    form = form_class(initial={"clients": [second.pk]})
+    engine = engines["django"]
+    context = {"field": form["clients"]}
+
+    tag = engine.from_string("{% load psa_forms %}{% choice_inputs field %}").render(context)
+
+    assert tag == engine.from_string(LOOP).render(context)
+    assert tag.count("<input") == 2 and tag.count(" checked") == 1 and "A &amp; &lt;B&gt;" in tag
+    assert (" disabled" in tag) is disabled and "Z &quot;quoted&quot; (Z-1)" in tag
+
+
+def test_choice_inputs_are_empty_without_choices_and_the_page_says_so():
+    from django import forms
+
+    from accounts.forms import ClientChoiceField
+
+    form_class = type(
+        "None", (forms.Form,), {"clients": ClientChoiceField(queryset=type(make_client("x")).objects.none())}
+    )
+    context = {"field": form_class()["clients"]}
+
+    assert engines["django"].from_string("{% load psa_forms %}{% choice_inputs field %}").render(context) == ""
+    page = engines["django"].get_template("partials/field.html").render(context)
+    assert "Nothing to choose from." in page and "<input" not in page

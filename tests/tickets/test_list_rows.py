@@ -69,7 +69,8 @@ def test_an_id_is_written_as_drf_writes_it_from_any_form_the_driver_gives():
     ids = [uuid.uuid4() for _ in range(50)] + [uuid.UUID(int=0), uuid.UUID(int=2**128 - 1)]
     texts = [str(value) for value in ids]  # PostgreSQL's text of a uuid
     forms = [v.hex for v in ids] + [v.hex.upper() for v in ids] + ids + texts + [t.upper() for t in texts] + [None]
-    assert lean_rows.uuid_text(forms) == texts * 5 + [None]
+    assert lean_rows.uuid_text(forms) == texts * 5 + [None]  # mostly distinct: written value by value
+    assert lean_rows.uuid_text(forms * 2) == (texts * 5 + [None]) * 2  # repeated: each distinct value once
 
 
 def test_texts_and_booleans_are_written_as_drf_writes_them():
