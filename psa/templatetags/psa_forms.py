@@ -30,12 +30,22 @@ def options(context, choices, selected=None, label: str = "name") -> str:
     escaped text read with ``values_list``, not a template loop over model objects (2,000 clients took 60 ms of a
     ticket page that way). Labels go through the caller's field gate (:mod:`psa.ui_gate`) as ``{{ c.name }}`` would."""
     chosen = "" if selected is None else str(ui_gate.unwrap(selected))
+    pairs = _option_pairs(context, choices, label)
+    keys = [str(pk) for pk, _text in pairs]
+    values, labels = _escaped(keys), _escaped([str(text) for _pk, text in pairs])
     return mark_safe(
         "".join(
-            f'<option value="{escape(key)}"{" selected" if key == chosen else ""}>{escape(str(text))}</option>'
-            for key, text in ((str(pk), text) for pk, text in _option_pairs(context, choices, label))
+            f'<option value="{value}"{" selected" if key == chosen else ""}>{text}</option>'
+            for key, value, text in zip(keys, values, labels, strict=True)
         )
     )
+
+
+def _escaped(texts: list[str]) -> list[str]:
+    """Each text HTML-escaped, by one ``escape`` of them all joined (2,000 calls were 3 ms of a ticket page); one
+    by one if a text holds the separator."""
+    escaped = escape("\x00".join(texts)).split("\x00")
+    return escaped if len(escaped) == len(texts) else [escape(text) for text in texts]
 
 
 def _option_pairs(context, choices, label: str) -> list[tuple]:

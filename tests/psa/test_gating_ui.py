@@ -335,3 +335,13 @@ def test_choice_inputs_are_empty_without_choices_and_the_page_says_so():
     assert engines["django"].from_string("{% load psa_forms %}{% choice_inputs field %}").render(context) == ""
     page = engines["django"].get_template("partials/field.html").render(context)
     assert "Nothing to choose from." in page and "<input" not in page
+
+
+def test_options_escape_every_label_alike_even_one_holding_the_separator():
+    from html import escape
+
+    from psa.templatetags.psa_forms import _escaped
+
+    texts = ['A & <B> "q"', "", "plain", "tab\tx", "nul\x00inside"]
+    assert _escaped(texts) == [escape(text) for text in texts]
+    assert _escaped(texts[:3]) == [escape(text) for text in texts[:3]] and _escaped([]) == []
