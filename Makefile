@@ -7,7 +7,7 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 .ONESHELL:
 .DEFAULT_GOAL := help
-.PHONY: help run test install install-dev chromium check lint format clean-test bench bench-connectwise bench-search bench-itflow fuzz fuzz-bounded
+.PHONY: help run test install install-dev chromium check lint format clean-test bench bench-connectwise bench-search bench-itflow bench-instructions fuzz fuzz-bounded
 
 PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
 VENV := .venv
@@ -216,6 +216,13 @@ bench-itflow: install
 # Issue 11's ConnectWise first sync at its goal's scale: SQLite, and PostgreSQL when PSA_DATABASE_URL is set.
 # The search goals of issue 14 at a large MSP's scale (250,000 tickets, 2,500,000 comments): generated once per engine
 # into its own data directory, then reused.
+# Instructions per request under valgrind (bench/request_instructions.py): steady on a loaded machine, where times
+# are not. On the ticket data of `make bench` (SQLite); needs valgrind (apt-get install valgrind).
+BENCH_INSTRUCTIONS_ARGS ?= --routes asset,clients,tickets
+bench-instructions: install
+	env -u PSA_DATABASE_URL -u PSA_REDIS_URL PSA_DATA_DIR=$(CURDIR)/var/bench-tickets \
+	  $(PY) bench/request_instructions.py $(BENCH_INSTRUCTIONS_ARGS)
+
 bench-search: install
 	env -u PSA_DATABASE_URL -u PSA_REDIS_URL PSA_DATA_DIR=$(CURDIR)/var/bench-search $(PY) bench/bench_search.py
 	if [ -n "$${PSA_DATABASE_URL:-}" ]; then
