@@ -45,12 +45,12 @@ def select_html(widget: dict) -> str | None:
     another template or a label or group that is not text (the template would localise a number or a date)."""
     parts = [f'<select name="{text(widget["name"])}"{attrs_html(widget["attrs"])}>']
     for group, options, _index in widget["optgroups"]:
-        if group and not _istext(group):
+        if group and not _is_text(group):
             return None
         if group:
             parts.append(f'\n  <optgroup label="{text(group)}">')
         for option in options:
-            if option["template_name"] != OPTION or not _istext(option["label"]):
+            if option["template_name"] != OPTION or not _is_text(option["label"]):
                 return None
             value, attrs, label = text(option["value"]), attrs_html(option["attrs"]), text(option["label"])
             parts.append(f'\n  <option value="{value}"{attrs}>{label}</option>\n')  # the include's own newline
@@ -69,7 +69,7 @@ def attrs_html(attrs: dict) -> str:
     )
 
 
-def _istext(value: Any) -> bool:
+def _is_text(value: Any) -> bool:
     return isinstance(value, str | Promise)
 
 

@@ -72,10 +72,7 @@ def uuid_text(values: Column) -> list[str | None]:
     column of mostly distinct values (ids) is written value by value, which costs less than the lookup."""
     distinct = set(values)
     if len(distinct) * 2 > len(values):
-        return [
-            f"{v[:8]}-{v[8:12]}-{v[12:16]}-{v[16:20]}-{v[20:]}".lower() if type(v) is str and len(v) == 32 else
-            _one_uuid(v) for v in values
-        ]  # fmt: skip
+        return list(map(_one_uuid, values))
     texts = {v: _one_uuid(v) for v in distinct}
     return [texts[v] for v in values]
 
